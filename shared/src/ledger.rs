@@ -1,0 +1,492 @@
+//! The identity's ledger: counters per window, reservations (leases) and
+//! settlement — the state one `IdentityLimiter` Durable Object holds.
+//!
+//! Invariants:
+//! - `used` of a window = committed usage + the reservations of requests in
+//!   flight. A request is admitted only if, for every finite cap, `used + 1 ≤
+//!   limit` (requests) or `used < limit` (tokens) *before* it reserves; then
+//!   it reserves 1 request and its token estimate in every window at once
+//!   (all or nothing: a blocked request changes nothing).
+//! - Counters belong to the identity: tier-wide (scope `""`) and per model
+//!   (scope = model id), for both metrics and every period, whatever the
+//!   tier; the tier only picks which of them are capped.
+//! - Each request id is settled at most once. `settle` replaces the estimate
+//!   with the real tokens; `release` takes the whole reservation back (block,
+//!   provider error before any byte); `expire` settles a lease whose Worker
+//!   never came back at its reserved amount, and a late `settle` then corrects
+//!   that once. A correction applies only to windows that are still the ones
+//!   the reservation was made in (a closed window is never reopened).
+//! - The clock is a parameter everywhere; nothing here reads time.
+
+use crate::decision::{decide, Decision, Policy, Verdict};
+use crate::period::{window_start, Period};
+use crate::tier::Metric;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How long settled request ids are remembered for idempotency.
+pub const SETTLED_MEMORY_MS: i64 = 48 * 3_600_000;
+/// Default lease: past it, the reservation is settled as reserved.
+pub const DEFAULT_LEASE_MS: i64 = 15 * 60_000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    #[serde(rename = "s")]
+    pub start: i64,
+    #[serde(rename = "r")]
+    pub requests: u64,
+    #[serde(rename = "t")]
+    pub tokens: u64,
+}
+
+/// The five windows (minute…month) of one scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeCounters(pub [Window; 5]);
+
+impl ScopeCounters {
+    /// Usage of `metric` in the current window of `period` (0 once it rolled).
+    pub fn used(&self, metric: Metric, period: Period, now_ms: i64) -> u64 {
+        let w = &self.0[period.index()];
+        if w.start != window_start(period, now_ms) {
+            return 0;
+        }
+        match metric {
+            Metric::Requests => w.requests,
+            Metric::Tokens => w.tokens,
+        }
+    }
+
+    /// Adds to every current window (rolling stale ones to zero first).
+    fn add_current(&mut self, requests: u64, tokens: u64, now_ms: i64) {
+        for period in Period::ALL {
+            let start = window_start(period, now_ms);
+            let w = &mut self.0[period.index()];
+            if w.start != start {
+                *w = Window {
+                    start,
+                    requests: 0,
+                    tokens: 0,
+                };
+            }
+            w.requests = w.requests.saturating_add(requests);
+            w.tokens = w.tokens.saturating_add(tokens);
+        }
+    }
+
+    /// Applies a signed correction to the windows that are still the ones
+    /// that contained `reserved_at`.
+    fn correct(&mut self, requests: i64, tokens: i64, reserved_at: i64) {
+        for period in Period::ALL {
+            let w = &mut self.0[period.index()];
+            if w.start == window_start(period, reserved_at) {
+                w.requests = w.requests.saturating_add_signed(requests);
+                w.tokens = w.tokens.saturating_add_signed(tokens);
+            }
+        }
+    }
+
+    fn is_stale(&self, now_ms: i64) -> bool {
+        let month = &self.0[Period::Month.index()];
+        month.start != window_start(Period::Month, now_ms)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub model: String,
+    pub tier: String,
+    pub tokens: u64,
+    pub reserved_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettledEntry {
+    pub at: i64,
+    pub model: String,
+    pub reserved_at: i64,
+    /// Tokens counted for it so far.
+    pub counted: u64,
+    /// `false` while it was settled by lease expiry and a real `settle`
+    /// may still correct it once.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+/// What a reserve call asks for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReserveRequest {
+    pub request_id: String,
+    pub model: String,
+    pub estimate_tokens: u64,
+    #[serde(default)]
+    pub lease_ms: Option<i64>,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SettleOutcome {
+    /// The reservation was replaced by the real usage.
+    Settled,
+    /// A lease settled by expiry was corrected to the real usage.
+    Corrected,
+    /// Nothing to do: already settled or never reserved.
+    Duplicate,
+}
+
+/// A lease that `expire` settled at its reserved amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredLease {
+    pub request_id: String,
+    pub lease: Lease,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLedger {
+    /// `""` is the tier-wide scope; any other key is a model id.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, ScopeCounters>,
+    #[serde(default)]
+    pub leases: BTreeMap<String, Lease>,
+    #[serde(default)]
+    pub settled: BTreeMap<String, SettledEntry>,
+}
+
+impl IdentityLedger {
+    pub fn used(&self, scope: &str, metric: Metric, period: Period, now_ms: i64) -> u64 {
+        self.scopes
+            .get(scope)
+            .map_or(0, |s| s.used(metric, period, now_ms))
+    }
+
+    /// Decides a request and, when admitted, reserves it — atomically, since
+    /// nothing here awaits.
+    pub fn reserve(&mut self, req: &ReserveRequest, now_ms: i64) -> Decision {
+        let decision = decide(
+            &req.policy,
+            Some(&req.model),
+            req.estimate_tokens,
+            |scope, metric, period| self.used(scope, metric, period, now_ms),
+            now_ms,
+        );
+        let duplicate =
+            self.leases.contains_key(&req.request_id) || self.settled.contains_key(&req.request_id);
+        if decision.verdict != Verdict::Block && !duplicate {
+            for scope in ["", req.model.as_str()] {
+                self.scopes
+                    .entry(scope.to_string())
+                    .or_default()
+                    .add_current(1, req.estimate_tokens, now_ms);
+            }
+            let lease_ms = req.lease_ms.unwrap_or(DEFAULT_LEASE_MS).max(1_000);
+            self.leases.insert(
+                req.request_id.clone(),
+                Lease {
+                    model: req.model.clone(),
+                    tier: req.policy.tier_name.clone(),
+                    tokens: req.estimate_tokens,
+                    reserved_at: now_ms,
+                    expires_at: now_ms + lease_ms,
+                },
+            );
+        }
+        decision
+    }
+
+    fn correct(&mut self, model: &str, requests: i64, tokens: i64, reserved_at: i64) {
+        for scope in ["", model] {
+            if let Some(s) = self.scopes.get_mut(scope) {
+                s.correct(requests, tokens, reserved_at);
+            }
+        }
+    }
+
+    /// Replaces a reservation's estimate by the real token count.
+    pub fn settle(&mut self, request_id: &str, real_tokens: u64, now_ms: i64) -> SettleOutcome {
+        if let Some(lease) = self.leases.remove(request_id) {
+            let delta = signed_delta(real_tokens, lease.tokens);
+            self.correct(&lease.model, 0, delta, lease.reserved_at);
+            self.settled.insert(
+                request_id.to_string(),
+                SettledEntry {
+                    at: now_ms,
+                    model: lease.model,
+                    reserved_at: lease.reserved_at,
+                    counted: real_tokens,
+                    is_final: true,
+                },
+            );
+            return SettleOutcome::Settled;
+        }
+        let Some(entry) = self.settled.get(request_id).cloned() else {
+            return SettleOutcome::Duplicate;
+        };
+        if entry.is_final {
+            return SettleOutcome::Duplicate;
+        }
+        let delta = signed_delta(real_tokens, entry.counted);
+        self.correct(&entry.model, 0, delta, entry.reserved_at);
+        self.settled.insert(
+            request_id.to_string(),
+            SettledEntry {
+                counted: real_tokens,
+                is_final: true,
+                at: now_ms,
+                ..entry
+            },
+        );
+        SettleOutcome::Corrected
+    }
+
+    /// Takes a reservation back entirely: the request is not counted.
+    pub fn release(&mut self, request_id: &str, now_ms: i64) -> bool {
+        let Some(lease) = self.leases.remove(request_id) else {
+            return false;
+        };
+        self.correct(
+            &lease.model,
+            -1,
+            signed_delta(0, lease.tokens),
+            lease.reserved_at,
+        );
+        self.settled.insert(
+            request_id.to_string(),
+            SettledEntry {
+                at: now_ms,
+                model: lease.model,
+                reserved_at: lease.reserved_at,
+                counted: 0,
+                is_final: true,
+            },
+        );
+        true
+    }
+
+    /// Settles every lease that expired by `now_ms` at its reserved amount,
+    /// forgets old settled ids and empty scopes.
+    pub fn expire(&mut self, now_ms: i64) -> Vec<ExpiredLease> {
+        let expired_ids: Vec<String> = self
+            .leases
+            .iter()
+            .filter(|(_, l)| l.expires_at <= now_ms)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for id in expired_ids {
+            if let Some(lease) = self.leases.remove(&id) {
+                self.settled.insert(
+                    id.clone(),
+                    SettledEntry {
+                        at: now_ms,
+                        model: lease.model.clone(),
+                        reserved_at: lease.reserved_at,
+                        counted: lease.tokens,
+                        is_final: false,
+                    },
+                );
+                out.push(ExpiredLease {
+                    request_id: id,
+                    lease,
+                });
+            }
+        }
+        self.settled
+            .retain(|_, e| now_ms - e.at < SETTLED_MEMORY_MS);
+        let leased: Vec<String> = self.leases.values().map(|l| l.model.clone()).collect();
+        self.scopes
+            .retain(|scope, c| scope.is_empty() || !c.is_stale(now_ms) || leased.contains(scope));
+        out
+    }
+
+    /// When the next lease expires (for the object's alarm).
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.leases.values().map(|l| l.expires_at).min()
+    }
+
+    /// Forgets all usage and in-flight reservations (an owner's reset).
+    pub fn reset(&mut self) {
+        self.scopes.clear();
+        self.leases.clear();
+    }
+}
+
+fn signed_delta(new: u64, old: u64) -> i64 {
+    let new = i64::try_from(new).unwrap_or(i64::MAX);
+    let old = i64::try_from(old).unwrap_or(i64::MAX);
+    new.saturating_sub(old)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::period::{days_from_civil, DAY_MS, HOUR_MS};
+    use crate::tier::Tier;
+
+    fn policy(json: serde_json::Value) -> Policy {
+        Policy {
+            tier_name: "free".into(),
+            tier: serde_json::from_value(json).unwrap_or_default(),
+            rules: vec![],
+        }
+    }
+
+    fn req(id: &str, estimate: u64, p: &Policy) -> ReserveRequest {
+        ReserveRequest {
+            request_id: id.into(),
+            model: "m".into(),
+            estimate_tokens: estimate,
+            lease_ms: Some(60_000),
+            policy: p.clone(),
+        }
+    }
+
+    const NOW: i64 = 1_795_000_000_000;
+
+    #[test]
+    fn request_cap_admits_exactly_the_limit() {
+        let p = policy(serde_json::json!({"requests": {"limit": 5, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        let admitted = (0..60)
+            .filter(|i| l.reserve(&req(&format!("r{i}"), 10, &p), NOW).verdict != Verdict::Block)
+            .count();
+        assert_eq!(admitted, 5);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 5);
+        assert_eq!(l.used("m", Metric::Requests, Period::Day, NOW), 5);
+    }
+
+    #[test]
+    fn a_blocked_request_changes_nothing() {
+        let p = policy(serde_json::json!({"requests": {"limit": 1, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 10, &p), NOW);
+        let before = l.clone();
+        let d = l.reserve(&req("b", 10, &p), NOW);
+        assert_eq!(d.verdict, Verdict::Block);
+        assert_eq!(l, before);
+    }
+
+    #[test]
+    fn settle_replaces_the_estimate_once() {
+        let p = policy(serde_json::json!({"tokens": {"limit": 1000, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 500, &p), NOW);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 500);
+        assert_eq!(l.settle("a", 42, NOW + 10), SettleOutcome::Settled);
+        assert_eq!(l.settle("a", 42, NOW + 20), SettleOutcome::Duplicate);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 42);
+        assert_eq!(l.used("m", Metric::Tokens, Period::Month, NOW), 42);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 1);
+    }
+
+    #[test]
+    fn token_cap_counts_in_flight_reservations() {
+        let p = policy(serde_json::json!({"tokens": {"limit": 1000, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        assert_ne!(l.reserve(&req("a", 600, &p), NOW).verdict, Verdict::Block);
+        assert_ne!(l.reserve(&req("b", 600, &p), NOW).verdict, Verdict::Block);
+        // 1200 reserved >= 1000: the third is blocked while both are in flight.
+        assert_eq!(l.reserve(&req("c", 1, &p), NOW).verdict, Verdict::Block);
+        l.settle("a", 100, NOW);
+        l.settle("b", 100, NOW);
+        assert_ne!(l.reserve(&req("c", 1, &p), NOW).verdict, Verdict::Block);
+    }
+
+    #[test]
+    fn release_takes_the_whole_reservation_back() {
+        let p = policy(serde_json::json!({"requests": {"limit": 1, "period": "minute"}}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 77, &p), NOW);
+        assert!(l.release("a", NOW));
+        assert!(!l.release("a", NOW));
+        assert_eq!(l.settle("a", 5, NOW), SettleOutcome::Duplicate);
+        assert_eq!(l.used("", Metric::Requests, Period::Minute, NOW), 0);
+        assert_eq!(l.used("", Metric::Tokens, Period::Minute, NOW), 0);
+        assert_ne!(l.reserve(&req("b", 1, &p), NOW).verdict, Verdict::Block);
+    }
+
+    #[test]
+    fn expiry_settles_at_the_reservation_and_a_late_settle_corrects_once() {
+        let p = policy(serde_json::json!({}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 300, &p), NOW);
+        assert_eq!(l.next_expiry(), Some(NOW + 60_000));
+        assert!(l.expire(NOW + 59_999).is_empty());
+        let expired = l.expire(NOW + 60_000);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW + 60_000), 300);
+        assert_eq!(l.next_expiry(), None);
+        assert_eq!(l.settle("a", 1000, NOW + 61_000), SettleOutcome::Corrected);
+        assert_eq!(l.settle("a", 5, NOW + 62_000), SettleOutcome::Duplicate);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW + 62_000), 1000);
+    }
+
+    #[test]
+    fn windows_reset_at_their_utc_boundaries() {
+        let p = policy(serde_json::json!({"requests": {"limit": 2, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        let late = days_from_civil(2026, 11, 27) * DAY_MS + 23 * HOUR_MS + 59 * 60_000;
+        assert_ne!(l.reserve(&req("a", 1, &p), late).verdict, Verdict::Block);
+        assert_ne!(l.reserve(&req("b", 1, &p), late).verdict, Verdict::Block);
+        assert_eq!(
+            l.reserve(&req("c", 1, &p), late + 59_999).verdict,
+            Verdict::Block
+        );
+        let midnight = days_from_civil(2026, 11, 28) * DAY_MS;
+        assert_ne!(
+            l.reserve(&req("d", 1, &p), midnight).verdict,
+            Verdict::Block
+        );
+        // The month window kept counting across the day boundary.
+        assert_eq!(l.used("", Metric::Requests, Period::Month, midnight), 3);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, midnight), 1);
+    }
+
+    #[test]
+    fn a_correction_never_reopens_a_closed_window() {
+        let p = policy(serde_json::json!({}));
+        let mut l = IdentityLedger::default();
+        let late = days_from_civil(2026, 11, 27) * DAY_MS + DAY_MS - 1_000;
+        l.reserve(&req("a", 100, &p), late);
+        let next_day = late + 2_000;
+        l.settle("a", 900, next_day);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, next_day), 0);
+        // The month window is the same one, so it is corrected.
+        assert_eq!(l.used("", Metric::Tokens, Period::Month, next_day), 900);
+    }
+
+    #[test]
+    fn moving_to_another_tier_keeps_the_usage() {
+        let free = policy(serde_json::json!({"requests": {"limit": 3, "period": "day"}}));
+        let mut pro = policy(serde_json::json!({"requests": {"limit": 4, "period": "day"}}));
+        pro.tier_name = "pro".into();
+        let mut l = IdentityLedger::default();
+        for i in 0..3 {
+            l.reserve(&req(&format!("f{i}"), 1, &free), NOW);
+        }
+        assert_ne!(l.reserve(&req("p1", 1, &pro), NOW).verdict, Verdict::Block);
+        assert_eq!(l.reserve(&req("p2", 1, &pro), NOW).verdict, Verdict::Block);
+    }
+
+    #[test]
+    fn a_repeated_request_id_is_not_reserved_twice() {
+        let p = policy(serde_json::json!({}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 10, &p), NOW);
+        l.reserve(&req("a", 10, &p), NOW);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 1);
+    }
+
+    #[test]
+    fn ledger_round_trips_through_json() {
+        let p = policy(serde_json::json!({}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 10, &p), NOW);
+        let back: IdentityLedger =
+            serde_json::from_str(&serde_json::to_string(&l).unwrap_or_default())
+                .unwrap_or_default();
+        assert_eq!(back, l);
+        let _ = Tier::default();
+    }
+}

@@ -1,0 +1,17 @@
+//! Pure logic of AI Ratelimit, with no dependency on the Workers runtime:
+//! errors, calendar windows, tiers, the rule engine, admission decisions, the
+//! per-identity ledger, and provider translation. Everything here is tested
+//! natively with `cargo test -p shared`.
+
+pub mod decision;
+pub mod error;
+pub mod ledger;
+pub mod period;
+pub mod providers;
+pub mod rules;
+pub mod sse;
+pub mod templates;
+pub mod tier;
+pub mod url_guard;
+
+pub use error::ApiError;

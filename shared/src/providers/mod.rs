@@ -1,0 +1,1 @@
+//! Provider translation (filled in by the providers work).

@@ -1,0 +1,1 @@
+//! Incremental SSE parser (filled in by the providers work).

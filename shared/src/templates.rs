@@ -1,0 +1,1 @@
+//! Rule templates (filled in by the rules work).

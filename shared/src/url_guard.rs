@@ -1,0 +1,1 @@
+//! Provider base-URL checks (filled in by the owner-API work).
