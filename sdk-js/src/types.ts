@@ -1,0 +1,200 @@
+/** Public types of the AI Ratelimit HTTP contract (API.md sections 1.1, 1.2, 1.6). */
+
+/** A `fetch`-compatible function (the global one by default). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export type LimitType = 'requests' | 'tokens';
+export type Period = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+export interface ClientOptions {
+  /** Root of the edge Worker, e.g. `https://edge.example.com` (no `/api/...` suffix). */
+  baseUrl: string;
+  /** Publishable project key `pk_…`, sent as `x-project-key`. */
+  projectKey: string;
+  /** Default signed identity (HS256 JWT issued by your backend); per-call `identityToken` overrides it. */
+  identityToken?: string;
+  /** Per-request timeout in milliseconds (default 60000). For streams it bounds the wait for the response headers. */
+  timeout?: number;
+  /** Retries for network errors and 5xx answers (default 2). 429 and other 4xx are never retried. */
+  maxRetries?: number;
+  /** Custom `fetch` (tests, proxies, older runtimes). Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Backoff before the first retry in ms (default 500); doubles each retry, with jitter. */
+  minRetryDelay?: number;
+  /** Upper bound of one backoff in ms (default 8000). */
+  maxRetryDelay?: number;
+}
+
+/** Options that control one call rather than the request body. */
+export interface RequestOptions {
+  /** Cancels the request (and, for streams, the reading of the stream). */
+  signal?: AbortSignal;
+  /** Overrides the client's timeout for this call. */
+  timeout?: number;
+  /** Overrides the client's maxRetries for this call. */
+  maxRetries?: number;
+  /** Extra headers for this call. */
+  headers?: Record<string, string>;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  content: string | null | Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface ChatOptions extends RequestOptions {
+  /** User id, session id or device id (opaque, 1–256 chars). May be omitted when an identity token is used. */
+  identity?: string;
+  /** Tier whose limits apply (defaults to the project's default tier). Ignored by the proxy when a token is given. */
+  tier?: string;
+  /** Signed identity; overrides the client's `identityToken`. */
+  identityToken?: string;
+  model: string;
+  messages: ChatMessage[];
+  /** Accepted for compatibility with the original SDK; the project's tiers decide what is counted. */
+  limitType?: LimitType;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string | string[];
+  tools?: unknown[];
+  tool_choice?: unknown;
+  response_format?: unknown;
+  user?: string;
+  /** Any other OpenAI parameter is forwarded as is. */
+  [key: string]: unknown;
+}
+
+export interface CompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion' | (string & {});
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    message: { role: string; content: string | null; tool_calls?: unknown[]; [key: string]: unknown };
+    finish_reason: string | null;
+    [key: string]: unknown;
+  }>;
+  usage?: CompletionUsage;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk' | (string & {});
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: { role?: string; content?: string | null; tool_calls?: unknown[]; [key: string]: unknown };
+    finish_reason: string | null;
+    [key: string]: unknown;
+  }>;
+  usage?: CompletionUsage | null;
+  [key: string]: unknown;
+}
+
+/** One limit window as returned by `/api/v1/usage` and in the body's `ratelimit.limits`. */
+export interface LimitEntry {
+  limitType: LimitType;
+  period: Period;
+  /** `null` for a tier-wide limit. */
+  model: string | null;
+  /** `null` when unlimited. */
+  limit: number | null;
+  used: number;
+  /** `null` when unlimited. */
+  remaining: number | null;
+  resetAt: string;
+}
+
+export interface RateLimitWarning {
+  ruleId?: string | null;
+  message: string;
+  deepLink: string | null;
+}
+
+/** The `ratelimit` field of a non-stream success body. */
+export interface RateLimitBody {
+  tier: string;
+  limits: LimitEntry[];
+  warning: RateLimitWarning | null;
+}
+
+/** The `x-ratelimit-*` response headers, parsed. Fields are `null` when the header is absent. */
+export interface RateLimitHeaders {
+  /** `x-ratelimit-limit` */
+  limit: number | null;
+  /** `x-ratelimit-remaining` */
+  remaining: number | null;
+  /** `x-ratelimit-reset`: seconds until the window resets. */
+  reset: number | null;
+  /** `x-ratelimit-policy`, e.g. `100;w=86400`. */
+  policy: string | null;
+  /** `x-ratelimit-warning`, percent-decoded. */
+  warning: string | null;
+  /** `x-ratelimit-deeplink` */
+  deepLink: string | null;
+  /** `x-ratelimit-overhead-ms` */
+  overheadMs: number | null;
+}
+
+/** What `client.chat()` resolves to: the OpenAI completion plus rate-limit information. */
+export interface ChatResponse extends ChatCompletion {
+  /** The body's `ratelimit` field (authoritative), or `null` if the proxy sent none. */
+  ratelimit: RateLimitBody | null;
+  /** The parsed `x-ratelimit-*` headers. */
+  rateLimit: RateLimitHeaders;
+  /** `x-request-id` */
+  requestId: string | null;
+}
+
+export interface UsageOptions extends RequestOptions {
+  /** Whose caps are shown (only without a token). */
+  tier?: string;
+  /** Signed identity, sent as `x-identity-token`; overrides the client's. */
+  identityToken?: string;
+}
+
+export interface UsageResponse {
+  identity: string;
+  tier: string;
+  limits: LimitEntry[];
+}
+
+/** The body of a `429 limit_exceeded` answer (API.md 1.2), plus `retryAfter` from the header. */
+export interface LimitExceededBody {
+  error: 'limit_exceeded' | (string & {});
+  message: string;
+  deepLink: string | null;
+  rule: { id: string; name: string } | null;
+  tier: string;
+  limitType: LimitType;
+  limit: number;
+  usage: number;
+  period: Period;
+  resetAt: string;
+  /** Seconds, from the `retry-after` header (`null` if absent). */
+  retryAfter: number | null;
+  [key: string]: unknown;
+}
+
+/** The generic error body of the contract (`{error, message, …}`), normalized. */
+export interface ErrorBody {
+  error?: string;
+  message?: string;
+  field?: string;
+  [key: string]: unknown;
+}
