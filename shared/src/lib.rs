@@ -8,6 +8,7 @@ pub mod error;
 pub mod ledger;
 pub mod period;
 pub mod providers;
+pub mod rule_input;
 pub mod rules;
 pub mod sse;
 pub mod templates;
