@@ -10,6 +10,7 @@ pub mod period;
 pub mod providers;
 pub mod rule_input;
 pub mod rules;
+pub mod simulate;
 pub mod sse;
 pub mod templates;
 pub mod tier;
