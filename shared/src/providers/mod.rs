@@ -1,1 +1,644 @@
-//! Provider translation (filled in by the providers work).
+//! Provider translation: apps speak OpenAI chat-completions; the proxy talks
+//! to the project's provider in its own format and answers in OpenAI format.
+//!
+//! Each provider file has the same shape: request translation
+//! (`build_body`), response translation (`translate_response`), and a stream
+//! state (`StreamState::on_event`) driven by [`StreamTranslator`], which owns
+//! the incremental SSE parser and the failure/completion bookkeeping.
+//!
+//! Invariants: the stream output depends only on the bytes received, never on
+//! how they were chunked; a stream either ends with `data: [DONE]` (normal
+//! completion) or with exactly one contract error event
+//! `{"error":{"message","type":"provider_error"}}` and no `[DONE]`; usage is
+//! only what the provider reported (exact), `None` when it reported none.
+//!
+//! Failure modes: a malformed provider body or event, a provider error event
+//! or a stream cut before its completion marker are reported, never panicked
+//! on; no code here indexes or slices in a way that can panic.
+
+pub mod anthropic;
+pub mod google;
+pub mod openai;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::sse::{SseEvent, SseParser};
+use crate::ApiError;
+
+/// The provider behind a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Openai,
+    Anthropic,
+    Google,
+    Xai,
+    Other,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Anthropic => "anthropic",
+            Self::Google => "google",
+            Self::Xai => "xai",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "openai" => Some(Self::Openai),
+            "anthropic" => Some(Self::Anthropic),
+            "google" => Some(Self::Google),
+            "xai" => Some(Self::Xai),
+            "other" => Some(Self::Other),
+            _ => None,
+        }
+    }
+
+    /// The API root used when the project sets no `baseUrl` (API.md 2.2).
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Self::Openai => Some("https://api.openai.com/v1"),
+            Self::Anthropic => Some("https://api.anthropic.com/v1"),
+            Self::Google => Some("https://generativelanguage.googleapis.com/v1beta"),
+            Self::Xai => Some("https://api.x.ai/v1"),
+            Self::Other => None,
+        }
+    }
+
+    /// Speaks OpenAI chat-completions natively (openai, xai, other).
+    pub fn is_openai_compatible(self) -> bool {
+        matches!(self, Self::Openai | Self::Xai | Self::Other)
+    }
+}
+
+/// What to send to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Builds the provider request from the app's OpenAI-format body (proxy-only
+/// fields already removed). `stream` says whether to ask for a stream.
+pub fn build_request(
+    kind: ProviderKind,
+    base_url: &str,
+    api_key: &str,
+    body: Map<String, Value>,
+    stream: bool,
+) -> Result<UpstreamRequest, ApiError> {
+    let base = base_url.trim().trim_end_matches('/');
+    let (url, mut headers, body) = match kind {
+        ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
+            let url = endpoint(base, "/chat/completions");
+            let body = openai::build_body(body, stream);
+            let headers = vec![("authorization".to_string(), format!("Bearer {api_key}"))];
+            (url, headers, body)
+        }
+        ProviderKind::Anthropic => {
+            let url = endpoint(base, "/messages");
+            let body = anthropic::build_body(&body, stream)?;
+            let headers = vec![
+                ("x-api-key".to_string(), api_key.to_string()),
+                ("anthropic-version".to_string(), "2023-06-01".to_string()),
+            ];
+            (url, headers, body)
+        }
+        ProviderKind::Google => {
+            let url = google::endpoint_url(base, &body, stream)?;
+            let body = google::build_body(&body)?;
+            let headers = vec![("x-goog-api-key".to_string(), api_key.to_string())];
+            (url, headers, body)
+        }
+    };
+    headers.push(("content-type".to_string(), "application/json".to_string()));
+    let body = serde_json::to_vec(&body).map_err(|_| ApiError::internal())?;
+    Ok(UpstreamRequest { url, headers, body })
+}
+
+/// `{base}{path}` unless the base already ends with the path.
+fn endpoint(base: &str, path: &str) -> String {
+    if base.ends_with(path) {
+        base.to_string()
+    } else {
+        format!("{base}{path}")
+    }
+}
+
+/// Tokens as the provider reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+impl Usage {
+    pub fn total(&self) -> u64 {
+        self.input_tokens.saturating_add(self.output_tokens)
+    }
+
+    /// OpenAI's `usage` object.
+    pub fn to_openai_json(&self) -> Value {
+        json!({
+            "prompt_tokens": self.input_tokens,
+            "completion_tokens": self.output_tokens,
+            "total_tokens": self.total(),
+        })
+    }
+}
+
+/// Translates a 2xx non-stream provider body into an OpenAI
+/// `chat.completion` object and the usage it reports.
+pub fn translate_response(
+    kind: ProviderKind,
+    model: &str,
+    body: &[u8],
+    created: i64,
+) -> Result<(Value, Option<Usage>), ApiError> {
+    let parsed: Value = serde_json::from_slice(body)
+        .map_err(|_| malformed_response(kind, "the provider's answer is not valid JSON"))?;
+    match kind {
+        ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
+            openai::translate_response(kind, parsed)
+        }
+        ProviderKind::Anthropic => anthropic::translate_response(model, parsed, created),
+        ProviderKind::Google => google::translate_response(model, parsed, created),
+    }
+}
+
+pub(crate) fn malformed_response(kind: ProviderKind, what: &str) -> ApiError {
+    ApiError::provider_error(
+        kind.as_str(),
+        502,
+        format!("Malformed provider answer: {what}"),
+    )
+}
+
+/// Longest provider message passed on to the app.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Best-effort public message out of a provider error body; the fallback is
+/// `provider answered <status>`. Never longer than ~500 characters.
+pub fn error_message(kind: ProviderKind, status: u16, body: &[u8]) -> String {
+    let _ = kind; // every supported provider uses one of the shapes below
+    let found = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| message_in(&v));
+    match found {
+        Some(m) => truncate_chars(m.trim(), MAX_MESSAGE_CHARS),
+        None => format!("provider answered {status}"),
+    }
+}
+
+/// The message of an error value: `{"error":{"message"}}` (OpenAI, Google,
+/// Anthropic's `{"type":"error","error":{...}}`), `{"error":"text"}`,
+/// `{"message":"text"}`, or the first element of an array of those.
+pub(crate) fn message_in(v: &Value) -> Option<String> {
+    let non_empty = |s: &str| {
+        let t = s.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    };
+    match v {
+        Value::Array(items) => items.first().and_then(message_in),
+        Value::Object(o) => match o.get("error") {
+            Some(Value::Object(e)) => e.get("message").and_then(Value::as_str).and_then(non_empty),
+            Some(Value::String(s)) => non_empty(s),
+            _ => o.get("message").and_then(Value::as_str).and_then(non_empty),
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", s.get(..cut).unwrap_or_default()),
+        None => s.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the request translators.
+
+/// The text of an OpenAI message `content`: a string, or the `text` parts of
+/// an array joined with `\n`.
+pub(crate) fn content_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// `data:<media type>;base64,<data>` → (media type, data).
+pub(crate) fn parse_data_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let media = meta.strip_suffix(";base64")?;
+    let media = if media.is_empty() { "image/png" } else { media };
+    Some((media.to_string(), data.to_string()))
+}
+
+pub(crate) fn bad_messages(message: impl Into<String>) -> ApiError {
+    ApiError::invalid_field("messages", message)
+}
+
+/// OpenAI `stop`: a string or an array of strings.
+pub(crate) fn stop_list(stop: Option<&Value>) -> Option<Vec<Value>> {
+    match stop {
+        Some(Value::String(s)) => Some(vec![Value::from(s.clone())]),
+        Some(Value::Array(items)) => {
+            let list: Vec<Value> = items
+                .iter()
+                .filter(|v| v.as_str().is_some())
+                .cloned()
+                .collect();
+            (!list.is_empty()).then_some(list)
+        }
+        _ => None,
+    }
+}
+
+/// A tool call's `arguments` JSON string parsed to an object (`""` → `{}`).
+pub(crate) fn parse_arguments(arguments: Option<&Value>) -> Result<Value, ApiError> {
+    match arguments {
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(Value::Object(o)) => Ok(Value::Object(o.clone())),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(json!({})),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) => Ok(Value::Object(o)),
+            _ => Err(bad_messages(
+                "tool_calls[].function.arguments must be a JSON object string",
+            )),
+        },
+        Some(_) => Err(bad_messages(
+            "tool_calls[].function.arguments must be a JSON object string",
+        )),
+    }
+}
+
+/// The `max_completion_tokens` or `max_tokens` of the request.
+pub(crate) fn max_tokens(body: &Map<String, Value>) -> Option<u64> {
+    body.get("max_completion_tokens")
+        .and_then(Value::as_u64)
+        .or_else(|| body.get("max_tokens").and_then(Value::as_u64))
+}
+
+/// A `chat.completion` object.
+pub(crate) fn completion_json(
+    id: &str,
+    model: &str,
+    created: i64,
+    message: Value,
+    finish_reason: &str,
+    usage: Option<Usage>,
+) -> Value {
+    let mut v = json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "finish_reason": finish_reason,
+        }],
+    });
+    if let (Some(u), Some(o)) = (usage, v.as_object_mut()) {
+        o.insert("usage".into(), u.to_openai_json());
+    }
+    v
+}
+
+/// An assistant message with optional tool calls (content `null` when there
+/// are tool calls and no text, as OpenAI does).
+pub(crate) fn assistant_message(text: String, tool_calls: Vec<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("role".into(), Value::from("assistant"));
+    if tool_calls.is_empty() {
+        m.insert("content".into(), Value::from(text));
+    } else {
+        let content = if text.is_empty() {
+            Value::Null
+        } else {
+            Value::from(text)
+        };
+        m.insert("content".into(), content);
+        m.insert("tool_calls".into(), Value::Array(tool_calls));
+    }
+    Value::Object(m)
+}
+
+pub(crate) fn tool_call_json(id: &str, name: &str, arguments: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Streams.
+
+/// What a provider's stream state writes into while handling events.
+pub(crate) struct StreamCtx {
+    id: String,
+    model: String,
+    created: i64,
+    out: Vec<u8>,
+    pub(crate) usage: Option<Usage>,
+    /// The provider's completion marker was seen.
+    pub(crate) completed: bool,
+    pub(crate) output_chars: u64,
+}
+
+impl StreamCtx {
+    /// Writes one `data: …\n\n` event; multi-line data keeps one `data:`
+    /// line per line so a client rebuilds it identically.
+    pub(crate) fn emit_data(&mut self, data: &str) {
+        for line in data.split('\n') {
+            self.out.extend_from_slice(b"data: ");
+            self.out.extend_from_slice(line.as_bytes());
+            self.out.push(b'\n');
+        }
+        self.out.push(b'\n');
+    }
+
+    pub(crate) fn emit_json(&mut self, v: &Value) {
+        let text = v.to_string();
+        self.emit_data(&text);
+    }
+
+    /// A `chat.completion.chunk` with one choice.
+    pub(crate) fn emit_delta(&mut self, delta: Value, finish_reason: Option<&str>) {
+        let chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{
+                "index": 0,
+                "delta": delta,
+                "finish_reason": finish_reason,
+            }],
+        });
+        self.emit_json(&chunk);
+    }
+
+    /// The usage chunk (`choices: []`) OpenAI sends last with include_usage.
+    pub(crate) fn emit_usage_chunk(&mut self, usage: Usage) {
+        let chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [],
+            "usage": usage.to_openai_json(),
+        });
+        self.emit_json(&chunk);
+    }
+
+    pub(crate) fn count_chars(&mut self, s: &str) {
+        let n = u64::try_from(s.chars().count()).unwrap_or(u64::MAX);
+        self.output_chars = self.output_chars.saturating_add(n);
+    }
+}
+
+enum StreamState {
+    OpenAi(openai::StreamState),
+    Anthropic(anthropic::StreamState),
+    Google(google::StreamState),
+}
+
+/// Stateful stream translator: raw provider SSE bytes in (any chunking),
+/// OpenAI SSE bytes out.
+pub struct StreamTranslator {
+    parser: SseParser,
+    state: StreamState,
+    ctx: StreamCtx,
+    failed: bool,
+    finished: bool,
+}
+
+const MSG_MALFORMED: &str = "The provider sent a malformed stream event";
+const MSG_TOO_LARGE: &str = "The provider sent a stream event that is too large";
+const MSG_CUT: &str = "The provider's stream ended before the answer was complete";
+
+impl StreamTranslator {
+    pub fn new(kind: ProviderKind, model: &str, id: &str, created: i64) -> Self {
+        let state = match kind {
+            ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
+                StreamState::OpenAi(openai::StreamState::default())
+            }
+            ProviderKind::Anthropic => StreamState::Anthropic(anthropic::StreamState::default()),
+            ProviderKind::Google => StreamState::Google(google::StreamState::default()),
+        };
+        Self {
+            parser: SseParser::new(),
+            state,
+            ctx: StreamCtx {
+                id: id.to_string(),
+                model: model.to_string(),
+                created,
+                out: Vec::new(),
+                usage: None,
+                completed: false,
+                output_chars: 0,
+            },
+            failed: false,
+            finished: false,
+        }
+    }
+
+    /// Feeds provider bytes; returns OpenAI SSE bytes ready to send (maybe
+    /// none). Returns nothing once the stream failed or finished.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
+        if self.failed || self.finished {
+            return Vec::new();
+        }
+        let events = self.parser.push(chunk);
+        self.handle(events);
+        std::mem::take(&mut self.ctx.out)
+    }
+
+    /// The provider body ended. Ends a completed stream with the usage chunk
+    /// (where the translator makes one) and `data: [DONE]`; otherwise emits
+    /// one error event and no `[DONE]`. Idempotent.
+    pub fn finish(&mut self) -> Vec<u8> {
+        if self.finished {
+            return Vec::new();
+        }
+        self.finished = true;
+        if self.failed {
+            return std::mem::take(&mut self.ctx.out);
+        }
+        let events = self.parser.finish();
+        self.handle(events);
+        if !self.failed {
+            if self.ctx.completed {
+                if let StreamState::Anthropic(_) | StreamState::Google(_) = self.state {
+                    if let Some(u) = self.ctx.usage {
+                        self.ctx.emit_usage_chunk(u);
+                    }
+                }
+                self.ctx.out.extend_from_slice(b"data: [DONE]\n\n");
+            } else {
+                self.fail(MSG_CUT);
+            }
+        }
+        std::mem::take(&mut self.ctx.out)
+    }
+
+    /// Exact provider-reported usage, once known.
+    pub fn usage(&self) -> Option<Usage> {
+        self.ctx.usage
+    }
+
+    /// A provider error event, a malformed event or a cut stream happened.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Characters of content and tool-argument deltas seen so far.
+    pub fn output_chars(&self) -> u64 {
+        self.ctx.output_chars
+    }
+
+    fn handle(&mut self, events: Vec<SseEvent>) {
+        for ev in &events {
+            if self.failed {
+                return;
+            }
+            let result = match &mut self.state {
+                StreamState::OpenAi(s) => s.on_event(ev, &mut self.ctx),
+                StreamState::Anthropic(s) => s.on_event(ev, &mut self.ctx),
+                StreamState::Google(s) => s.on_event(ev, &mut self.ctx),
+            };
+            if let Err(message) = result {
+                self.fail(&message);
+            }
+        }
+        if !self.failed && self.parser.overflowed() {
+            self.fail(MSG_TOO_LARGE);
+        }
+    }
+
+    fn fail(&mut self, message: &str) {
+        if self.failed {
+            return;
+        }
+        self.failed = true;
+        let event = json!({
+            "error": {
+                "message": truncate_chars(message, MAX_MESSAGE_CHARS),
+                "type": "provider_error",
+            }
+        });
+        self.ctx.emit_json(&event);
+    }
+}
+
+/// Parses an event's data as JSON, or the malformed-event failure.
+pub(crate) fn event_json(ev: &SseEvent) -> Result<Value, String> {
+    serde_json::from_str::<Value>(&ev.data).map_err(|_| MSG_MALFORMED.to_string())
+}
+
+/// The public message of a provider error event.
+pub(crate) fn stream_error_message(v: &Value) -> String {
+    message_in(v).unwrap_or_else(|| "The provider reported an error mid-stream".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for k in [
+            ProviderKind::Openai,
+            ProviderKind::Anthropic,
+            ProviderKind::Google,
+            ProviderKind::Xai,
+            ProviderKind::Other,
+        ] {
+            assert_eq!(ProviderKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ProviderKind::parse("OpenAI"), None);
+        assert_eq!(ProviderKind::Other.default_base_url(), None);
+        assert!(ProviderKind::Xai.is_openai_compatible());
+        assert!(!ProviderKind::Google.is_openai_compatible());
+    }
+
+    #[test]
+    fn error_message_reads_each_provider_shape() {
+        let openai = br#"{"error":{"message":"Incorrect API key","type":"invalid_request_error"}}"#;
+        let anthropic =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let google = br#"[{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT"}}]"#;
+        assert_eq!(
+            error_message(ProviderKind::Openai, 401, openai),
+            "Incorrect API key"
+        );
+        assert_eq!(
+            error_message(ProviderKind::Anthropic, 529, anthropic),
+            "Overloaded"
+        );
+        assert_eq!(
+            error_message(ProviderKind::Google, 400, google),
+            "API key not valid"
+        );
+    }
+
+    #[test]
+    fn error_message_falls_back_to_the_status_for_non_json_bodies() {
+        let html = b"<html><body>502 Bad Gateway</body></html>";
+        assert_eq!(
+            error_message(ProviderKind::Other, 502, html),
+            "provider answered 502"
+        );
+        assert_eq!(
+            error_message(ProviderKind::Openai, 500, br#"{"error":{"message":""}}"#),
+            "provider answered 500"
+        );
+    }
+
+    #[test]
+    fn error_message_is_capped_at_500_chars_on_a_char_boundary() {
+        let long = "é".repeat(2000);
+        let body = json!({"error": {"message": long}}).to_string();
+        let m = error_message(ProviderKind::Openai, 400, body.as_bytes());
+        assert!(m.chars().count() <= 501);
+        assert!(m.starts_with("éé"));
+    }
+
+    #[test]
+    fn endpoint_is_appended_once() {
+        assert_eq!(
+            endpoint("https://a/v1", "/messages"),
+            "https://a/v1/messages"
+        );
+        assert_eq!(
+            endpoint("https://a/v1/messages", "/messages"),
+            "https://a/v1/messages"
+        );
+    }
+
+    #[test]
+    fn data_urls_split_into_media_type_and_data() {
+        assert_eq!(
+            parse_data_url("data:image/jpeg;base64,AAAA"),
+            Some(("image/jpeg".to_string(), "AAAA".to_string()))
+        );
+        assert_eq!(parse_data_url("data:image/png,rawnotbase64"), None);
+        assert_eq!(parse_data_url("https://x/y.png"), None);
+    }
+}

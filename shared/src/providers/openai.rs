@@ -1,0 +1,261 @@
+//! OpenAI-compatible providers (OpenAI, xAI, any compatible URL).
+//!
+//! Request: the app's body is forwarded as is; when streaming,
+//! `stream_options.include_usage` is forced on so the last chunk carries the
+//! exact usage. Response: passed through, usage read from `usage`. Stream:
+//! every upstream event's data is re-emitted verbatim (line endings
+//! normalised); `[DONE]` marks completion and is re-emitted at finish; an
+//! upstream `{"error":…}` event or non-JSON data fails the stream.
+
+use serde_json::{Map, Value};
+
+use super::{event_json, malformed_response, stream_error_message, ProviderKind, StreamCtx, Usage};
+use crate::sse::SseEvent;
+use crate::ApiError;
+
+/// The body sent upstream: the app's fields, with `stream` set and usage
+/// requested on streams (`stream_options` removed otherwise, since OpenAI
+/// rejects it on non-stream requests).
+pub(crate) fn build_body(mut body: Map<String, Value>, stream: bool) -> Value {
+    if stream {
+        body.insert("stream".into(), Value::Bool(true));
+        let mut options = match body.remove("stream_options") {
+            Some(Value::Object(o)) => o,
+            _ => Map::new(),
+        };
+        options.insert("include_usage".into(), Value::Bool(true));
+        body.insert("stream_options".into(), Value::Object(options));
+    } else {
+        body.remove("stream");
+        body.remove("stream_options");
+    }
+    Value::Object(body)
+}
+
+/// Usage out of an OpenAI `usage` object.
+pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
+    let u = v.as_object()?;
+    let input = u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
+    let output = match u.get("completion_tokens").and_then(Value::as_u64) {
+        Some(n) => n,
+        None => u
+            .get("total_tokens")
+            .and_then(Value::as_u64)
+            .map_or(0, |t| t.saturating_sub(input)),
+    };
+    Some(Usage {
+        input_tokens: input,
+        output_tokens: output,
+    })
+}
+
+pub(crate) fn translate_response(
+    kind: ProviderKind,
+    body: Value,
+) -> Result<(Value, Option<Usage>), ApiError> {
+    let Some(obj) = body.as_object() else {
+        return Err(malformed_response(kind, "expected a JSON object"));
+    };
+    if !obj.contains_key("choices") {
+        if obj.get("error").is_some_and(|e| !e.is_null()) {
+            let message = super::message_in(&body)
+                .unwrap_or_else(|| "The provider reported an error".to_string());
+            return Err(ApiError::provider_error(kind.as_str(), 502, message));
+        }
+        return Err(malformed_response(kind, "no choices"));
+    }
+    let usage = obj.get("usage").and_then(usage_of);
+    Ok((body, usage))
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct StreamState {
+    done: bool,
+}
+
+impl StreamState {
+    pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
+        if self.done {
+            return Ok(());
+        }
+        if ev.data.trim() == "[DONE]" {
+            self.done = true;
+            ctx.completed = true;
+            return Ok(());
+        }
+        let v = event_json(ev)?;
+        let is_error_event = ev.event.as_deref() == Some("error");
+        if is_error_event || v.get("error").is_some_and(|e| !e.is_null()) {
+            return Err(stream_error_message(&v));
+        }
+        if let Some(u) = v.get("usage").and_then(usage_of) {
+            ctx.usage = Some(u);
+        }
+        let choices = v.get("choices").and_then(Value::as_array);
+        for choice in choices.into_iter().flatten() {
+            let Some(delta) = choice.get("delta") else {
+                continue;
+            };
+            if let Some(text) = delta.get("content").and_then(Value::as_str) {
+                ctx.count_chars(text);
+            }
+            let calls = delta.get("tool_calls").and_then(Value::as_array);
+            for call in calls.into_iter().flatten() {
+                let args = call.pointer("/function/arguments").and_then(Value::as_str);
+                if let Some(args) = args {
+                    ctx.count_chars(args);
+                }
+            }
+        }
+        ctx.emit_data(&ev.data);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::super::{build_request, StreamTranslator};
+    use super::*;
+    use serde_json::json;
+
+    fn usage_json(input: u64, output: u64) -> Value {
+        json!({"prompt_tokens": input, "completion_tokens": output, "total_tokens": input + output})
+    }
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn sent(req: &super::super::UpstreamRequest) -> Value {
+        serde_json::from_slice(&req.body).unwrap()
+    }
+
+    #[test]
+    fn openai_request_is_forwarded_with_all_fields_and_bearer_key() {
+        let b = body(
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.2, "user": "u1", "response_format": {"type": "json_object"}}),
+        );
+        let req = build_request(
+            ProviderKind::Openai,
+            "https://api.openai.com/v1/",
+            "sk-x",
+            b.clone(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(req.url, "https://api.openai.com/v1/chat/completions");
+        assert!(req
+            .headers
+            .contains(&("authorization".into(), "Bearer sk-x".into())));
+        assert!(req
+            .headers
+            .contains(&("content-type".into(), "application/json".into())));
+        assert_eq!(sent(&req), Value::Object(b));
+    }
+
+    #[test]
+    fn openai_full_endpoint_base_url_is_kept_as_is() {
+        let req = build_request(
+            ProviderKind::Other,
+            "http://localhost:8080/v1/chat/completions",
+            "k",
+            body(json!({"model": "m", "messages": []})),
+            false,
+        )
+        .unwrap();
+        assert_eq!(req.url, "http://localhost:8080/v1/chat/completions");
+    }
+
+    #[test]
+    fn openai_stream_request_forces_include_usage_and_keeps_other_options() {
+        let b = body(json!({"model": "m", "messages": [],
+            "stream_options": {"include_usage": false, "x": 1}}));
+        let req = build_request(ProviderKind::Xai, "https://api.x.ai/v1", "k", b, true).unwrap();
+        let v = sent(&req);
+        assert_eq!(v["stream"], true);
+        assert_eq!(v["stream_options"], json!({"include_usage": true, "x": 1}));
+    }
+
+    #[test]
+    fn openai_non_stream_request_drops_stream_options() {
+        let b = body(json!({"model": "m", "messages": [], "stream": true,
+            "stream_options": {"include_usage": true}}));
+        let v = sent(&build_request(ProviderKind::Openai, "https://a/v1", "k", b, false).unwrap());
+        assert!(v.get("stream").is_none());
+        assert!(v.get("stream_options").is_none());
+    }
+
+    #[test]
+    fn openai_response_passes_through_with_usage() {
+        let raw = json!({"id": "chatcmpl-1", "object": "chat.completion", "choices": [],
+            "usage": usage_json(3, 4)});
+        let (v, u) = super::super::translate_response(
+            ProviderKind::Openai,
+            "m",
+            raw.to_string().as_bytes(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(v, raw);
+        assert_eq!(
+            u,
+            Some(Usage {
+                input_tokens: 3,
+                output_tokens: 4
+            })
+        );
+    }
+
+    #[test]
+    fn openai_response_that_is_not_json_is_a_502_provider_error() {
+        let e =
+            super::super::translate_response(ProviderKind::Openai, "m", b"<html>", 0).unwrap_err();
+        assert_eq!(e.status(), 502);
+        assert_eq!(e.code(), "provider_error");
+        assert_eq!(e.extra["provider"], "openai");
+    }
+
+    fn run(input: &[u8]) -> (String, StreamTranslator) {
+        let mut t = StreamTranslator::new(ProviderKind::Openai, "m", "id", 1);
+        let mut out = t.push(input);
+        out.extend(t.finish());
+        (String::from_utf8(out).unwrap(), t)
+    }
+
+    #[test]
+    fn openai_mid_stream_error_gives_one_error_event_and_no_done() {
+        let input = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n\
+data: {\"error\":{\"message\":\"server overloaded\",\"type\":\"server_error\"}}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"more\"}}]}\n\ndata: [DONE]\n\n";
+        let (out, mut t) = run(input);
+        assert!(t.failed());
+        assert_eq!(out.matches("\"error\"").count(), 1);
+        assert!(out.contains("server overloaded"));
+        assert!(out.contains("provider_error"));
+        assert!(!out.contains("[DONE]"));
+        assert!(!out.contains("more"));
+        assert!(t.push(b"data: {}\n\n").is_empty());
+        assert!(t.finish().is_empty());
+    }
+
+    #[test]
+    fn openai_non_json_event_fails_the_stream_as_malformed() {
+        let (out, t) = run(b"data: {\"choices\":[]}\n\ndata: not json\n\ndata: [DONE]\n\n");
+        assert!(t.failed());
+        assert!(out.contains("malformed"));
+        assert!(!out.contains("[DONE]"));
+        assert_eq!(out.matches("\"error\"").count(), 1);
+    }
+
+    #[test]
+    fn openai_stream_cut_before_done_fails_once_at_finish() {
+        let (out, t) =
+            run(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"abc\"}}]}\n\n");
+        assert!(t.failed());
+        assert_eq!(out.matches("\"error\"").count(), 1);
+        assert!(!out.contains("[DONE]"));
+        assert_eq!(t.output_chars(), 3);
+    }
+}
