@@ -317,3 +317,365 @@ pub fn decide(
         trace: eval.trace,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use serde_json::{json, Value};
+
+    // 2026-11-27T12:00:00Z, a Friday.
+    const NOW: i64 = 1_795_780_800_000;
+
+    fn tier(v: Value) -> Tier {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn free() -> Tier {
+        tier(json!({"requests": {"limit": 5, "period": "day"}}))
+    }
+
+    fn rule(id: &str, priority: i64, condition: Value, action: &str) -> Rule {
+        serde_json::from_value(json!({
+            "id": id, "name": id, "enabled": true, "priority": priority,
+            "condition": condition, "action": {"type": action, "message": format!("{id} says")}
+        }))
+        .unwrap()
+    }
+
+    fn policy(tier_name: &str, tier: Tier, rules: Vec<Rule>) -> Policy {
+        Policy {
+            tier_name: tier_name.into(),
+            tier,
+            rules,
+        }
+    }
+
+    fn at(p: &Policy, requests: u64, tokens: u64, request_tokens: u64) -> Decision {
+        decide(
+            p,
+            None,
+            request_tokens,
+            |_, m, _| match m {
+                Metric::Requests => requests,
+                Metric::Tokens => tokens,
+            },
+            NOW,
+        )
+    }
+
+    fn gte(metric: &str, threshold: f64) -> Value {
+        json!({"type": "usage_percent", "metric": metric, "operator": "gte", "threshold": threshold})
+    }
+
+    fn free_tier() -> Value {
+        json!({"type": "tier", "tiers": ["free"]})
+    }
+
+    #[test]
+    fn request_cap_admits_exactly_up_to_the_limit() {
+        let p = policy("free", free(), vec![]);
+        let ok = at(&p, 4, 0, 0);
+        assert_eq!(ok.verdict, Verdict::Allow);
+        assert_eq!(ok.limits[0].used, 5); // after this request's reservation
+        assert_eq!(ok.limits[0].remaining(), Some(0));
+        let blocked = at(&p, 5, 0, 0);
+        assert_eq!(blocked.verdict, Verdict::Block);
+        assert_eq!(blocked.rule, None);
+        let b = blocked.blocking.unwrap();
+        assert_eq!((b.limit, b.used, b.period), (Some(5), 5, Period::Day));
+        assert_eq!(b.reset_at_ms, NOW + 12 * 3_600_000);
+        assert_eq!(blocked.limits[0].used, 5); // the blocked request is not counted
+    }
+
+    #[test]
+    fn token_cap_admits_while_used_is_below_the_limit() {
+        let p = policy(
+            "free",
+            tier(json!({"tokens": {"limit": 1000, "period": "month"}})),
+            vec![],
+        );
+        assert_eq!(at(&p, 0, 999, 5000).verdict, Verdict::Allow);
+        assert_eq!(at(&p, 0, 1000, 0).verdict, Verdict::Block);
+    }
+
+    #[test]
+    fn fourth_of_five_requests_is_at_eighty_percent() {
+        let p = policy(
+            "free",
+            free(),
+            vec![rule("w80", 0, gte("requests", 80.0), "warn")],
+        );
+        assert_eq!(at(&p, 2, 0, 0).verdict, Verdict::Allow);
+        let d = at(&p, 3, 0, 0);
+        assert_eq!(d.verdict, Verdict::Warn);
+        let w = d.warning.unwrap();
+        assert_eq!(w.id, "w80");
+        assert_eq!(w.message.as_deref(), Some("w80 says"));
+        assert_eq!(w.usage_percent, Some(80.0));
+    }
+
+    #[test]
+    fn block_wins_over_warn_when_both_match() {
+        let p = policy(
+            "free",
+            free(),
+            vec![
+                rule("warn", -1, free_tier(), "warn"),
+                rule("block", 5, free_tier(), "block"),
+            ],
+        );
+        let d = at(&p, 0, 0, 0);
+        assert_eq!(d.verdict, Verdict::Block);
+        assert_eq!(d.rule.unwrap().id, "block");
+        assert_eq!(d.warning, None);
+        assert!(!d.unlimited);
+    }
+
+    #[test]
+    fn allow_rule_admits_over_an_exhausted_tier_limit() {
+        let p = policy(
+            "enterprise",
+            free(),
+            vec![rule(
+                "unlimited",
+                0,
+                json!({"type": "tier", "tiers": ["enterprise"]}),
+                "allow",
+            )],
+        );
+        let d = at(&p, 500, 0, 0);
+        assert_eq!(d.verdict, Verdict::Allow);
+        assert!(d.unlimited);
+        assert_eq!(d.rule.as_ref().unwrap().id, "unlimited");
+        assert_eq!(d.blocking, None);
+        assert_eq!(d.header_window(), None);
+    }
+
+    #[test]
+    fn allow_rule_still_carries_a_matching_warning() {
+        let p = policy(
+            "free",
+            free(),
+            vec![
+                rule("allow", 0, free_tier(), "allow"),
+                rule("warn", 1, free_tier(), "warn"),
+            ],
+        );
+        let d = at(&p, 9, 0, 0);
+        assert_eq!(d.verdict, Verdict::Warn);
+        assert!(d.unlimited);
+        assert_eq!(d.warning.unwrap().id, "warn");
+    }
+
+    #[test]
+    fn lower_priority_block_beats_a_later_allow_and_vice_versa() {
+        let block_first = policy(
+            "free",
+            free(),
+            vec![
+                rule("allow", 2, free_tier(), "allow"),
+                rule("block", 1, free_tier(), "block"),
+            ],
+        );
+        assert_eq!(at(&block_first, 0, 0, 0).verdict, Verdict::Block);
+        let allow_first = policy(
+            "free",
+            free(),
+            vec![
+                rule("allow", 1, free_tier(), "allow"),
+                rule("block", 2, free_tier(), "block"),
+            ],
+        );
+        assert_eq!(at(&allow_first, 99, 0, 0).verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn equal_priority_keeps_creation_order() {
+        let p = policy(
+            "free",
+            free(),
+            vec![
+                rule("first", 0, free_tier(), "block"),
+                rule("second", 0, free_tier(), "allow"),
+            ],
+        );
+        assert_eq!(at(&p, 0, 0, 0).rule.unwrap().id, "first");
+        let p = policy(
+            "free",
+            free(),
+            vec![
+                rule("w1", 0, free_tier(), "warn"),
+                rule("w2", 0, free_tier(), "warn"),
+            ],
+        );
+        assert_eq!(at(&p, 0, 0, 0).warning.unwrap().id, "w1");
+    }
+
+    #[test]
+    fn disabled_rules_are_ignored() {
+        let mut off = rule("off", 0, free_tier(), "block");
+        off.enabled = false;
+        let p = policy("free", free(), vec![off]);
+        let d = at(&p, 0, 0, 0);
+        assert_eq!(d.verdict, Verdict::Allow);
+        assert!(d.trace.is_empty());
+    }
+
+    #[test]
+    fn usage_percent_rule_never_fires_on_an_unlimited_tier() {
+        let p = policy(
+            "free",
+            tier(json!({"requests": {"limit": null, "period": "day"}})),
+            vec![rule("b", 0, gte("requests", 0.0), "block")],
+        );
+        let d = at(&p, 1_000_000, 0, 0);
+        assert_eq!(d.verdict, Verdict::Allow);
+        assert_eq!(d.header_window(), None);
+    }
+
+    #[test]
+    fn usage_absolute_block_reports_its_window_without_the_request() {
+        let p = policy(
+            "free",
+            Tier::default(),
+            vec![rule(
+                "img",
+                0,
+                json!({"type": "usage_absolute", "metric": "requests", "operator": "gt", "threshold": 5}),
+                "block",
+            )],
+        );
+        assert_eq!(at(&p, 4, 0, 0).verdict, Verdict::Allow);
+        let d = at(&p, 5, 0, 0);
+        assert_eq!(d.verdict, Verdict::Block);
+        let b = d.blocking.unwrap();
+        assert_eq!((b.period, b.used, b.limit), (Period::Day, 5, None));
+    }
+
+    #[test]
+    fn rule_without_metric_blocks_on_the_tiers_tightest_window() {
+        let t = tier(json!({
+            "requests": {"limit": 100, "period": "day"},
+            "tokens": {"limit": 1000, "period": "month"}
+        }));
+        let p = policy(
+            "free",
+            t,
+            vec![rule(
+                "m",
+                0,
+                json!({"type": "model", "models": ["o1"]}),
+                "block",
+            )],
+        );
+        let d = decide(
+            &p,
+            Some("o1"),
+            0,
+            |_, m, _| if m == Metric::Tokens { 900 } else { 10 },
+            NOW,
+        );
+        assert_eq!(d.verdict, Verdict::Block);
+        let b = d.blocking.unwrap();
+        assert_eq!((b.metric, b.used), (Metric::Tokens, 900));
+        let other = decide(&p, Some("gpt-4o"), 0, |_, _, _| 0, NOW);
+        assert_eq!(other.verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn request_tokens_count_in_token_rules_but_not_in_admission() {
+        let p = policy(
+            "free",
+            tier(json!({"tokens": {"limit": 1000, "period": "day"}})),
+            vec![rule("t90", 0, gte("tokens", 90.0), "warn")],
+        );
+        assert_eq!(at(&p, 0, 800, 99).verdict, Verdict::Allow);
+        assert_eq!(at(&p, 0, 800, 100).verdict, Verdict::Warn);
+        let d = at(&p, 0, 800, 500);
+        assert_eq!(d.verdict, Verdict::Warn);
+        assert_eq!(d.limits[0].used, 1300);
+    }
+
+    #[test]
+    fn model_caps_block_only_their_model() {
+        let t = tier(json!({"models": {"gpt-4o": {"requests": {"limit": 2, "period": "hour"}}}}));
+        let p = policy("free", t, vec![]);
+        let d = decide(
+            &p,
+            Some("gpt-4o"),
+            0,
+            |scope, _, _| if scope == "gpt-4o" { 2 } else { 0 },
+            NOW,
+        );
+        assert_eq!(d.verdict, Verdict::Block);
+        assert_eq!(d.blocking.unwrap().model.as_deref(), Some("gpt-4o"));
+        let d = decide(&p, Some("gpt-4o-mini"), 0, |_, _, _| 2, NOW);
+        assert_eq!(d.verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn several_exhausted_windows_report_the_one_that_resets_last() {
+        let t = tier(json!({
+            "requests": {"limit": 5, "period": "hour"},
+            "tokens": {"limit": 10, "period": "week"}
+        }));
+        let d = at(&policy("free", t, vec![]), 5, 10, 0);
+        assert_eq!(d.blocking.unwrap().period, Period::Week);
+    }
+
+    #[test]
+    fn header_window_is_the_smallest_remaining_fraction_ties_shorter() {
+        let t = tier(json!({
+            "requests": {"limit": 10, "period": "day"},
+            "tokens": {"limit": 100, "period": "minute"}
+        }));
+        let p = policy("free", t, vec![]);
+        // requests 5/10 after, tokens 50/100: tie → the minute window.
+        let d = at(&p, 4, 50, 0);
+        let h = d.header_window().unwrap();
+        assert_eq!(h.period, Period::Minute);
+        let d = at(&p, 8, 50, 0);
+        assert_eq!(d.header_window().unwrap().metric, Metric::Requests);
+    }
+
+    #[test]
+    fn limit_headers_use_the_window_and_clock() {
+        let w = WindowReport {
+            metric: Metric::Requests,
+            period: Period::Day,
+            model: None,
+            limit: Some(100),
+            used: 40,
+            reset_at_ms: NOW + 1_500,
+        };
+        let h = limit_headers(&w, NOW);
+        assert_eq!(
+            h,
+            vec![
+                ("x-ratelimit-limit", "100".to_string()),
+                ("x-ratelimit-remaining", "60".to_string()),
+                ("x-ratelimit-reset", "2".to_string()),
+                ("x-ratelimit-policy", "100;w=86400".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn huge_usage_saturates_instead_of_overflowing() {
+        let p = policy(
+            "free",
+            free(),
+            vec![rule("w", 0, gte("requests", 1.0), "warn")],
+        );
+        let d = at(&p, u64::MAX, u64::MAX, u64::MAX);
+        assert_eq!(d.verdict, Verdict::Block);
+        let d = at(
+            &policy("free", Tier::default(), vec![]),
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+        );
+        assert_eq!(d.verdict, Verdict::Allow);
+    }
+}

@@ -356,3 +356,295 @@ fn absolute_window(windows: &[WindowUsage], metric: Metric) -> Option<usize> {
             .position(|w| tier_wide(&w) && w.period == Period::Day)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn w(metric: Metric, period: Period, limit: Option<u64>, used: u64) -> WindowUsage {
+        WindowUsage {
+            metric,
+            period,
+            model: None,
+            limit,
+            used,
+            reset_at_ms: 0,
+        }
+    }
+
+    fn rule(id: &str, priority: i64, condition: Value, action: &str) -> Rule {
+        serde_json::from_value(json!({
+            "id": id, "name": id, "enabled": true, "priority": priority,
+            "condition": condition, "action": {"type": action}
+        }))
+        .unwrap()
+    }
+
+    fn pct(metric: &str, op: &str, threshold: f64) -> Value {
+        json!({"type": "usage_percent", "metric": metric, "operator": op, "threshold": threshold})
+    }
+
+    fn abs(metric: &str, op: &str, threshold: f64) -> Value {
+        json!({"type": "usage_absolute", "metric": metric, "operator": op, "threshold": threshold})
+    }
+
+    /// Requests 4 of 5 per day (80%), tokens 300 of 1000 per month (30%),
+    /// and a gpt-4o window at 9 of 10 per hour.
+    fn windows() -> Vec<WindowUsage> {
+        let mut model = w(Metric::Requests, Period::Hour, Some(10), 9);
+        model.model = Some("gpt-4o".into());
+        vec![
+            w(Metric::Requests, Period::Day, Some(5), 4),
+            w(Metric::Requests, Period::Month, None, 40),
+            w(Metric::Tokens, Period::Month, Some(1000), 300),
+            w(Metric::Tokens, Period::Day, None, 120),
+            model,
+        ]
+    }
+
+    fn matched(condition: Value, tier: &str, model: Option<&str>) -> bool {
+        let ws = windows();
+        let input = RuleInput {
+            tier,
+            model,
+            windows: &ws,
+        };
+        let e = evaluate(&[rule("r", 0, condition, "warn")], &input);
+        e.warning.is_some()
+    }
+
+    fn on(condition: Value) -> bool {
+        matched(condition, "free", Some("gpt-4o"))
+    }
+
+    #[test]
+    fn tier_condition_matches_only_listed_tiers() {
+        assert!(on(json!({"type": "tier", "tiers": ["pro", "free"]})));
+        assert!(!on(json!({"type": "tier", "tiers": ["pro"]})));
+        assert!(!on(json!({"type": "tier", "tiers": ["Free"]})));
+    }
+
+    #[test]
+    fn model_condition_matches_only_listed_models() {
+        assert!(on(json!({"type": "model", "models": ["gpt-4o"]})));
+        assert!(!on(json!({"type": "model", "models": ["gpt-4o-mini"]})));
+        assert!(!matched(
+            json!({"type": "model", "models": ["gpt-4o"]}),
+            "free",
+            None
+        ));
+    }
+
+    #[test]
+    fn usage_percent_compares_with_every_operator() {
+        assert!(on(pct("requests", "gte", 80.0)));
+        assert!(!on(pct("requests", "gt", 80.0)));
+        assert!(on(pct("requests", "eq", 80.0)));
+        assert!(on(pct("requests", "lte", 80.0)));
+        assert!(!on(pct("requests", "lt", 80.0)));
+        assert!(on(pct("requests", "lt", 80.1)));
+        assert!(on(pct("tokens", "eq", 30.0)));
+    }
+
+    #[test]
+    fn usage_percent_ignores_model_windows_and_unlimited_ones() {
+        // The gpt-4o window is at 90%, but only tier-wide windows count.
+        assert!(!on(pct("requests", "gte", 85.0)));
+    }
+
+    #[test]
+    fn usage_percent_never_matches_without_a_finite_limit() {
+        let ws = vec![
+            w(Metric::Requests, Period::Day, None, 1_000),
+            w(Metric::Tokens, Period::Day, None, 1_000),
+        ];
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        for op in ["gte", "lte", "gt", "lt", "eq"] {
+            let e = evaluate(&[rule("r", 0, pct("requests", op, 0.0), "block")], &input);
+            assert_eq!(e.decisive, None, "{op}");
+            assert!(e.trace[0].reason.contains("no finite"));
+        }
+    }
+
+    #[test]
+    fn usage_percent_takes_the_highest_tier_wide_window() {
+        let ws = vec![
+            w(Metric::Requests, Period::Day, Some(100), 10),
+            w(Metric::Requests, Period::Month, Some(100), 95),
+        ];
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        let e = evaluate(
+            &[rule("r", 0, pct("requests", "gte", 95.0), "block")],
+            &input,
+        );
+        assert_eq!(e.decisive, Some((0, Some(1))));
+    }
+
+    #[test]
+    fn usage_absolute_uses_the_capped_window_else_the_day_window() {
+        // Requests are capped per day: 4 used.
+        assert!(on(abs("requests", "eq", 4.0)));
+        assert!(!on(abs("requests", "gt", 4.0)));
+        // Tokens: the monthly cap's window (300), not the uncapped day one.
+        assert!(on(abs("tokens", "eq", 300.0)));
+        // Without any cap on the metric, the day window decides.
+        let ws = vec![
+            w(Metric::Requests, Period::Hour, None, 2),
+            w(Metric::Requests, Period::Day, None, 6),
+        ];
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        let e = evaluate(&[rule("r", 0, abs("requests", "gt", 5.0), "block")], &input);
+        assert_eq!(e.decisive, Some((0, Some(1))));
+        let none = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &[],
+        };
+        let e = evaluate(&[rule("r", 0, abs("requests", "gte", 0.0), "block")], &none);
+        assert_eq!(e.decisive, None);
+    }
+
+    #[test]
+    fn all_requires_every_condition_and_any_one_of_them() {
+        let tier_free = json!({"type": "tier", "tiers": ["free"]});
+        let tier_pro = json!({"type": "tier", "tiers": ["pro"]});
+        let high = pct("requests", "gte", 80.0);
+        assert!(on(json!({"type": "all", "conditions": [tier_free, high]})));
+        assert!(!on(json!({"type": "all", "conditions": [tier_pro, high]})));
+        assert!(on(json!({"type": "any", "conditions": [tier_pro, high]})));
+        assert!(!on(
+            json!({"type": "any", "conditions": [tier_pro, pct("tokens", "gt", 50.0)]})
+        ));
+        // Nested: free ∧ (pro ∨ requests ≥ 80%).
+        assert!(on(json!({"type": "all", "conditions": [
+            tier_free, {"type": "any", "conditions": [tier_pro, high]}
+        ]})));
+    }
+
+    #[test]
+    fn nested_condition_reports_the_window_of_its_usage_part() {
+        let ws = windows();
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        let c = json!({"type": "all", "conditions": [
+            {"type": "tier", "tiers": ["free"]}, pct("tokens", "gte", 10.0)
+        ]});
+        let e = evaluate(&[rule("r", 0, c, "block")], &input);
+        assert_eq!(e.decisive, Some((0, Some(2))));
+    }
+
+    #[test]
+    fn nesting_beyond_the_maximum_depth_never_matches() {
+        let nest = |levels: usize| {
+            let mut c = json!({"type": "tier", "tiers": ["free"]});
+            for _ in 0..levels {
+                c = json!({"type": "all", "conditions": [c]});
+            }
+            c
+        };
+        assert!(on(nest(MAX_CONDITION_DEPTH)));
+        assert!(!on(nest(MAX_CONDITION_DEPTH + 1)));
+    }
+
+    #[test]
+    fn rules_run_in_ascending_priority_and_ties_keep_their_order() {
+        let ws = windows();
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        let t = json!({"type": "tier", "tiers": ["free"]});
+        let rules = vec![
+            rule("late-block", 10, t.clone(), "block"),
+            rule("first-allow", -5, t.clone(), "allow"),
+            rule("warn-a", 0, t.clone(), "warn"),
+            rule("warn-b", 0, t.clone(), "warn"),
+        ];
+        let e = evaluate(&rules, &input);
+        assert_eq!(e.decisive.map(|d| d.0), Some(1));
+        assert_eq!(e.warning, Some(2));
+        let ids: Vec<&str> = e.trace.iter().map(|t| t.rule_id.as_str()).collect();
+        assert_eq!(ids, ["first-allow", "warn-a", "warn-b", "late-block"]);
+        // Equal priority: the first in creation order decides.
+        let rules = vec![rule("b1", 0, t.clone(), "block"), rule("a2", 0, t, "allow")];
+        assert_eq!(evaluate(&rules, &input).decisive.map(|d| d.0), Some(0));
+    }
+
+    #[test]
+    fn disabled_rules_are_skipped_and_left_out_of_the_trace() {
+        let ws = windows();
+        let input = RuleInput {
+            tier: "free",
+            model: None,
+            windows: &ws,
+        };
+        let mut off = rule(
+            "off",
+            0,
+            json!({"type": "tier", "tiers": ["free"]}),
+            "block",
+        );
+        off.enabled = false;
+        let e = evaluate(&[off], &input);
+        assert_eq!(e, Evaluation::default());
+    }
+
+    #[test]
+    fn trace_explains_each_outcome() {
+        let ws = windows();
+        let input = RuleInput {
+            tier: "free",
+            model: Some("gpt-4o"),
+            windows: &ws,
+        };
+        let rules = vec![
+            rule("a", 0, pct("requests", "gte", 80.0), "warn"),
+            rule("b", 1, json!({"type": "model", "models": ["o1"]}), "block"),
+        ];
+        let e = evaluate(&rules, &input);
+        assert_eq!(e.trace[0].reason, "requests at 80.0% is >= 80%");
+        assert!(e.trace[0].matched);
+        assert_eq!(e.trace[1].reason, "model gpt-4o not in [o1]");
+        assert!(!e.trace[1].matched);
+    }
+
+    #[test]
+    fn percent_of_a_zero_limit_is_infinite_once_used() {
+        assert_eq!(
+            w(Metric::Requests, Period::Day, Some(0), 0).percent(),
+            Some(0.0)
+        );
+        assert_eq!(
+            w(Metric::Requests, Period::Day, Some(0), 1).percent(),
+            Some(f64::INFINITY)
+        );
+        assert_eq!(w(Metric::Requests, Period::Day, None, 1).percent(), None);
+    }
+
+    #[test]
+    fn rules_serialize_in_the_contract_shape() {
+        let r = rule("r1", 3, pct("tokens", "gt", 90.0), "warn");
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["condition"]["type"], "usage_percent");
+        assert_eq!(v["action"], json!({"type": "warn"}));
+        assert_eq!(v["priority"], 3);
+    }
+}
