@@ -250,3 +250,23 @@ test('a non-JSON error body still yields the mapped error class', async () => {
   const f = fakeFetch(() => new Response('Bad Gateway', { status: 502 }));
   await assert.rejects(() => client(f, { maxRetries: 0 }).chat(opts), (e) => e instanceof ProviderError && e.status === 502);
 });
+
+test('chat surfaces the warning from the body and the percent-decoded warning header', async () => {
+  const warning = { ruleId: 'r1', message: 'Half used — ½', deepLink: 'myapp://half' };
+  const f = fakeFetch(() =>
+    jsonResponse(200, { ...completion(), ratelimit: { tier: 'free', limits: [], warning } }, {
+      'x-ratelimit-warning': encodeURIComponent('Half used — ½'),
+      'x-ratelimit-deeplink': 'myapp://half',
+    }),
+  );
+  const res = await client(f).chat(opts);
+  assert.deepEqual(res.ratelimit.warning, warning);
+  assert.equal(res.rateLimit.warning, 'Half used — ½');
+  assert.equal(res.rateLimit.deepLink, 'myapp://half');
+});
+
+test('an unlimited answer without limit headers gives nulls, not NaN', async () => {
+  const res = await client(fakeFetch(() => jsonResponse(200, completion()))).chat(opts);
+  assert.deepEqual(res.rateLimit, { limit: null, remaining: null, reset: null, policy: null, warning: null, deepLink: null, overheadMs: null });
+  assert.equal(res.ratelimit, null);
+});
