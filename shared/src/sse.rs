@@ -221,6 +221,12 @@ mod tests {
     }
 
     #[test]
+    fn crlf_split_inside_an_event_keeps_its_name_and_data_lines_together() {
+        let got = all(&[b"event: a\r", b"\ndata: x\r", b"\ndata: y\r\n\r", b"\n"]);
+        assert_eq!(got, vec![ev(Some("a"), "x\ny")]);
+    }
+
+    #[test]
     fn multibyte_utf8_split_across_chunks_is_decoded_whole() {
         let text = "data: héllo 世界 🎉\n\n".as_bytes();
         for cut in 0..=text.len() {
