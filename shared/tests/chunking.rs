@@ -133,3 +133,37 @@ fn sse_events_are_identical_under_random_chunkings() {
         }
     });
 }
+
+/// Corrupted streams (random byte flips, truncations) never panic and always
+/// end per the contract: `[DONE]` without error, or exactly one error event
+/// and no `[DONE]`.
+#[test]
+fn corrupted_streams_end_with_done_or_exactly_one_error_event() {
+    each_stream(|kind, model, name, input| {
+        for seed in 0..200u64 {
+            let mut rng = XorShift::new(seed ^ 0x5EED);
+            let mut bytes = input.to_vec();
+            for _ in 0..rng.below(4) {
+                let at = rng.below(bytes.len());
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = u8::try_from(rng.below(256)).unwrap();
+                }
+            }
+            if rng.below(3) == 0 {
+                bytes.truncate(rng.below(bytes.len() + 1));
+            }
+            let chunks = random_chunks(&bytes, &mut rng);
+            let run = run_stream(kind, model, chunks.iter().map(Vec::as_slice));
+            let text = String::from_utf8(run.output).unwrap();
+            let errors = text.matches("\"type\":\"provider_error\"").count();
+            let done = text.matches("data: [DONE]\n\n").count();
+            let how = format!("{kind:?}/{name} seed {seed}");
+            if run.failed {
+                assert_eq!((errors, done), (1, 0), "{how}:\n{text}");
+            } else {
+                assert_eq!(done, 1, "{how}:\n{text}");
+                assert!(text.ends_with("data: [DONE]\n\n"), "{how}");
+            }
+        }
+    });
+}

@@ -390,18 +390,22 @@ pub(crate) struct StreamState {
 
 impl StreamState {
     pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
+        if self.done {
+            // The answer is complete; a trailing usage-only event is still
+            // worth reading, anything else is ignored.
+            let usage = event_json(ev)
+                .ok()
+                .and_then(|v| usage_of(v.get("usageMetadata")?));
+            if let Some(u) = usage {
+                ctx.usage = Some(u);
+            }
+            return Ok(());
+        }
         let v = match event_json(ev)? {
             // Some servers wrap a response (or an error) in an array.
             Value::Array(mut items) if items.len() == 1 => items.pop().unwrap_or(Value::Null),
             other => other,
         };
-        if self.done {
-            // A trailing usage-only event is still worth reading.
-            if let Some(u) = v.get("usageMetadata").and_then(usage_of) {
-                ctx.usage = Some(u);
-            }
-            return Ok(());
-        }
         if v.get("error").is_some_and(|e| !e.is_null()) {
             return Err(stream_error_message(&v));
         }
@@ -705,6 +709,49 @@ data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status
             })
         );
         assert_eq!(v["usage"]["total_tokens"], 16);
+    }
+
+    #[test]
+    fn google_blocked_prompt_answers_empty_content_filtered_completion() {
+        let body = json!({"promptFeedback": {"blockReason": "SAFETY"},
+            "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}});
+        let (v, u) = super::super::translate_response(
+            ProviderKind::Google,
+            "g",
+            body.to_string().as_bytes(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(v["choices"][0]["finish_reason"], "content_filter");
+        assert_eq!(v["choices"][0]["message"]["content"], "");
+        assert_eq!(
+            u,
+            Some(Usage {
+                input_tokens: 5,
+                output_tokens: 0
+            })
+        );
+        let (out, t) = run(&format!("data: {body}\r\n\r\n"));
+        assert!(!t.failed());
+        assert!(out.contains("\"finish_reason\":\"content_filter\""));
+        assert!(out.ends_with("data: [DONE]\n\n"));
+    }
+
+    #[test]
+    fn google_events_after_the_finish_reason_only_update_usage() {
+        let input = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]},\"finishReason\":\"STOP\"}]}\r\n\r\n\
+data: {\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":1}}\r\n\r\n\
+data: not json\r\n\r\n";
+        let (out, t) = run(input);
+        assert!(!t.failed());
+        assert_eq!(
+            t.usage(),
+            Some(Usage {
+                input_tokens: 3,
+                output_tokens: 1
+            })
+        );
+        assert!(out.ends_with("data: [DONE]\n\n"));
     }
 
     #[test]
