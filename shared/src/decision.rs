@@ -92,7 +92,7 @@ impl Decision {
     /// no finite limit applies.
     pub fn header_window(&self) -> Option<&WindowReport> {
         if let Some(b) = &self.blocking {
-            return Some(b);
+            return b.limit.is_some().then_some(b);
         }
         if self.unlimited {
             return None;

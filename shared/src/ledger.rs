@@ -18,14 +18,17 @@
 //!   the reservation was made in (a closed window is never reopened).
 //! - The clock is a parameter everywhere; nothing here reads time.
 
-use crate::decision::{decide, Decision, Policy, Verdict};
-use crate::period::{window_start, Period};
-use crate::tier::Metric;
+use crate::decision::{decide, Decision, Policy, Verdict, WindowReport};
+use crate::period::{window_end, window_start, Period};
+use crate::tier::{Metric, Tier};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How long settled request ids are remembered for idempotency.
-pub const SETTLED_MEMORY_MS: i64 = 48 * 3_600_000;
+/// How long a settled request id is remembered, so a retried settle or
+/// release is recognised as a duplicate.
+pub const SETTLED_MEMORY_MS: i64 = 10 * 60_000;
+/// How long a lease settled by expiry waits for its real usage.
+pub const EXPIRED_MEMORY_MS: i64 = 2 * 3_600_000;
 /// Default lease: past it, the reservation is settled as reserved.
 pub const DEFAULT_LEASE_MS: i64 = 15 * 60_000;
 
@@ -98,6 +101,9 @@ pub struct Lease {
     pub tokens: u64,
     pub reserved_at: i64,
     pub expires_at: i64,
+    /// A warn rule fired when it was admitted (for analytics).
+    #[serde(default)]
+    pub warned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +117,12 @@ pub struct SettledEntry {
     /// may still correct it once.
     #[serde(rename = "final")]
     pub is_final: bool,
+}
+
+/// The name of the identity's Durable Object: the project id is length
+/// prefixed so that no (project, identity) pair can collide with another.
+pub fn limiter_name(project_id: &str, identity: &str) -> String {
+    format!("{}:{project_id}:{identity}", project_id.len())
 }
 
 /// What a reserve call asks for.
@@ -189,6 +201,7 @@ impl IdentityLedger {
                     tokens: req.estimate_tokens,
                     reserved_at: now_ms,
                     expires_at: now_ms + lease_ms,
+                    warned: decision.warning.is_some(),
                 },
             );
         }
@@ -205,6 +218,7 @@ impl IdentityLedger {
 
     /// Replaces a reservation's estimate by the real token count.
     pub fn settle(&mut self, request_id: &str, real_tokens: u64, now_ms: i64) -> SettleOutcome {
+        self.forget_settled(now_ms);
         if let Some(lease) = self.leases.remove(request_id) {
             let delta = signed_delta(real_tokens, lease.tokens);
             self.correct(&lease.model, 0, delta, lease.reserved_at);
@@ -292,12 +306,48 @@ impl IdentityLedger {
                 });
             }
         }
-        self.settled
-            .retain(|_, e| now_ms - e.at < SETTLED_MEMORY_MS);
+        self.forget_settled(now_ms);
         let leased: Vec<String> = self.leases.values().map(|l| l.model.clone()).collect();
         self.scopes
             .retain(|scope, c| scope.is_empty() || !c.is_stale(now_ms) || leased.contains(scope));
         out
+    }
+
+    fn forget_settled(&mut self, now_ms: i64) {
+        self.settled.retain(|_, e| {
+            let memory = if e.is_final {
+                SETTLED_MEMORY_MS
+            } else {
+                EXPIRED_MEMORY_MS
+            };
+            now_ms - e.at < memory
+        });
+    }
+
+    /// Usage of every window `tier` defines (tier-wide, then per model):
+    /// committed plus in flight.
+    pub fn read(&self, tier: &Tier, now_ms: i64) -> Vec<WindowReport> {
+        tier.all_caps()
+            .into_iter()
+            .map(|cap| WindowReport {
+                used: self.used(
+                    cap.model.as_deref().unwrap_or(""),
+                    cap.metric,
+                    cap.period,
+                    now_ms,
+                ),
+                metric: cap.metric,
+                period: cap.period,
+                limit: cap.limit,
+                reset_at_ms: window_end(cap.period, now_ms),
+                model: cap.model,
+            })
+            .collect()
+    }
+
+    /// The open reservation of a request, if any.
+    pub fn lease(&self, request_id: &str) -> Option<&Lease> {
+        self.leases.get(request_id)
     }
 
     /// When the next lease expires (for the object's alarm).
@@ -306,9 +356,24 @@ impl IdentityLedger {
     }
 
     /// Forgets all usage and in-flight reservations (an owner's reset).
+    /// Requests in flight settle as duplicates afterwards: nothing they
+    /// used is counted against the fresh start.
     pub fn reset(&mut self) {
         self.scopes.clear();
-        self.leases.clear();
+        let in_flight: Vec<(String, Lease)> =
+            std::mem::take(&mut self.leases).into_iter().collect();
+        for (id, lease) in in_flight {
+            self.settled.insert(
+                id,
+                SettledEntry {
+                    at: lease.reserved_at,
+                    model: lease.model,
+                    reserved_at: lease.reserved_at,
+                    counted: 0,
+                    is_final: true,
+                },
+            );
+        }
     }
 }
 
@@ -322,7 +387,6 @@ fn signed_delta(new: u64, old: u64) -> i64 {
 mod tests {
     use super::*;
     use crate::period::{days_from_civil, DAY_MS, HOUR_MS};
-    use crate::tier::Tier;
 
     fn policy(json: serde_json::Value) -> Policy {
         Policy {
@@ -476,6 +540,23 @@ mod tests {
         l.reserve(&req("a", 10, &p), NOW);
         l.reserve(&req("a", 10, &p), NOW);
         assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 1);
+    }
+
+    #[test]
+    fn limiter_names_cannot_collide_across_projects() {
+        assert_ne!(limiter_name("ab", "c:d"), limiter_name("ab:c", "d"));
+        assert_eq!(limiter_name("p1", "u"), "2:p1:u");
+    }
+
+    #[test]
+    fn reset_zeroes_usage_and_ignores_in_flight_settles() {
+        let p = policy(serde_json::json!({"requests": {"limit": 1, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        l.reserve(&req("a", 10, &p), NOW);
+        l.reset();
+        assert_eq!(l.settle("a", 500, NOW), SettleOutcome::Duplicate);
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 0);
+        assert_ne!(l.reserve(&req("b", 1, &p), NOW).verdict, Verdict::Block);
     }
 
     #[test]

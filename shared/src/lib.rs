@@ -6,8 +6,11 @@
 pub mod decision;
 pub mod error;
 pub mod ledger;
+pub mod limiter_api;
 pub mod period;
+pub mod project;
 pub mod providers;
+pub mod proxy_request;
 pub mod rule_input;
 pub mod rules;
 pub mod simulate;

@@ -1,0 +1,452 @@
+//! A project's settings as owners write them (dashboard API 2.2), validated.
+//!
+//! Parsing is strict: unknown fields are rejected (no mass assignment),
+//! limits are integers within JavaScript's safe range (negative or fractional
+//! values are 400), the default tier must be one of the tiers, and the base
+//! URL passes the SSRF guard for the environment. Every error names its
+//! `field` with a dotted path.
+
+use crate::error::ApiError;
+use crate::providers::ProviderKind;
+use crate::tier::{LimitSpec, Tier};
+use crate::url_guard::check_base_url;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+pub const MAX_TIERS: usize = 20;
+pub const MAX_MODELS_PER_TIER: usize = 50;
+pub const MAX_ORIGINS: usize = 50;
+
+/// The settings of a project that are not secrets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectSettings {
+    pub name: String,
+    pub provider: ProviderKind,
+    pub base_url: Option<String>,
+    pub default_tier: String,
+    pub tiers: BTreeMap<String, Tier>,
+    pub require_signed_identity: bool,
+    pub allowed_origins: Vec<String>,
+}
+
+/// A validated create or patch body. `None` = not given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectChanges {
+    pub name: Option<String>,
+    pub provider: Option<ProviderKind>,
+    /// `Some(None)` clears an override.
+    pub base_url: Option<Option<String>>,
+    pub provider_api_key: Option<String>,
+    pub default_tier: Option<String>,
+    pub tiers: Option<BTreeMap<String, Tier>>,
+    pub require_signed_identity: Option<bool>,
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+const FIELDS: &[&str] = &[
+    "name",
+    "provider",
+    "baseUrl",
+    "providerApiKey",
+    "defaultTier",
+    "tiers",
+    "requireSignedIdentity",
+    "allowedOrigins",
+];
+
+fn bad(field: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::invalid_field(field, msg)
+}
+
+fn string(v: &Value, field: &str, max: usize) -> Result<String, ApiError> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad(field, format!("{field} must be a string")))?;
+    let trimmed = s.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max {
+        return Err(bad(field, format!("{field} must be 1 to {max} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(bad(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+fn tier_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn check_limit(spec: &Option<LimitSpec>, field: &str) -> Result<(), ApiError> {
+    if let Some(LimitSpec {
+        limit: Some(limit), ..
+    }) = spec
+    {
+        if *limit > MAX_SAFE_INTEGER {
+            return Err(bad(field, "limit must be at most 2^53 - 1"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `tiers`, reporting the first problem with its path.
+pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("tiers", "tiers must be an object of tier name to limits"))?;
+    if obj.is_empty() || obj.len() > MAX_TIERS {
+        return Err(bad("tiers", format!("define 1 to {MAX_TIERS} tiers")));
+    }
+    let mut tiers = BTreeMap::new();
+    for (name, spec) in obj {
+        let field = format!("tiers.{name}");
+        if !tier_name_ok(name) {
+            return Err(bad(
+                &field,
+                "tier names are 1-64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        let tier: Tier = serde_json::from_value(spec.clone()).map_err(|e| {
+            bad(
+                &field,
+                format!("invalid tier (limits are non-negative integers or null; periods minute|hour|day|week|month): {e}"),
+            )
+        })?;
+        check_limit(&tier.requests, &format!("{field}.requests.limit"))?;
+        check_limit(&tier.tokens, &format!("{field}.tokens.limit"))?;
+        if tier.models.len() > MAX_MODELS_PER_TIER {
+            return Err(bad(&format!("{field}.models"), "too many models"));
+        }
+        for (model, limits) in &tier.models {
+            let mf = format!("{field}.models.{model}");
+            if model.is_empty() || model.len() > 256 {
+                return Err(bad(&mf, "model ids are 1-256 characters"));
+            }
+            check_limit(&limits.requests, &format!("{mf}.requests.limit"))?;
+            check_limit(&limits.tokens, &format!("{mf}.tokens.limit"))?;
+        }
+        if let Some(d) = tier.default_max_tokens {
+            if d == 0 || d > MAX_SAFE_INTEGER {
+                return Err(bad(
+                    &format!("{field}.defaultMaxTokens"),
+                    "must be a positive integer",
+                ));
+            }
+        }
+        if let Some(m) = &tier.limit_message {
+            if m.message.chars().count() > 500 {
+                return Err(bad(
+                    &format!("{field}.limitMessage.message"),
+                    "at most 500 characters",
+                ));
+            }
+            if m.deep_link
+                .as_ref()
+                .is_some_and(|d| d.len() > 2000 || d.chars().any(char::is_control))
+            {
+                return Err(bad(
+                    &format!("{field}.limitMessage.deepLink"),
+                    "invalid deep link",
+                ));
+            }
+        }
+        tiers.insert(name.clone(), tier);
+    }
+    Ok(tiers)
+}
+
+fn parse_origins(v: &Value) -> Result<Vec<String>, ApiError> {
+    let arr = v.as_array().ok_or_else(|| {
+        bad(
+            "allowedOrigins",
+            "allowedOrigins must be an array of origins",
+        )
+    })?;
+    if arr.len() > MAX_ORIGINS {
+        return Err(bad("allowedOrigins", "too many origins"));
+    }
+    arr.iter()
+        .map(|o| {
+            let s = string(o, "allowedOrigins", 300)?;
+            let ok = (s.starts_with("https://") || s.starts_with("http://"))
+                && !s.trim_end_matches('/').contains(['?', '#', ' ']);
+            if !ok {
+                return Err(bad(
+                    "allowedOrigins",
+                    format!("'{s}' is not an origin like https://app.example.com"),
+                ));
+            }
+            Ok(s.trim_end_matches('/').to_string())
+        })
+        .collect()
+}
+
+/// Validates a create (`existing: None`) or patch body. `production`
+/// selects the SSRF rules for `baseUrl`.
+pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, ApiError> {
+    let obj: &Map<String, Value> = body
+        .as_object()
+        .ok_or_else(|| ApiError::new(400, "invalid_request", "The body must be a JSON object"))?;
+    if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(bad(unknown, format!("unknown field '{unknown}'")));
+    }
+    let mut c = ProjectChanges::default();
+    if let Some(v) = obj.get("name") {
+        c.name = Some(string(v, "name", 100)?);
+    }
+    if let Some(v) = obj.get("provider") {
+        let s = v.as_str().unwrap_or_default();
+        c.provider = Some(ProviderKind::parse(s).ok_or_else(|| {
+            bad(
+                "provider",
+                "provider must be one of openai, anthropic, google, xai, other",
+            )
+        })?);
+    }
+    if let Some(v) = obj.get("baseUrl") {
+        c.base_url = Some(match v {
+            Value::Null => None,
+            _ => {
+                let url = string(v, "baseUrl", 2000)?;
+                check_base_url(&url, production).map_err(|m| bad("baseUrl", m))?;
+                Some(url)
+            }
+        });
+    }
+    if let Some(v) = obj.get("providerApiKey") {
+        c.provider_api_key = Some(string(v, "providerApiKey", 1000)?);
+    }
+    if let Some(v) = obj.get("defaultTier") {
+        let t = string(v, "defaultTier", 64)?;
+        if !tier_name_ok(&t) {
+            return Err(bad("defaultTier", "not a valid tier name"));
+        }
+        c.default_tier = Some(t);
+    }
+    if let Some(v) = obj.get("tiers") {
+        c.tiers = Some(parse_tiers(v)?);
+    }
+    if let Some(v) = obj.get("requireSignedIdentity") {
+        c.require_signed_identity = Some(
+            v.as_bool()
+                .ok_or_else(|| bad("requireSignedIdentity", "must be true or false"))?,
+        );
+    }
+    if let Some(v) = obj.get("allowedOrigins") {
+        c.allowed_origins = Some(parse_origins(v)?);
+    }
+    Ok(c)
+}
+
+/// The tiers a new project gets when its owner names none.
+pub fn default_tiers() -> BTreeMap<String, Tier> {
+    let mut tiers = BTreeMap::new();
+    let limit = |n: u64, period| {
+        Some(LimitSpec {
+            limit: Some(n),
+            period,
+        })
+    };
+    tiers.insert(
+        "free".to_string(),
+        Tier {
+            requests: limit(100, crate::period::Period::Day),
+            ..Tier::default()
+        },
+    );
+    tiers.insert(
+        "pro".to_string(),
+        Tier {
+            requests: limit(5000, crate::period::Period::Day),
+            ..Tier::default()
+        },
+    );
+    tiers
+}
+
+impl ProjectSettings {
+    /// Settings of a new project from a validated create body.
+    pub fn create(c: &ProjectChanges) -> Result<ProjectSettings, ApiError> {
+        let name = c
+            .name
+            .clone()
+            .ok_or_else(|| bad("name", "name is required"))?;
+        let provider = c
+            .provider
+            .ok_or_else(|| bad("provider", "provider is required"))?;
+        let tiers = c.tiers.clone().unwrap_or_else(default_tiers);
+        let default_tier = c
+            .default_tier
+            .clone()
+            .or_else(|| tiers.contains_key("free").then(|| "free".to_string()))
+            .or_else(|| tiers.keys().next().cloned())
+            .unwrap_or_else(|| "free".to_string());
+        let settings = ProjectSettings {
+            name,
+            provider,
+            base_url: c.base_url.clone().flatten(),
+            default_tier,
+            tiers,
+            require_signed_identity: c.require_signed_identity.unwrap_or(false),
+            allowed_origins: c.allowed_origins.clone().unwrap_or_default(),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// These settings with a validated patch applied.
+    pub fn patched(&self, c: &ProjectChanges) -> Result<ProjectSettings, ApiError> {
+        let mut s = self.clone();
+        if let Some(v) = &c.name {
+            s.name = v.clone();
+        }
+        if let Some(v) = c.provider {
+            s.provider = v;
+        }
+        if let Some(v) = &c.base_url {
+            s.base_url = v.clone();
+        }
+        if let Some(v) = &c.tiers {
+            s.tiers = v.clone();
+        }
+        if let Some(v) = &c.default_tier {
+            s.default_tier = v.clone();
+        }
+        if let Some(v) = c.require_signed_identity {
+            s.require_signed_identity = v;
+        }
+        if let Some(v) = &c.allowed_origins {
+            s.allowed_origins = v.clone();
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        if !self.tiers.contains_key(&self.default_tier) {
+            return Err(bad(
+                "defaultTier",
+                format!(
+                    "defaultTier '{}' is not one of the tiers",
+                    self.default_tier
+                ),
+            ));
+        }
+        if self.provider == ProviderKind::Other && self.base_url.is_none() {
+            return Err(bad("baseUrl", "baseUrl is required for provider 'other'"));
+        }
+        Ok(())
+    }
+
+    /// The URL requests are sent to: the override or the provider's default.
+    pub fn effective_base_url(&self) -> Option<&str> {
+        self.base_url
+            .as_deref()
+            .or_else(|| self.provider.default_base_url())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(e: ApiError) -> String {
+        e.extra
+            .get("field")
+            .and_then(|f| f.as_str())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    #[test]
+    fn create_fills_defaults_and_checks_the_default_tier() {
+        let c =
+            parse_changes(&json!({"name": "App", "provider": "openai"}), true).unwrap_or_default();
+        let s = ProjectSettings::create(&c);
+        assert!(s
+            .as_ref()
+            .is_ok_and(|s| s.default_tier == "free" && s.tiers.len() == 2));
+        let c = parse_changes(
+            &json!({"name": "App", "provider": "openai", "tiers": {"gold": {}}, "defaultTier": "free"}),
+            true,
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            ProjectSettings::create(&c).err().map(field).as_deref(),
+            Some("defaultTier")
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let e = parse_changes(&json!({"name": "x", "ownerId": "someone"}), true).err();
+        assert_eq!(e.map(field).as_deref(), Some("ownerId"));
+    }
+
+    #[test]
+    fn negative_fractional_and_unsafe_limits_are_rejected() {
+        for limit in [
+            json!(-1),
+            json!(1.5),
+            json!(9_007_199_254_740_992u64),
+            json!("5"),
+        ] {
+            let body = json!({"tiers": {"free": {"requests": {"limit": limit, "period": "day"}}}});
+            let e = parse_changes(&body, true).err();
+            assert!(
+                e.map(field).is_some_and(|f| f.starts_with("tiers.free")),
+                "{body}"
+            );
+        }
+        let ok = json!({"tiers": {"free": {"requests": {"limit": null, "period": "day"}}}});
+        assert!(parse_changes(&ok, true).is_ok());
+    }
+
+    #[test]
+    fn other_provider_needs_a_base_url_and_production_refuses_loopback() {
+        let c = parse_changes(&json!({"name": "x", "provider": "other"}), true).unwrap_or_default();
+        assert_eq!(
+            ProjectSettings::create(&c).err().map(field).as_deref(),
+            Some("baseUrl")
+        );
+        let e = parse_changes(&json!({"baseUrl": "http://127.0.0.1:3100/v1"}), true).err();
+        assert_eq!(e.map(field).as_deref(), Some("baseUrl"));
+        assert!(parse_changes(&json!({"baseUrl": "http://127.0.0.1:3100/v1"}), false).is_ok());
+    }
+
+    #[test]
+    fn patch_replaces_only_given_fields() {
+        let c =
+            parse_changes(&json!({"name": "App", "provider": "openai"}), true).unwrap_or_default();
+        let s = ProjectSettings::create(&c).unwrap_or_else(|_| unreachable_settings());
+        let p = parse_changes(
+            &json!({"name": "Renamed", "requireSignedIdentity": true}),
+            true,
+        )
+        .unwrap_or_default();
+        let s2 = s.patched(&p).unwrap_or_else(|_| unreachable_settings());
+        assert_eq!(s2.name, "Renamed");
+        assert!(s2.require_signed_identity);
+        assert_eq!(s2.tiers, s.tiers);
+    }
+
+    fn unreachable_settings() -> ProjectSettings {
+        ProjectSettings {
+            name: String::new(),
+            provider: ProviderKind::Openai,
+            base_url: None,
+            default_tier: String::new(),
+            tiers: BTreeMap::new(),
+            require_signed_identity: false,
+            allowed_origins: vec![],
+        }
+    }
+}

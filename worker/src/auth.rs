@@ -1,0 +1,253 @@
+//! Owner sign-in by magic link, and the session check of every dashboard
+//! route.
+//!
+//! A link's token is 32 random bytes; only its SHA-256 is stored. Redeeming
+//! is one `UPDATE … WHERE used_at IS NULL AND expires_at > now() RETURNING`,
+//! so two simultaneous clicks yield one session. Known and unknown emails get
+//! the same answer; the first verification creates the account. Rate limits:
+//! 5 links per email per 15 minutes, and `AUTH_RATE_LIMIT_PER_IP` per minute
+//! per IP outside development.
+
+use crate::config::Config;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db;
+use crate::http::{json_response, read_json_body, ApiResult, OrInternal};
+use crate::tokens;
+use serde_json::json;
+use shared::ApiError;
+use worker::{console_log, Env, Fetch, Headers, Method, Request, RequestInit, Response};
+
+const LINK_TTL_MINUTES: i64 = 15;
+const LINKS_PER_EMAIL: i64 = 5;
+
+/// The authenticated owner of a dashboard request.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub id: String,
+    pub email: String,
+}
+
+fn normalise_email(v: &serde_json::Value) -> ApiResult<String> {
+    let email = v
+        .get("email")
+        .and_then(|e| e.as_str())
+        .ok_or_else(|| ApiError::invalid_field("email", "email is required"))?
+        .trim()
+        .to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
+    if !valid {
+        return Err(ApiError::invalid_field(
+            "email",
+            "email is not a valid address",
+        ));
+    }
+    Ok(email)
+}
+
+fn rate_limited() -> ApiError {
+    ApiError::new(
+        429,
+        "rate_limited",
+        "Too many sign-in requests; try again in a few minutes",
+    )
+}
+
+pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
+    let (_, body) = read_json_body(&mut req, 16 * 1024).await?;
+    let email = normalise_email(&body)?;
+    let client = db::connect(env).await?;
+
+    if cfg.production {
+        let ip = req
+            .headers()
+            .get("cf-connecting-ip")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "unknown".into());
+        let row = client
+            .query_one(
+                "WITH recent AS (SELECT count(*) AS n FROM auth_attempts \
+                   WHERE ip = $1 AND created_at > now() - interval '1 minute'), \
+                 ins AS (INSERT INTO auth_attempts (ip) VALUES ($1)) \
+                 SELECT n FROM recent",
+                &[&ip],
+            )
+            .await
+            .or_internal("auth attempts")?;
+        let n: i64 = row.get(0);
+        if n >= cfg.auth_rate_limit_per_ip {
+            return Err(rate_limited());
+        }
+    }
+
+    let token = random_token("").or_internal("token")?;
+    let hash = sha256_hex(token.as_bytes());
+    // Count and insert in one statement so concurrent requests cannot both pass.
+    let inserted = client
+        .query_opt(
+            "INSERT INTO magic_links (token_hash, email, expires_at) \
+             SELECT $1, $2, now() + make_interval(mins => $3::int) \
+             WHERE (SELECT count(*) FROM magic_links WHERE email = $2 \
+                    AND created_at > now() - interval '15 minutes') < $4 \
+             RETURNING 1",
+            &[&hash, &email, &(LINK_TTL_MINUTES as i32), &LINKS_PER_EMAIL],
+        )
+        .await
+        .or_internal("insert magic link")?;
+    if inserted.is_none() {
+        return Err(rate_limited());
+    }
+    let link = format!(
+        "{}/auth/verify?token={token}",
+        cfg.app_url.trim_end_matches('/')
+    );
+    match &cfg.resend_api_key {
+        Some(key) => send_email(key, cfg, &email, &link).await?,
+        None => console_log!("magic link for {email}: {link}"),
+    }
+    let mut answer = json!({"message": "If that address can sign in, a link is on its way."});
+    if cfg.environment == "development" {
+        answer["devLink"] = json!(link);
+    }
+    json_response(202, &answer)
+}
+
+async fn send_email(api_key: &str, cfg: &Config, to: &str, link: &str) -> ApiResult<()> {
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+         <h2>Sign in to AI Ratelimit</h2>\
+         <p>Click the button below to sign in. The link works once and expires in {LINK_TTL_MINUTES} minutes.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:10px 18px;background:#111;color:#fff;border-radius:6px;text-decoration:none\">Sign in</a></p>\
+         <p style=\"color:#666;font-size:13px\">If you did not ask for this email, you can ignore it.</p>\
+         </body></html>"
+    );
+    let text = format!(
+        "Sign in to AI Ratelimit\n\nOpen this link to sign in (it works once and expires in {LINK_TTL_MINUTES} minutes):\n{link}\n\nIf you did not ask for this email, you can ignore it.\n"
+    );
+    let body = json!({
+        "from": cfg.email_from,
+        "to": [to],
+        "subject": "Your AI Ratelimit sign-in link",
+        "html": html,
+        "text": text,
+    });
+    let headers = Headers::new();
+    headers
+        .set("authorization", &format!("Bearer {api_key}"))
+        .or_internal("header")?;
+    headers
+        .set("content-type", "application/json")
+        .or_internal("header")?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.to_string().into()));
+    let request = Request::new_with_init("https://api.resend.com/emails", &init)
+        .or_internal("email request")?;
+    let resp = Fetch::Request(request)
+        .send()
+        .await
+        .or_internal("send email")?;
+    if !(200..300).contains(&resp.status_code()) {
+        return Err(crate::http::internal(
+            "send email",
+            format!("Resend answered {}", resp.status_code()),
+        ));
+    }
+    Ok(())
+}
+
+fn jwt_secret(cfg: &Config) -> ApiResult<&str> {
+    cfg.jwt_secret
+        .as_deref()
+        .ok_or_else(|| crate::http::internal("config", "JWT_SECRET is not set"))
+}
+
+pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
+    let (_, body) = read_json_body(&mut req, 16 * 1024).await?;
+    let invalid = || {
+        ApiError::unauthorized(
+            "invalid_token",
+            "This sign-in link is invalid, used or expired",
+        )
+    };
+    let token = body
+        .get("token")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .ok_or_else(invalid)?;
+    let secret = jwt_secret(cfg)?;
+    let client = db::connect(env).await?;
+    let row = client
+        .query_opt(
+            "UPDATE magic_links SET used_at = now() \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() \
+             RETURNING email",
+            &[&sha256_hex(token.as_bytes())],
+        )
+        .await
+        .or_internal("redeem magic link")?
+        .ok_or_else(invalid)?;
+    let email: String = row.get(0);
+    let new_id = crate::crypto::random_id("acct_").or_internal("id")?;
+    let account = client
+        .query_one(
+            "INSERT INTO accounts (id, email) VALUES ($1, $2) \
+             ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id, email",
+            &[&new_id, &email],
+        )
+        .await
+        .or_internal("upsert account")?;
+    let id: String = account.get(0);
+    let access_token = tokens::issue_session(secret, &id, &email)
+        .ok_or_else(|| crate::http::internal("jwt", "could not sign session"))?;
+    json_response(
+        200,
+        &json!({"accessToken": access_token, "user": {"id": id, "email": email}}),
+    )
+}
+
+/// Authenticates a dashboard request; the account must still exist.
+pub async fn require_owner(
+    req: &Request,
+    env: &Env,
+    cfg: &Config,
+) -> ApiResult<(Owner, db::Client)> {
+    let unauthorized =
+        || ApiError::unauthorized("unauthorized", "Sign in to use the dashboard API");
+    let header = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .ok_or_else(unauthorized)?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .ok_or_else(unauthorized)?
+        .trim();
+    let claims = tokens::verify_session(jwt_secret(cfg)?, token).ok_or_else(unauthorized)?;
+    let client = db::connect(env).await?;
+    let row = client
+        .query_opt(
+            "SELECT id, email FROM accounts WHERE id = $1",
+            &[&claims.sub],
+        )
+        .await
+        .or_internal("load account")?
+        .ok_or_else(unauthorized)?;
+    Ok((
+        Owner {
+            id: row.get(0),
+            email: row.get(1),
+        },
+        client,
+    ))
+}
+
+pub async fn me(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
+    let (owner, _) = require_owner(&req, env, cfg).await?;
+    json_response(200, &json!({"id": owner.id, "email": owner.email}))
+}

@@ -1,0 +1,104 @@
+//! Configuration read from the Worker's `Env` once per isolate.
+//!
+//! Vars and secrets do not change during an isolate's life, so the parsed
+//! [`Config`] is cached in a thread-local (WASM isolates are single
+//! threaded). Missing secrets do not fail the whole Worker: routes that need
+//! them answer a 500 whose log line names the missing secret.
+
+use base64::Engine;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::Env;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: String,
+    pub production: bool,
+    pub cors_origin: String,
+    pub app_url: String,
+    pub email_from: String,
+    pub resend_api_key: Option<String>,
+    pub jwt_secret: Option<String>,
+    /// The 32-byte AES-256-GCM key from `ENCRYPTION_KEY` (base64 or hex).
+    pub encryption_key: Option<[u8; 32]>,
+    pub provider_timeout_ms: u64,
+    pub max_body_bytes: usize,
+    pub auth_rate_limit_per_ip: i64,
+}
+
+thread_local! {
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+fn text(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn number<T: std::str::FromStr>(env: &Env, name: &str, default: T) -> T {
+    text(env, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Decodes `ENCRYPTION_KEY`: 32 bytes as base64 (standard or URL-safe) or hex.
+pub fn decode_key(raw: &str) -> Option<[u8; 32]> {
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE,
+    ];
+    let bytes = engines
+        .iter()
+        .find_map(|e| e.decode(raw).ok().filter(|b| b.len() == 32))
+        .or_else(|| hex_decode(raw).filter(|b| b.len() == 32))?;
+    bytes.try_into().ok()
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .collect()
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Config {
+        let environment = text(env, "ENVIRONMENT").unwrap_or_else(|| "production".into());
+        Config {
+            production: shared::url_guard::is_production(&environment),
+            environment,
+            cors_origin: text(env, "CORS_ORIGIN").unwrap_or_default(),
+            app_url: text(env, "APP_URL").unwrap_or_else(|| "http://localhost:3001".into()),
+            email_from: text(env, "EMAIL_FROM")
+                .unwrap_or_else(|| "AI Ratelimit <login@localhost>".into()),
+            resend_api_key: text(env, "RESEND_API_KEY"),
+            jwt_secret: text(env, "JWT_SECRET"),
+            encryption_key: text(env, "ENCRYPTION_KEY").and_then(|k| decode_key(&k)),
+            provider_timeout_ms: number(env, "PROVIDER_TIMEOUT_MS", 60_000),
+            max_body_bytes: number(env, "MAX_BODY_BYTES", 1_048_576),
+            auth_rate_limit_per_ip: number(env, "AUTH_RATE_LIMIT_PER_IP", 30),
+        }
+    }
+
+    /// The isolate's configuration, parsed on first use.
+    pub fn get(env: &Env) -> Rc<Config> {
+        CONFIG.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            match slot.as_ref() {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Rc::new(Config::from_env(env));
+                    *slot = Some(c.clone());
+                    c
+                }
+            }
+        })
+    }
+}
