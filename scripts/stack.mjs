@@ -667,21 +667,29 @@ function printUrls() {
   say(`  Logs                  .stack/logs/   (stop with: npm stop)`);
 }
 
-export async function stop() {
+/** Names of the services that run now (as recorded in .stack/state.json). */
+export function runningServices() {
+  const s = readState().services || {};
+  return Object.keys(s).filter((n) => serviceAlive(s[n]));
+}
+
+/** Stop the stack's services (all, or only those named), worker first, Postgres last. */
+export async function stop({ only } = {}) {
+  const want = (n) => !only || only.includes(n);
   let any = false;
   for (const name of ['worker', 'mock']) {
-    if (await stopService(name)) {
+    if (want(name) && (await stopService(name))) {
       say(`${name.padEnd(10)} stopped`);
       any = true;
     }
   }
-  if (await stopPostgres()) {
+  if (want('postgres') && (await stopPostgres())) {
     say('postgres   stopped');
     any = true;
   }
   if (!any) say('nothing was running');
   for (const [name, port] of Object.entries(PORTS)) {
-    if (name === 'postgres' && !usingEmbeddedPg()) continue;
+    if (!want(name) || (name === 'postgres' && !usingEmbeddedPg())) continue;
     if (await portOpen(port)) warn(`  note: port ${port} (${name}) is in use by a process this stack did not start`);
   }
 }

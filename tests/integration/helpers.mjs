@@ -1,0 +1,159 @@
+// Shared helpers for the integration tests. They talk HTTP to the running
+// stack (`npm test` starts it and sets the variables below; or run
+// `npm start` and then `node --test tests/integration/`).
+//
+//   AIRL_BASE_URL     the Worker            (default http://127.0.0.1:3000)
+//   AIRL_MOCK_URL     the mock provider     (default http://127.0.0.1:3100)
+//   DATABASE_URL      Postgres, for assertions on stored rows
+//   AIRL_STACK        command that runs scripts/stack.mjs (for restart-worker)
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const BASE = (process.env.AIRL_BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/, '');
+export const MOCK = (process.env.AIRL_MOCK_URL || 'http://127.0.0.1:3100').replace(/\/$/, '');
+export const DATABASE_URL =
+  process.env.DATABASE_URL || 'postgres://postgres:postgres@127.0.0.1:54329/ai_ratelimit';
+export const STACK = process.env.AIRL_STACK || `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'scripts', 'stack.mjs'))}`;
+
+/** A unique id for names, identities and emails: `prefix-<time>-<random>`. */
+export function uniqueId(prefix = 'id') {
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Call the Worker (or any absolute URL). `body` objects are sent as JSON;
+ * strings and buffers as they are. Never throws on an HTTP status.
+ * @returns {Promise<{status:number, headers:Headers, body:any, text:string}>}
+ */
+export async function api(p, { method, body, token, headers = {}, timeoutMs = 30000 } = {}) {
+  const url = /^https?:\/\//.test(p) ? p : `${BASE}${p}`;
+  const h = { ...headers };
+  let payload = body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    payload = JSON.stringify(body);
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+  }
+  if (token) h.authorization = `Bearer ${token}`;
+  const res = await fetch(url, {
+    method: method || (body === undefined ? 'GET' : 'POST'),
+    headers: h,
+    body: payload,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let parsed = text;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** Magic-link login (development: the answer carries `devLink`) → accessToken. */
+export async function login(email = `${uniqueId('owner')}@example.com`) {
+  const link = await api('/api/auth/magic-link', { body: { email } });
+  if (link.status !== 202 && link.status !== 200) throw new Error(`magic-link → ${link.status} ${link.text}`);
+  const devLink = link.body?.devLink;
+  if (!devLink) throw new Error(`magic-link answer has no devLink (ENVIRONMENT must be development): ${link.text}`);
+  const token = new URL(devLink, BASE).searchParams.get('token');
+  const verified = await api('/api/auth/verify', { body: { token } });
+  if (verified.status !== 200) throw new Error(`verify → ${verified.status} ${verified.text}`);
+  return verified.body.accessToken;
+}
+
+/** Project defaults: OpenAI-compatible, pointed at the mock, free 3/day + pro 1000/day. */
+export function projectDefaults() {
+  return {
+    name: uniqueId('proj'),
+    provider: 'openai',
+    baseUrl: `${MOCK}/openai/v1`,
+    providerApiKey: 'sk-mock-1234',
+    defaultTier: 'free',
+    tiers: {
+      free: { requests: { limit: 3, period: 'day' }, limitMessage: { message: 'Upgrade now', deepLink: 'myapp://upgrade' } },
+      pro: { requests: { limit: 1000, period: 'day' } },
+    },
+  };
+}
+
+/** Create a project (201) and return its answer (`id`, `projectKey`, `secretKey`, …). */
+export async function createProject(token, overrides = {}) {
+  const res = await api('/api/projects', { token, body: { ...projectDefaults(), ...overrides } });
+  if (res.status !== 201) throw new Error(`create project → ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** What the mock received (optionally only for one model), oldest first. */
+export async function mockRequests(model) {
+  const q = model ? `?model=${encodeURIComponent(model)}` : '';
+  const res = await api(`${MOCK}/__mock/requests${q}`);
+  if (res.status !== 200) throw new Error(`mock requests → ${res.status} ${res.text}`);
+  return Array.isArray(res.body) ? res.body : (res.body?.requests ?? []);
+}
+
+/**
+ * Poll `fn` until it returns a truthy value (which is returned) or the
+ * deadline passes (the last error or value is reported). Never a fixed sleep.
+ */
+export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let lastErr;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+      lastErr = undefined;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastErr ? `last error: ${lastErr.message}` : `last value: ${JSON.stringify(last)}`;
+      throw new Error(`waitFor(${message}) timed out after ${timeoutMs} ms; ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+let pool;
+/** Run SQL against DATABASE_URL (pooled; closed automatically at exit) → rows. */
+export async function sql(query, params = []) {
+  if (!pool) {
+    const { default: pg } = await import('pg');
+    pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, idleTimeoutMillis: 1000, allowExitOnIdle: true });
+  }
+  const res = await pool.query(query, params);
+  return res.rows;
+}
+
+/** Run a `scripts/stack.mjs` subcommand through $AIRL_STACK; resolves with its output. */
+export function stackCommand(sub, { timeoutMs = 300000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(`${STACK} ${sub}`, { shell: true, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`${sub} timed out after ${timeoutMs} ms\n${out}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`stack ${sub} exited ${code}\n${out}`));
+    });
+  });
+}
+
+/** Stop and start only `wrangler dev` (Durable Object state stays on disk); waits for /healthz. */
+export function restartWorker() {
+  return stackCommand('restart-worker');
+}
