@@ -28,7 +28,12 @@ const STATE_FILE = path.join(STACK_DIR, 'state.json');
 const PGDATA = path.join(STACK_DIR, 'pgdata');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
 
-export const PORTS = { worker: 3000, mock: 3100, postgres: 54329 };
+// Ports can be moved (e.g. to run a second checkout's stack beside this one).
+export const PORTS = {
+  worker: Number(process.env.AIRL_WORKER_PORT || 3000),
+  mock: Number(process.env.AIRL_MOCK_PORT || 3100),
+  postgres: Number(process.env.AIRL_PG_PORT || 54329),
+};
 export const WORKER_URL = `http://127.0.0.1:${PORTS.worker}`;
 export const MOCK_URL = `http://127.0.0.1:${PORTS.mock}`;
 const EMBEDDED_DB_NAME = 'ai_ratelimit';
@@ -572,8 +577,9 @@ export async function startWorker() {
     return state;
   }
   if (await portOpen(PORTS.worker)) throw new Error(`port ${PORTS.worker} is taken by a process this stack did not start`);
-  const extra = {};
-  if (process.env.DATABASE_URL) extra.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = process.env.DATABASE_URL;
+  // Hyperdrive's local connection string: DATABASE_URL or the embedded Postgres
+  // (the same as wrangler.toml's localConnectionString unless AIRL_PG_PORT moved it).
+  const extra = { CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl() };
   const env = buildEnv({ ...extra, FORCE_COLOR: '0', NO_COLOR: '1' });
   const wrangler = path.join(NODE_MODULES, 'wrangler', 'bin', 'wrangler.js');
   const args = [wrangler, 'dev', '--port', String(PORTS.worker), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'];
