@@ -233,10 +233,10 @@ impl IdentityLimiter {
     async fn settle(&self, call: SettleCall) -> Result<Response> {
         let now = now_ms();
         let real = call.input_tokens.saturating_add(call.output_tokens);
-        let (outcome, lease, counted) = self.with_ledger(|l| {
+        let (outcome, lease, expired) = self.with_ledger(|l| {
             let lease = l.lease(&call.request_id).cloned();
-            let counted = l.settled.get(&call.request_id).map(|e| e.counted);
-            (l.settle(&call.request_id, real, now), lease, counted)
+            let expired = l.settled.get(&call.request_id).cloned();
+            (l.settle(&call.request_id, real, now), lease, expired)
         })?;
         let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let subject = &call.subject;
@@ -254,23 +254,23 @@ impl IdentityLimiter {
                 blocked: 0,
                 warned: i64::from(lease.warned),
             }),
-            (SettleOutcome::Corrected, _) => {
+            (SettleOutcome::Corrected, _) => expired.map(|entry| {
                 // The expiry counted `counted` tokens as output; move to the real split.
-                let counted = to_i64(counted.unwrap_or(0));
-                Some(AnalyticsEvent::Usage {
+                let counted = to_i64(entry.counted);
+                AnalyticsEvent::Usage {
                     event_id: format!("{}:correction", call.request_id),
                     project_id: subject.project_id.clone(),
                     identity: subject.identity.clone(),
-                    tier: String::new(),
-                    model: String::new(),
-                    day: date_string(now),
+                    tier: entry.tier,
+                    model: entry.model,
+                    day: date_string(entry.reserved_at),
                     requests: 0,
                     input_tokens: to_i64(call.input_tokens),
                     output_tokens: to_i64(call.output_tokens) - counted,
                     blocked: 0,
                     warned: 0,
-                })
-            }
+                }
+            }),
             _ => None,
         };
         if let Some(event) = event {

@@ -110,6 +110,8 @@ pub struct Lease {
 pub struct SettledEntry {
     pub at: i64,
     pub model: String,
+    #[serde(default)]
+    pub tier: String,
     pub reserved_at: i64,
     /// Tokens counted for it so far.
     pub counted: u64,
@@ -227,6 +229,7 @@ impl IdentityLedger {
                 SettledEntry {
                     at: now_ms,
                     model: lease.model,
+                    tier: lease.tier,
                     reserved_at: lease.reserved_at,
                     counted: real_tokens,
                     is_final: true,
@@ -270,6 +273,7 @@ impl IdentityLedger {
             SettledEntry {
                 at: now_ms,
                 model: lease.model,
+                tier: lease.tier,
                 reserved_at: lease.reserved_at,
                 counted: 0,
                 is_final: true,
@@ -295,6 +299,7 @@ impl IdentityLedger {
                     SettledEntry {
                         at: now_ms,
                         model: lease.model.clone(),
+                        tier: lease.tier.clone(),
                         reserved_at: lease.reserved_at,
                         counted: lease.tokens,
                         is_final: false,
@@ -368,6 +373,7 @@ impl IdentityLedger {
                 SettledEntry {
                     at: lease.reserved_at,
                     model: lease.model,
+                    tier: lease.tier,
                     reserved_at: lease.reserved_at,
                     counted: 0,
                     is_final: true,

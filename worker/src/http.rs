@@ -126,3 +126,23 @@ pub fn percent_encode(s: &str) -> String {
     }
     out
 }
+
+/// Decodes a percent-encoded path segment (UTF-8); bad escapes are a 400.
+pub fn percent_decode(segment: &str) -> ApiResult<String> {
+    let bad =
+        || ApiError::invalid_field("identity", "the path segment is not valid percent-encoding");
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = segment.get(i + 1..i + 3).ok_or_else(bad)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}

@@ -6,6 +6,7 @@
 //! No handler panics: every failure becomes an `ApiError` rendered in the
 //! contract's shape, and internal causes are logged, never sent.
 
+mod analytics_api;
 mod auth;
 mod config;
 mod crypto;
@@ -17,6 +18,7 @@ mod owner;
 mod project_cache;
 mod projects;
 mod proxy;
+mod rules_api;
 mod tokens;
 
 pub use durable_objects::IdentityLimiter;

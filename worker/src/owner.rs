@@ -4,8 +4,9 @@
 
 use crate::auth::{self, require_owner};
 use crate::config::Config;
+use crate::http::percent_decode;
 use crate::http::ApiResult;
-use crate::projects;
+use crate::{analytics_api, projects, rules_api};
 use shared::ApiError;
 use worker::{Env, Method, Request, Response};
 
@@ -46,6 +47,45 @@ pub async fn route(
         }
         (Method::Post, ["api", "projects", id, "secret", "rotate"]) => {
             projects::rotate_secret(&client, &owner, id, cfg).await
+        }
+        (Method::Get, ["api", "rule-templates"]) => rules_api::templates(),
+        (Method::Get, ["api", "projects", id, "rules"]) => {
+            rules_api::list(&client, &owner, id).await
+        }
+        (Method::Post, ["api", "projects", id, "rules"]) => {
+            rules_api::create(req, &client, &owner, id).await
+        }
+        (Method::Post, ["api", "projects", id, "rules", "simulate"]) => {
+            rules_api::simulate(req, &client, &owner, id).await
+        }
+        (Method::Patch, ["api", "projects", id, "rules", rule]) => {
+            rules_api::patch(req, &client, &owner, id, rule).await
+        }
+        (Method::Delete, ["api", "projects", id, "rules", rule]) => {
+            rules_api::delete(&client, &owner, id, rule).await
+        }
+        (Method::Get, ["api", "projects", id, "usage", "summary"]) => {
+            analytics_api::summary(&req, &client, &owner, id).await
+        }
+        (Method::Get, ["api", "projects", id, "usage", "by-identity"]) => {
+            analytics_api::by_identity(&req, &client, &owner, id).await
+        }
+        (Method::Get, ["api", "projects", id, "usage", "timeseries"]) => {
+            analytics_api::timeseries(&req, &client, &owner, id).await
+        }
+        (Method::Get, ["api", "projects", id, "analytics", "rule-triggers"]) => {
+            analytics_api::rule_triggers(&req, &client, &owner, id).await
+        }
+        (Method::Get, ["api", "projects", id, "analytics", "recent-triggers"]) => {
+            analytics_api::recent_triggers(&req, &client, &owner, id).await
+        }
+        (Method::Get, ["api", "projects", id, "identities", identity]) => {
+            let identity = percent_decode(identity)?;
+            analytics_api::identity(&req, env, &client, &owner, id, &identity).await
+        }
+        (Method::Post, ["api", "projects", id, "identities", identity, "reset"]) => {
+            let identity = percent_decode(identity)?;
+            analytics_api::reset_identity(&req, env, &client, &owner, id, &identity).await
         }
         _ => Err(ApiError::not_found("Route")),
     }

@@ -1,0 +1,217 @@
+//! Dashboard API for rules (2.3): CRUD, templates and the simulator.
+//!
+//! Rules are validated by `shared::rule_input` (unknown fields rejected, at
+//! most `MAX_RULES_PER_PROJECT`), stored as JSON, and the project's cache
+//! entry is dropped on every change so the live path sees them at once here
+//! and within 30 s elsewhere. The simulator calls the same `decide` as the
+//! identity's Durable Object.
+
+use crate::auth::Owner;
+use crate::crypto::random_id;
+use crate::db::Client;
+use crate::http::{empty_response, json_response, read_json_body, ApiResult, OrInternal};
+use crate::project_cache::{invalidate_project, load_rules};
+use crate::projects::load_owned;
+use serde_json::{json, Value};
+use shared::rule_input::{
+    parse_rule_create, parse_rule_patch, parse_rules_array, RuleDraft, MAX_RULES_PER_PROJECT,
+};
+use shared::rules::Rule;
+use shared::simulate::simulate as run_simulation;
+use shared::ApiError;
+use worker::{Date, Request, Response};
+
+const RULE_BODY_MAX: usize = 64 * 1024;
+
+pub fn templates() -> ApiResult<Response> {
+    json_response(200, &Value::Array(shared::templates::templates()))
+}
+
+fn rule_json(rule: &Rule) -> Value {
+    serde_json::to_value(rule).unwrap_or(Value::Null)
+}
+
+pub async fn list(client: &Client, owner: &Owner, project_id: &str) -> ApiResult<Response> {
+    load_owned(client, owner, project_id).await?;
+    let rules = load_rules(client, project_id, false).await?;
+    json_response(200, &Value::Array(rules.iter().map(rule_json).collect()))
+}
+
+async fn store(
+    client: &Client,
+    project_id: &str,
+    id: &str,
+    draft: &RuleDraft,
+    insert: bool,
+) -> ApiResult<()> {
+    let condition = serde_json::to_string(&draft.condition).or_internal("encode condition")?;
+    let action = serde_json::to_string(&draft.action).or_internal("encode action")?;
+    let sql = if insert {
+        "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
+         SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
+         WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8"
+    } else {
+        "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
+           action = $7::text::jsonb, updated_at = now() \
+         WHERE id = $1 AND project_id = $2 AND $8 >= 0"
+    };
+    let max = MAX_RULES_PER_PROJECT as i64;
+    let n = client
+        .execute(
+            sql,
+            &[
+                &id,
+                &project_id,
+                &draft.name,
+                &draft.enabled,
+                &draft.priority,
+                &condition,
+                &action,
+                &max,
+            ],
+        )
+        .await
+        .or_internal("store rule")?;
+    if n == 0 {
+        return Err(if insert {
+            ApiError::invalid_field(
+                "rules",
+                format!("A project has at most {MAX_RULES_PER_PROJECT} rules"),
+            )
+        } else {
+            ApiError::not_found("Rule")
+        });
+    }
+    invalidate_project(project_id);
+    Ok(())
+}
+
+pub async fn create(
+    mut req: Request,
+    client: &Client,
+    owner: &Owner,
+    project_id: &str,
+) -> ApiResult<Response> {
+    load_owned(client, owner, project_id).await?;
+    let (_, body) = read_json_body(&mut req, RULE_BODY_MAX).await?;
+    let draft = parse_rule_create(&body)?;
+    let id = random_id("rule_").or_internal("rule id")?;
+    store(client, project_id, &id, &draft, true).await?;
+    json_response(201, &rule_json(&draft.into_rule(id)))
+}
+
+async fn load_rule(client: &Client, project_id: &str, rule_id: &str) -> ApiResult<Rule> {
+    load_rules(client, project_id, false)
+        .await?
+        .into_iter()
+        .find(|r| r.id == rule_id)
+        .ok_or_else(|| ApiError::not_found("Rule"))
+}
+
+pub async fn patch(
+    mut req: Request,
+    client: &Client,
+    owner: &Owner,
+    project_id: &str,
+    rule_id: &str,
+) -> ApiResult<Response> {
+    load_owned(client, owner, project_id).await?;
+    let (_, body) = read_json_body(&mut req, RULE_BODY_MAX).await?;
+    let existing = load_rule(client, project_id, rule_id).await?;
+    let draft = parse_rule_patch(&RuleDraft::from_rule(&existing), &body)?;
+    store(client, project_id, rule_id, &draft, false).await?;
+    json_response(200, &rule_json(&draft.into_rule(rule_id.to_string())))
+}
+
+pub async fn delete(
+    client: &Client,
+    owner: &Owner,
+    project_id: &str,
+    rule_id: &str,
+) -> ApiResult<Response> {
+    load_owned(client, owner, project_id).await?;
+    let n = client
+        .execute(
+            "DELETE FROM rules WHERE id = $1 AND project_id = $2",
+            &[&rule_id, &project_id],
+        )
+        .await
+        .or_internal("delete rule")?;
+    if n == 0 {
+        return Err(ApiError::not_found("Rule"));
+    }
+    invalidate_project(project_id);
+    empty_response(204)
+}
+
+fn count(v: &Value, field: &str) -> ApiResult<u64> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(0),
+        Some(n) => n
+            .as_u64()
+            .filter(|n| *n <= shared::project::MAX_SAFE_INTEGER)
+            .ok_or_else(|| {
+                ApiError::invalid_field(field, format!("{field} must be a non-negative integer"))
+            }),
+    }
+}
+
+/// `POST …/rules/simulate`: the live decision for typed-in usage.
+pub async fn simulate(
+    mut req: Request,
+    client: &Client,
+    owner: &Owner,
+    project_id: &str,
+) -> ApiResult<Response> {
+    let project = load_owned(client, owner, project_id).await?;
+    let (_, body) = read_json_body(&mut req, RULE_BODY_MAX).await?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::new(400, "invalid_request", "The body must be a JSON object"))?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["tier", "model", "usage", "requestTokens", "rules"].contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid_field(k, format!("unknown field '{k}'")));
+    }
+    let tier_name = obj
+        .get("tier")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| project.settings.default_tier.clone());
+    let tier =
+        project.settings.tiers.get(&tier_name).ok_or_else(|| {
+            ApiError::invalid_field("tier", format!("Unknown tier '{tier_name}'"))
+        })?;
+    let model = match obj.get("model") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) if !m.is_empty() && m.len() <= 256 => Some(m.as_str()),
+        Some(_) => return Err(ApiError::invalid_field("model", "model must be a string")),
+    };
+    let usage = obj.get("usage").cloned().unwrap_or_else(|| json!({}));
+    if !usage.is_object() {
+        return Err(ApiError::invalid_field(
+            "usage",
+            "usage must be {requests, tokens}",
+        ));
+    }
+    let requests = count(&usage, "requests").map_err(|e| e.with("field", "usage.requests"))?;
+    let tokens = count(&usage, "tokens").map_err(|e| e.with("field", "usage.tokens"))?;
+    let request_tokens = count(&body, "requestTokens")?;
+    let rules = match obj.get("rules") {
+        None | Some(Value::Null) => load_rules(client, project_id, false).await?,
+        Some(v) => parse_rules_array(v)?,
+    };
+    let now = Date::now().as_millis() as i64;
+    let answer = run_simulation(
+        &tier_name,
+        tier,
+        &rules,
+        model,
+        requests,
+        tokens,
+        request_tokens,
+        now,
+    );
+    json_response(200, &answer)
+}
