@@ -190,7 +190,7 @@ mod tests {
                    "model": "m", "messages": [{"role": "user", "content": "abcdefgh"}], "temperature": 0.2}),
             false,
         );
-        let r = r.unwrap_or_else(|e| panic_free(e));
+        let r = r.unwrap_or_else(panic_free);
         assert_eq!(r.identity.as_deref(), Some("u1"));
         assert!(!r.forward.contains_key("identity") && !r.forward.contains_key("limitType"));
         assert_eq!(r.forward.get("temperature"), Some(&json!(0.2)));

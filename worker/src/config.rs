@@ -59,7 +59,7 @@ pub fn decode_key(raw: &str) -> Option<[u8; 32]> {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
