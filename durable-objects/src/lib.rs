@@ -40,6 +40,8 @@ pub struct IdentityLimiter {
     env: Env,
     ledger: RefCell<Option<IdentityLedger>>,
     alarm_at: Cell<Option<i64>>,
+    /// The subject last written to storage (skips rewriting it per request).
+    subject_saved: RefCell<Option<Subject>>,
 }
 
 fn now_ms() -> i64 {
@@ -121,12 +123,16 @@ impl IdentityLimiter {
     }
 
     fn remember_subject(&self, subject: &Subject) -> Result<()> {
+        if self.subject_saved.borrow().as_ref() == Some(subject) {
+            return Ok(());
+        }
         let data = serde_json::to_string(subject)?;
         self.sql().exec(
             "INSERT INTO subject (id, data) VALUES (1, ?) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data",
             vec![data.into()],
         )?;
+        *self.subject_saved.borrow_mut() = Some(subject.clone());
         Ok(())
     }
 
@@ -388,6 +394,7 @@ impl DurableObject for IdentityLimiter {
             env,
             ledger: RefCell::new(None),
             alarm_at: Cell::new(None),
+            subject_saved: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");
