@@ -1,0 +1,89 @@
+// The cross-tenant matrix: every `/api/projects/:id/*` route of the dashboard
+// API (API.md 2.2–2.4). `owner-cross-tenant.test.mjs` calls each one as an
+// owner who does not own the project (→ 404, nothing changed) and as the
+// owner (→ not 404, so the matrix cannot pass by the route not existing).
+//
+// A descriptor is `{method, path: (projectId, ctx) => string, body?, query?}`;
+// `ctx` holds ids the route needs besides the project (see `matrixContext`).
+// When you add a route under /api/projects/:id, add it here.
+
+import { api } from './helpers.mjs';
+
+const enc = encodeURIComponent;
+
+/** A valid rule body (API.md 2.3), used to create and patch rules. */
+export const SAMPLE_RULE = {
+  name: 'Free tier 80% warning',
+  enabled: true,
+  priority: 10,
+  condition: {
+    type: 'all',
+    conditions: [
+      { type: 'tier', tiers: ['free'] },
+      { type: 'usage_percent', metric: 'requests', operator: 'gte', threshold: 80 },
+    ],
+  },
+  action: { type: 'warn', message: 'You have used 80% of your free requests' },
+};
+
+/** @type {{method: string, path: (projectId: string, ctx: Record<string,string>) => string, body?: any}[]} */
+export const PROJECT_ROUTES = [
+  // 2.2 Projects
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}` },
+  { method: 'PATCH', path: (id) => `/api/projects/${enc(id)}`, body: { name: 'renamed by the matrix' } },
+  { method: 'DELETE', path: (id) => `/api/projects/${enc(id)}` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/keys/rotate` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/secret/rotate` },
+  // 2.3 Rules
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/rules` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/rules`, body: SAMPLE_RULE },
+  {
+    method: 'PATCH',
+    path: (id, ctx) => `/api/projects/${enc(id)}/rules/${enc(ctx.ruleId)}`,
+    body: { enabled: false },
+  },
+  { method: 'DELETE', path: (id, ctx) => `/api/projects/${enc(id)}/rules/${enc(ctx.ruleId)}` },
+  {
+    method: 'POST',
+    path: (id) => `/api/projects/${enc(id)}/rules/simulate`,
+    body: { tier: 'free', usage: { requests: 2, tokens: 0 } },
+  },
+  // 2.4 Usage and analytics
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/usage/summary?period=day` },
+  {
+    method: 'GET',
+    path: (id) => `/api/projects/${enc(id)}/usage/by-identity?date=${new Date().toISOString().slice(0, 10)}&limit=10`,
+  },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/usage/timeseries?days=7` },
+  { method: 'GET', path: (id, ctx) => `/api/projects/${enc(id)}/identities/${enc(ctx.identity)}` },
+  { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/identities/${enc(ctx.identity)}/reset` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/rule-triggers?days=7` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/recent-triggers?limit=50` },
+];
+
+/** Placeholders used in test names: `PATCH /api/projects/:id/rules/:ruleId`. */
+export function routeLabel(route) {
+  const p = route.path('\u0000id', { ruleId: '\u0000ruleId', identity: '\u0000identity' });
+  return `${route.method} ${decodeURIComponent(p).replace(/\u0000/g, ':').replace(/\?.*$/, '')}`;
+}
+
+/**
+ * The ids the routes need besides the project, made by its owner: a rule
+ * (when the rules API exists; else a placeholder id) and an identity.
+ */
+export async function matrixContext(token, projectId, { identity = 'matrix-identity' } = {}) {
+  const ctx = { ruleId: 'rule_matrix_placeholder', identity };
+  const rule = await api(`/api/projects/${enc(projectId)}/rules`, { token, body: SAMPLE_RULE });
+  if (rule.status === 201 && rule.body?.id) ctx.ruleId = rule.body.id;
+  return ctx;
+}
+
+/** Calls one matrix route. */
+export function callRoute(route, token, projectId, ctx) {
+  return api(route.path(projectId, ctx), { method: route.method, token, body: route.body });
+}
+
+/** True when the Worker has no such route yet (its generic 404). */
+export function isMissingRoute(res) {
+  return res.status === 404 && res.body?.error === 'not_found' && res.body?.message === 'Route not found';
+}
