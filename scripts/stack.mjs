@@ -121,14 +121,24 @@ function setService(name, info) {
 
 /** Start time of a process (clock ticks since boot), to tell our pid from a reused one. */
 function procStartTime(pid) {
+  return procStat(pid)?.[19] ?? null;
+}
+/** Fields of /proc/<pid>/stat after the command: [state, ppid, pgrp, …], or null. */
+function procStat(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
+// A killed process stays a zombie until its parent (here init, which can take
+// a second or two) reaps it: a zombie counts as gone.
 function pidAlive(pid) {
+  if (fs.existsSync('/proc/self/stat')) {
+    const st = procStat(pid);
+    return !!st && st[0] !== 'Z';
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -137,6 +147,14 @@ function pidAlive(pid) {
   }
 }
 function groupAlive(pgid) {
+  if (fs.existsSync('/proc/self/stat')) {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const st = procStat(d);
+      if (st && Number(st[2]) === pgid && st[0] !== 'Z') return true;
+    }
+    return false;
+  }
   try {
     process.kill(-pgid, 0);
     return true;
@@ -609,8 +627,8 @@ export async function waitHealthy({ timeoutS = WORKER_START_TIMEOUT_S } = {}) {
       lastReport = Date.now();
       const lastLine = tail(log, 15)
         .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
+        .map((l) => l.replace(/^\[custom build\]/, '').trim())
+        .filter((l) => l && !l.startsWith('==='))
         .pop();
       say(`  … ${Math.round((Date.now() - t0) / 1000)}s ${last.status ? `(healthz ${last.status})` : ''} ${(lastLine || '').slice(0, 110)}`);
     } else if (isTTY) process.stdout.write('.');
