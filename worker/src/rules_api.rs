@@ -53,7 +53,7 @@ async fn store(
     } else {
         "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
            action = $7::text::jsonb, updated_at = now() \
-         WHERE id = $1 AND project_id = $2 AND $8 >= 0"
+         WHERE id = $1 AND project_id = $2 AND $8::bigint >= 0"
     };
     let max = MAX_RULES_PER_PROJECT as i64;
     let n = client
