@@ -46,32 +46,38 @@ async fn store(
 ) -> ApiResult<()> {
     let condition = serde_json::to_string(&draft.condition).or_internal("encode condition")?;
     let action = serde_json::to_string(&draft.action).or_internal("encode action")?;
-    let sql = if insert {
-        "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
-         SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
-         WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8"
+    let fields: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+        &id,
+        &project_id,
+        &draft.name,
+        &draft.enabled,
+        &draft.priority,
+        &condition,
+        &action,
+    ];
+    let n = if insert {
+        let max = MAX_RULES_PER_PROJECT as i64;
+        let mut params = fields.to_vec();
+        params.push(&max);
+        client
+            .execute(
+                "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
+                 SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
+                 WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8",
+                &params,
+            )
+            .await
     } else {
-        "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
-           action = $7::text::jsonb, updated_at = now() \
-         WHERE id = $1 AND project_id = $2 AND $8::bigint >= 0"
-    };
-    let max = MAX_RULES_PER_PROJECT as i64;
-    let n = client
-        .execute(
-            sql,
-            &[
-                &id,
-                &project_id,
-                &draft.name,
-                &draft.enabled,
-                &draft.priority,
-                &condition,
-                &action,
-                &max,
-            ],
-        )
-        .await
-        .or_internal("store rule")?;
+        client
+            .execute(
+                "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
+                   action = $7::text::jsonb, updated_at = now() \
+                 WHERE id = $1 AND project_id = $2",
+                &fields,
+            )
+            .await
+    }
+    .or_internal("store rule")?;
     if n == 0 {
         return Err(if insert {
             ApiError::invalid_field(
