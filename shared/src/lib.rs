@@ -13,6 +13,7 @@ pub mod providers;
 pub mod proxy_request;
 pub mod rule_input;
 pub mod rules;
+pub mod settlement;
 pub mod simulate;
 pub mod sse;
 pub mod templates;

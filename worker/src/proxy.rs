@@ -30,10 +30,9 @@ use shared::limiter_api::{
     Subject,
 };
 use shared::period::{iso8601, seconds_until};
-use shared::providers::{
-    build_request, error_message, translate_response, StreamTranslator, Usage,
-};
+use shared::providers::{build_request, error_message, translate_response, StreamTranslator};
 use shared::proxy_request::{check_identity, check_tier, parse, prompt_estimate, ProxyRequest};
+use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::simulate::decision_message;
 use shared::ApiError;
 use std::pin::Pin;
@@ -399,7 +398,7 @@ async fn serve(
                 return Err(crate::http::internal("upstream stream", e));
             }
         };
-        let (tx, rx) = oneshot::channel::<StreamReport>();
+        let (tx, rx) = oneshot::channel::<AnswerOutcome>();
         let translator = StreamTranslator::new(
             provider,
             &parsed.model,
@@ -446,9 +445,10 @@ async fn serve(
             return Err(e);
         }
     };
-    upstream.settle_later(std::future::ready(StreamReport {
+    upstream.settle_later(std::future::ready(AnswerOutcome {
         usage,
         output_chars: 0,
+        completed: true,
     }));
     if let Value::Object(obj) = &mut completion {
         obj.insert(
@@ -569,16 +569,13 @@ impl Upstream<'_> {
 
     /// Settles in `waitUntil` once `usage` resolves: the provider's usage
     /// when known, else max(observed estimate, reservation).
-    fn settle_later(&self, report: impl std::future::Future<Output = StreamReport> + 'static) {
+    fn settle_later(&self, report: impl std::future::Future<Output = AnswerOutcome> + 'static) {
         let env = self.env.clone();
         let subject = self.subject.clone();
         let request_id = self.request_id.clone();
         let (prompt_tokens, estimate) = (self.prompt_tokens, self.estimate);
         self.ctx.wait_until(async move {
-            let report = report.await;
-            let usage = report
-                .usage
-                .unwrap_or_else(|| fallback_usage(prompt_tokens, estimate, report.output_chars));
+            let usage = counted_usage(&report.await, prompt_tokens, estimate);
             let call = SettleCall {
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
@@ -599,46 +596,29 @@ impl Upstream<'_> {
     }
 }
 
-/// Usage to count when the provider never reported it: what was observed
-/// (prompt estimate + ⌈answer characters / 4⌉), but at least the reservation.
-fn fallback_usage(prompt_tokens: u64, estimate: u64, output_chars: u64) -> Usage {
-    let observed = prompt_tokens.saturating_add(output_chars.div_ceil(4));
-    let total = observed.max(estimate);
-    Usage {
-        input_tokens: prompt_tokens,
-        output_tokens: total.saturating_sub(prompt_tokens),
-    }
-}
-
-/// What a finished (or abandoned) stream observed.
-#[derive(Debug, Default)]
-struct StreamReport {
-    usage: Option<Usage>,
-    output_chars: u64,
-}
-
 /// The provider's stream, translated to OpenAI's SSE chunk by chunk. When
 /// the upstream ends, fails, or the client goes away (the stream is
 /// dropped), it reports what it saw exactly once.
 struct ProxyStream {
     upstream: Option<ByteStream>,
     translator: StreamTranslator,
-    report: Option<oneshot::Sender<StreamReport>>,
+    report: Option<oneshot::Sender<AnswerOutcome>>,
 }
 
 impl ProxyStream {
     fn finish(&mut self) -> Vec<u8> {
         self.upstream = None;
         let tail = self.translator.finish();
-        self.send_report();
+        self.send_report(!self.translator.failed());
         tail
     }
 
-    fn send_report(&mut self) {
+    fn send_report(&mut self, completed: bool) {
         if let Some(tx) = self.report.take() {
-            let _ = tx.send(StreamReport {
+            let _ = tx.send(AnswerOutcome {
                 usage: self.translator.usage(),
                 output_chars: self.translator.output_chars(),
+                completed,
             });
         }
     }
@@ -679,7 +659,8 @@ impl Stream for ProxyStream {
 
 impl Drop for ProxyStream {
     fn drop(&mut self) {
-        self.send_report();
+        // The client left before the end: nothing completed.
+        self.send_report(false);
     }
 }
 
