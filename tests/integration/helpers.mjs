@@ -157,3 +157,88 @@ export function stackCommand(sub, { timeoutMs = 300000 } = {}) {
 export function restartWorker() {
   return stackCommand('restart-worker');
 }
+
+// ---------------------------------------------------------------------------
+// Proxy helpers (used by tests/integration/proxy-*.test.mjs)
+
+/** A suffix of hex digits only, so that it never contains a mock behaviour word. */
+export function hexSuffix(bytes = 5) {
+  return `t${crypto.randomBytes(bytes).toString('hex')}`;
+}
+
+/** POST a chat request to a proxy route with `x-project-key`; returns api()'s answer. */
+export function proxyChat(projectKey, body, { path: p = '/api/v1/proxy/chat', headers = {}, timeoutMs } = {}) {
+  return api(p, { body, headers: { 'x-project-key': projectKey, ...headers }, timeoutMs });
+}
+
+/** Parse an SSE text into its `data:` payloads (`[DONE]` kept as the string). */
+export function sseEvents(text) {
+  return text
+    .split(/\r?\n\r?\n/)
+    .map((block) =>
+      block
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).replace(/^ /, ''))
+        .join('\n'),
+    )
+    .filter((d) => d.length > 0)
+    .map((d) => {
+      if (d === '[DONE]') return d;
+      try {
+        return JSON.parse(d);
+      } catch {
+        return { unparsable: d };
+      }
+    });
+}
+
+/** `GET /api/v1/usage` for an identity (optionally a tier) → the parsed answer (throws unless 200). */
+export async function identityUsage(projectKey, identity, { tier, headers = {} } = {}) {
+  const q = new URLSearchParams({ identity });
+  if (tier) q.set('tier', tier);
+  const res = await api(`/api/v1/usage?${q}`, { headers: { 'x-project-key': projectKey, ...headers } });
+  if (res.status !== 200) throw new Error(`usage → ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** The tier-wide entry of a usage answer for `limitType` (`requests` | `tokens`). */
+export function usageEntry(usage, limitType, model = null) {
+  return usage.limits.find((l) => l.limitType === limitType && (l.model ?? null) === model);
+}
+
+/** An HS256 JWT signed with `secret` (the project's `sk_…` string bytes). */
+export function signJwt(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64(header)}.${b64(claims)}`;
+  const sig = crypto.createHmac('sha256', secret).update(input).digest('base64url');
+  return `${input}.${sig}`;
+}
+
+/**
+ * The headers of API section 1.1 on a proxied answer: `x-request-id` and
+ * `x-ratelimit-overhead-ms` always; the four limit headers when `limits`.
+ * Returns a list of problems (empty when all is well).
+ */
+export function proxyHeaderProblems(res, { limits = true } = {}) {
+  const h = (n) => res.headers.get(n);
+  const problems = [];
+  if (!/^\S+$/.test(h('x-request-id') || '')) problems.push(`x-request-id: ${h('x-request-id')}`);
+  if (!/^\d+$/.test(h('x-ratelimit-overhead-ms') || '')) problems.push(`x-ratelimit-overhead-ms: ${h('x-ratelimit-overhead-ms')}`);
+  if (limits) {
+    if (!/^\d+$/.test(h('x-ratelimit-limit') || '')) problems.push(`x-ratelimit-limit: ${h('x-ratelimit-limit')}`);
+    if (!/^\d+$/.test(h('x-ratelimit-remaining') || '')) problems.push(`x-ratelimit-remaining: ${h('x-ratelimit-remaining')}`);
+    const reset = h('x-ratelimit-reset');
+    if (!/^\d+$/.test(reset || '') || Number(reset) < 1) problems.push(`x-ratelimit-reset: ${reset}`);
+    const policy = h('x-ratelimit-policy') || '';
+    const m = /^(\d+);w=(\d+)$/.exec(policy);
+    if (!m) problems.push(`x-ratelimit-policy: ${policy}`);
+    else {
+      if (m[1] !== h('x-ratelimit-limit')) problems.push(`x-ratelimit-policy ${policy} vs limit ${h('x-ratelimit-limit')}`);
+      if (!['60', '3600', '86400', '604800', '2592000'].includes(m[2])) problems.push(`x-ratelimit-policy window: ${policy}`);
+    }
+    if (/^\d+$/.test(h('x-ratelimit-remaining') || '') && Number(h('x-ratelimit-remaining')) > Number(h('x-ratelimit-limit')))
+      problems.push('x-ratelimit-remaining > x-ratelimit-limit');
+  }
+  return problems;
+}
