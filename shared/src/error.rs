@@ -133,10 +133,7 @@ impl ApiError {
         inner.insert("message".into(), Value::from(self.message.clone()));
         inner.insert("type".into(), Value::from(openai_error_type(self.status)));
         inner.insert("code".into(), Value::from(self.code));
-        inner.insert(
-            "param".into(),
-            self.extra.get("field").cloned().unwrap_or(Value::Null),
-        );
+        inner.insert("param".into(), Value::Null);
         for (k, v) in &self.extra {
             inner.entry(k.clone()).or_insert_with(|| v.clone());
         }
