@@ -70,13 +70,16 @@ const elapsed = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const cargoBin = path.join(process.env.CARGO_HOME || path.join(os.homedir(), '.cargo'), 'bin');
 
 /** PATH with node_modules/.bin (Node 22, wrangler) and cargo's bin first. */
+function prependPath(dirs, pathVar) {
+  const rest = (pathVar || '').split(path.delimiter).filter((p) => p && !dirs.includes(p));
+  return [...dirs, ...rest].join(path.delimiter);
+}
 function toolPath() {
-  const parts = [path.join(NODE_MODULES, '.bin'), cargoBin, process.env.PATH || ''];
-  return parts.join(path.delimiter);
+  return prependPath([path.join(NODE_MODULES, '.bin'), cargoBin], process.env.PATH);
 }
 // Children of this script (cargo, rustup, worker-build) find cargo's tools even
 // when the shell that started us has no ~/.cargo/bin on PATH.
-process.env.PATH = [cargoBin, process.env.PATH || ''].join(path.delimiter);
+process.env.PATH = prependPath([cargoBin], process.env.PATH);
 
 function run(cmd, args, opts = {}) {
   return spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT, ...opts });
