@@ -521,7 +521,7 @@ export async function migrate(url = databaseUrl(), { quiet = false } = {}) {
   const files = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
-        .filter((f) => /^\d{4}_[A-Za-z0-9_-]+\.sql$/.test(f))
+        .filter((f) => f.endsWith('.sql')) // same selection and order as worker/build.rs
         .sort()
     : [];
   const pg = await loadPg();
