@@ -56,17 +56,7 @@ async fn store(
         &action,
     ];
     let n = if insert {
-        let max = MAX_RULES_PER_PROJECT as i64;
-        let mut params = fields.to_vec();
-        params.push(&max);
-        client
-            .execute(
-                "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
-                 SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
-                 WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8",
-                &params,
-            )
-            .await
+        insert_bounded(client, project_id, &fields).await
     } else {
         client
             .execute(
@@ -90,6 +80,41 @@ async fn store(
     }
     invalidate_project(project_id);
     Ok(())
+}
+
+/// Inserts a rule unless the project already has `MAX_RULES_PER_PROJECT`.
+/// The project row is locked first, so concurrent creates are serialised
+/// and each count sees the rules committed before it.
+async fn insert_bounded(
+    client: &Client,
+    project_id: &str,
+    fields: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let max = MAX_RULES_PER_PROJECT as i64;
+    let mut params = fields.to_vec();
+    params.push(&max);
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        client
+            .execute(
+                "SELECT 1 FROM projects WHERE id = $1 FOR UPDATE",
+                &[&project_id],
+            )
+            .await?;
+        client
+            .execute(
+                "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
+                 SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
+                 WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8",
+                &params,
+            )
+            .await
+    }
+    .await;
+    client
+        .batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })
+        .await?;
+    result
 }
 
 pub async fn create(
