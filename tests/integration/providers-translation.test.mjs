@@ -663,11 +663,7 @@ for (const [provider, spec] of Object.entries(PROVIDERS)) {
     // counted with what was used, at least its reservation. Settlement is
     // observed through the analytics rollup row it writes (requests = 1).
     for (const behaviour of ['mid-error', 'drop-after-2', 'malformed-sse']) {
-      const todo =
-        provider === 'anthropic'
-          ? 'Worker settles a broken Anthropic stream with the partial message_start usage (input + 1), below the reservation'
-          : false;
-      test(`broken stream (${behaviour}) is counted at least its reservation`, { todo }, async () => {
+      test(`broken stream (${behaviour}) is counted at least its reservation`, async () => {
         const identity = uniqueId('u');
         const model = `${provider}-${behaviour}-rsv-${suffix()}`;
         const maxTokens = 500;
