@@ -241,7 +241,7 @@ impl IdentityLimiter {
         let real = call.input_tokens.saturating_add(call.output_tokens);
         let (outcome, lease, expired) = self.with_ledger(|l| {
             let lease = l.lease(&call.request_id).cloned();
-            let expired = l.settled.get(&call.request_id).cloned();
+            let expired = l.expired_entry(&call.request_id).cloned();
             (l.settle(&call.request_id, real, now), lease, expired)
         })?;
         let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
@@ -356,9 +356,7 @@ impl IdentityLimiter {
             }
             (Method::Post, "/release") => {
                 let call: ReleaseCall = parse(&mut req).await?;
-                let now = now_ms();
-                let released = self.with_ledger(|l| l.release(&call.request_id, now))?;
-                self.arm(now).await?;
+                let released = self.with_ledger(|l| l.release(&call.request_id))?;
                 json_answer(&serde_json::json!({ "released": released }))
             }
             (Method::Post, "/read") => {

@@ -10,12 +10,16 @@
 //! - Counters belong to the identity: tier-wide (scope `""`) and per model
 //!   (scope = model id), for both metrics and every period, whatever the
 //!   tier; the tier only picks which of them are capped.
-//! - Each request id is settled at most once. `settle` replaces the estimate
-//!   with the real tokens; `release` takes the whole reservation back (block,
-//!   provider error before any byte); `expire` settles a lease whose Worker
-//!   never came back at its reserved amount, and a late `settle` then corrects
-//!   that once. A correction applies only to windows that are still the ones
-//!   the reservation was made in (a closed window is never reopened).
+//! - Each request id is settled at most once: `settle` and `release` act
+//!   only on an open lease and remove it, so a repeated call finds nothing
+//!   and changes nothing. `settle` replaces the estimate with the real
+//!   tokens; `release` takes the whole reservation back (provider error
+//!   before any byte); `expire` settles a lease whose Worker never came back
+//!   at its reserved amount and remembers it for [`EXPIRED_MEMORY_MS`], so
+//!   that a late `settle` corrects it once. Only expired leases are
+//!   remembered, so the ledger stays as small as the requests in flight. A
+//!   correction applies only to windows that are still the ones the
+//!   reservation was made in (a closed window is never reopened).
 //! - The clock is a parameter everywhere; nothing here reads time.
 
 use crate::decision::{decide, Decision, Policy, Verdict, WindowReport};
@@ -24,9 +28,6 @@ use crate::tier::{Metric, Tier};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How long a settled request id is remembered, so a retried settle or
-/// release is recognised as a duplicate.
-pub const SETTLED_MEMORY_MS: i64 = 10 * 60_000;
 /// How long a lease settled by expiry waits for its real usage.
 pub const EXPIRED_MEMORY_MS: i64 = 2 * 3_600_000;
 /// Default lease: past it, the reservation is settled as reserved.
@@ -107,18 +108,16 @@ pub struct Lease {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettledEntry {
+/// A lease that expired and was counted at its reservation, waiting for a
+/// late `settle` to correct it.
+pub struct ExpiredEntry {
     pub at: i64,
     pub model: String,
     #[serde(default)]
     pub tier: String,
     pub reserved_at: i64,
-    /// Tokens counted for it so far.
+    /// Tokens counted for it (its reservation).
     pub counted: u64,
-    /// `false` while it was settled by lease expiry and a real `settle`
-    /// may still correct it once.
-    #[serde(rename = "final")]
-    pub is_final: bool,
 }
 
 /// The name of the identity's Durable Object: the project id is length
@@ -165,7 +164,7 @@ pub struct IdentityLedger {
     #[serde(default)]
     pub leases: BTreeMap<String, Lease>,
     #[serde(default)]
-    pub settled: BTreeMap<String, SettledEntry>,
+    pub expired: BTreeMap<String, ExpiredEntry>,
 }
 
 impl IdentityLedger {
@@ -186,7 +185,7 @@ impl IdentityLedger {
             now_ms,
         );
         let duplicate =
-            self.leases.contains_key(&req.request_id) || self.settled.contains_key(&req.request_id);
+            self.leases.contains_key(&req.request_id) || self.expired.contains_key(&req.request_id);
         if decision.verdict != Verdict::Block && !duplicate {
             for scope in ["", req.model.as_str()] {
                 self.scopes
@@ -220,45 +219,22 @@ impl IdentityLedger {
 
     /// Replaces a reservation's estimate by the real token count.
     pub fn settle(&mut self, request_id: &str, real_tokens: u64, now_ms: i64) -> SettleOutcome {
-        self.forget_settled(now_ms);
+        self.forget_expired(now_ms);
         if let Some(lease) = self.leases.remove(request_id) {
             let delta = signed_delta(real_tokens, lease.tokens);
             self.correct(&lease.model, 0, delta, lease.reserved_at);
-            self.settled.insert(
-                request_id.to_string(),
-                SettledEntry {
-                    at: now_ms,
-                    model: lease.model,
-                    tier: lease.tier,
-                    reserved_at: lease.reserved_at,
-                    counted: real_tokens,
-                    is_final: true,
-                },
-            );
             return SettleOutcome::Settled;
         }
-        let Some(entry) = self.settled.get(request_id).cloned() else {
+        let Some(entry) = self.expired.remove(request_id) else {
             return SettleOutcome::Duplicate;
         };
-        if entry.is_final {
-            return SettleOutcome::Duplicate;
-        }
         let delta = signed_delta(real_tokens, entry.counted);
         self.correct(&entry.model, 0, delta, entry.reserved_at);
-        self.settled.insert(
-            request_id.to_string(),
-            SettledEntry {
-                counted: real_tokens,
-                is_final: true,
-                at: now_ms,
-                ..entry
-            },
-        );
         SettleOutcome::Corrected
     }
 
     /// Takes a reservation back entirely: the request is not counted.
-    pub fn release(&mut self, request_id: &str, now_ms: i64) -> bool {
+    pub fn release(&mut self, request_id: &str) -> bool {
         let Some(lease) = self.leases.remove(request_id) else {
             return false;
         };
@@ -268,22 +244,11 @@ impl IdentityLedger {
             signed_delta(0, lease.tokens),
             lease.reserved_at,
         );
-        self.settled.insert(
-            request_id.to_string(),
-            SettledEntry {
-                at: now_ms,
-                model: lease.model,
-                tier: lease.tier,
-                reserved_at: lease.reserved_at,
-                counted: 0,
-                is_final: true,
-            },
-        );
         true
     }
 
     /// Settles every lease that expired by `now_ms` at its reserved amount,
-    /// forgets old settled ids and empty scopes.
+    /// forgets old expired entries and empty scopes.
     pub fn expire(&mut self, now_ms: i64) -> Vec<ExpiredLease> {
         let expired_ids: Vec<String> = self
             .leases
@@ -294,15 +259,14 @@ impl IdentityLedger {
         let mut out = Vec::new();
         for id in expired_ids {
             if let Some(lease) = self.leases.remove(&id) {
-                self.settled.insert(
+                self.expired.insert(
                     id.clone(),
-                    SettledEntry {
+                    ExpiredEntry {
                         at: now_ms,
                         model: lease.model.clone(),
                         tier: lease.tier.clone(),
                         reserved_at: lease.reserved_at,
                         counted: lease.tokens,
-                        is_final: false,
                     },
                 );
                 out.push(ExpiredLease {
@@ -311,22 +275,16 @@ impl IdentityLedger {
                 });
             }
         }
-        self.forget_settled(now_ms);
+        self.forget_expired(now_ms);
         let leased: Vec<String> = self.leases.values().map(|l| l.model.clone()).collect();
         self.scopes
             .retain(|scope, c| scope.is_empty() || !c.is_stale(now_ms) || leased.contains(scope));
         out
     }
 
-    fn forget_settled(&mut self, now_ms: i64) {
-        self.settled.retain(|_, e| {
-            let memory = if e.is_final {
-                SETTLED_MEMORY_MS
-            } else {
-                EXPIRED_MEMORY_MS
-            };
-            now_ms - e.at < memory
-        });
+    fn forget_expired(&mut self, now_ms: i64) {
+        self.expired
+            .retain(|_, e| now_ms - e.at < EXPIRED_MEMORY_MS);
     }
 
     /// Usage of every window `tier` defines (tier-wide, then per model):
@@ -365,21 +323,13 @@ impl IdentityLedger {
     /// used is counted against the fresh start.
     pub fn reset(&mut self) {
         self.scopes.clear();
-        let in_flight: Vec<(String, Lease)> =
-            std::mem::take(&mut self.leases).into_iter().collect();
-        for (id, lease) in in_flight {
-            self.settled.insert(
-                id,
-                SettledEntry {
-                    at: lease.reserved_at,
-                    model: lease.model,
-                    tier: lease.tier,
-                    reserved_at: lease.reserved_at,
-                    counted: 0,
-                    is_final: true,
-                },
-            );
-        }
+        self.leases.clear();
+        self.expired.clear();
+    }
+
+    /// The expired lease a late `settle` would correct, if any.
+    pub fn expired_entry(&self, request_id: &str) -> Option<&ExpiredEntry> {
+        self.expired.get(request_id)
     }
 }
 
@@ -468,8 +418,8 @@ mod tests {
         let p = policy(serde_json::json!({"requests": {"limit": 1, "period": "minute"}}));
         let mut l = IdentityLedger::default();
         l.reserve(&req("a", 77, &p), NOW);
-        assert!(l.release("a", NOW));
-        assert!(!l.release("a", NOW));
+        assert!(l.release("a"));
+        assert!(!l.release("a"));
         assert_eq!(l.settle("a", 5, NOW), SettleOutcome::Duplicate);
         assert_eq!(l.used("", Metric::Requests, Period::Minute, NOW), 0);
         assert_eq!(l.used("", Metric::Tokens, Period::Minute, NOW), 0);
@@ -563,6 +513,20 @@ mod tests {
         assert_eq!(l.settle("a", 500, NOW), SettleOutcome::Duplicate);
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 0);
         assert_ne!(l.reserve(&req("b", 1, &p), NOW).verdict, Verdict::Block);
+    }
+
+    #[test]
+    fn the_ledger_stays_as_small_as_the_requests_in_flight() {
+        let p = policy(serde_json::json!({"requests": {"limit": 100000, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        for i in 0..2_000 {
+            let id = format!("r{i}");
+            l.reserve(&req(&id, 10, &p), NOW + i);
+            l.settle(&id, 7, NOW + i);
+        }
+        let size = serde_json::to_string(&l).map(|s| s.len()).unwrap_or(usize::MAX);
+        assert!(size < 1_024, "ledger JSON is {size} bytes after 2000 settled requests");
+        assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 14_000);
     }
 
     #[test]
