@@ -604,7 +604,12 @@ export async function startWorker() {
   const env = buildEnv({ ...extra, FORCE_COLOR: '0', NO_COLOR: '1' });
   const wrangler = path.join(NODE_MODULES, 'wrangler', 'bin', 'wrangler.js');
   const args = [wrangler, 'dev', '--port', String(PORTS.worker), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'];
-  return spawnService('worker', wranglerNode(), args, { env, port: PORTS.worker });
+  // A shorter provider deadline for test stacks (the 504 test), kept across restart-worker.
+  const providerTimeoutMs = process.env.AIRL_PROVIDER_TIMEOUT_MS;
+  if (providerTimeoutMs) args.push('--var', `PROVIDER_TIMEOUT_MS:${providerTimeoutMs}`);
+  const info = spawnService('worker', wranglerNode(), args, { env, port: PORTS.worker });
+  if (providerTimeoutMs) setService('worker', { ...info, providerTimeoutMs });
+  return info;
 }
 
 /** Poll /healthz until 200, printing progress; on failure print the log tail and throw. */
@@ -721,8 +726,15 @@ export async function stop({ only } = {}) {
   }
 }
 
+/** The provider deadline the running Worker was started with, if overridden. */
+export function workerProviderTimeoutMs() {
+  return readState().services?.worker?.providerTimeoutMs;
+}
+
 export async function restartWorker() {
   const t0 = Date.now();
+  const timeout = workerProviderTimeoutMs();
+  if (timeout && !process.env.AIRL_PROVIDER_TIMEOUT_MS) process.env.AIRL_PROVIDER_TIMEOUT_MS = timeout;
   await stopService('worker');
   await startWorker();
   await waitHealthy();

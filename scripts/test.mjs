@@ -176,6 +176,7 @@ function integrationEnv() {
     AIRL_STACK: `${JSON.stringify(node)} ${JSON.stringify(path.join(ROOT, 'scripts', 'stack.mjs'))}`,
     AIRL_DO_STATE_DIR: path.join(ROOT, '.wrangler', 'state', 'v3', 'do'),
     AIRL_WORKER_LOG: path.join(stack.LOG_DIR, 'worker.log'),
+    ...(stack.workerProviderTimeoutMs() ? { AIRL_PROVIDER_TIMEOUT_MS: String(stack.workerProviderTimeoutMs()) } : {}),
   };
 }
 
@@ -217,6 +218,8 @@ const STAGES = {
     present: () => true,
     async run(ctx) {
       ctx.before = new Set(stack.runningServices());
+      // A stack this run starts gets a short provider deadline, so the 504 test runs in seconds.
+      if (!ctx.before.has('worker') && !process.env.AIRL_PROVIDER_TIMEOUT_MS) process.env.AIRL_PROVIDER_TIMEOUT_MS = '3000';
       await stack.start();
       ctx.stackUp = true;
       return { passed: 0, failed: 0, ok: true, note: ctx.before.has('worker') ? 'reused the running stack' : 'started' };
