@@ -409,6 +409,8 @@ async fn serve(
             upstream: Some(body),
             translator,
             report: Some(tx),
+            prompt_tokens,
+            estimate,
         };
         upstream.settle_later(async move { rx.await.unwrap_or_default() });
         let headers = Headers::new();
@@ -603,12 +605,24 @@ struct ProxyStream {
     upstream: Option<ByteStream>,
     translator: StreamTranslator,
     report: Option<oneshot::Sender<AnswerOutcome>>,
+    /// Prompt estimate and reservation, for the usage chunk of a completed
+    /// stream whose provider reported none.
+    prompt_tokens: u64,
+    estimate: u64,
 }
 
 impl ProxyStream {
     fn finish(&mut self) -> Vec<u8> {
         self.upstream = None;
-        let tail = self.translator.finish();
+        let (prompt_tokens, estimate) = (self.prompt_tokens, self.estimate);
+        let tail = self.translator.finish_with(|output_chars| {
+            let outcome = AnswerOutcome {
+                usage: None,
+                output_chars,
+                completed: true,
+            };
+            Some(counted_usage(&outcome, prompt_tokens, estimate))
+        });
         self.send_report(!self.translator.failed());
         tail
     }

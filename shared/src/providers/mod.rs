@@ -474,6 +474,14 @@ impl StreamTranslator {
     /// (where the translator makes one) and `data: [DONE]`; otherwise emits
     /// one error event and no `[DONE]`. Idempotent.
     pub fn finish(&mut self) -> Vec<u8> {
+        self.finish_with(|_| None)
+    }
+
+    /// Like [`finish`](Self::finish), but a completed stream whose provider
+    /// reported no usage still ends with a usage chunk: the one
+    /// `when_no_usage(output_chars)` gives (what the proxy counts), so the
+    /// last chunk carries usage whatever the provider sent.
+    pub fn finish_with(&mut self, when_no_usage: impl FnOnce(u64) -> Option<Usage>) -> Vec<u8> {
         if self.finished {
             return Vec::new();
         }
@@ -485,9 +493,14 @@ impl StreamTranslator {
         self.handle(events);
         if !self.failed {
             if self.ctx.completed {
-                if let StreamState::Anthropic(_) | StreamState::Google(_) = self.state {
-                    if let Some(u) = self.ctx.usage {
-                        self.ctx.emit_usage_chunk(u);
+                match (self.ctx.usage, &self.state) {
+                    // OpenAI-compatible providers sent their own usage chunk.
+                    (Some(_), StreamState::OpenAi(_)) => {}
+                    (Some(u), _) => self.ctx.emit_usage_chunk(u),
+                    (None, _) => {
+                        if let Some(u) = when_no_usage(self.ctx.output_chars) {
+                            self.ctx.emit_usage_chunk(u);
+                        }
                     }
                 }
                 self.ctx.out.extend_from_slice(b"data: [DONE]\n\n");
@@ -560,6 +573,32 @@ pub(crate) fn stream_error_message(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_completed_stream_without_provider_usage_ends_with_the_counted_usage() {
+        let mut t = StreamTranslator::new(ProviderKind::Openai, "m", "chatcmpl-1", 1);
+        let body = b"data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        let mut out = t.push(body);
+        out.extend(t.finish_with(|chars| {
+            Some(Usage {
+                input_tokens: 3,
+                output_tokens: chars,
+            })
+        }));
+        let text = String::from_utf8_lossy(&out);
+        let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+        assert_eq!(events.last().copied(), Some("data: [DONE]"));
+        let usage_event = events
+            .get(events.len().wrapping_sub(2))
+            .copied()
+            .unwrap_or_default();
+        let v: Value =
+            serde_json::from_str(usage_event.trim_start_matches("data: ")).unwrap_or_default();
+        assert_eq!(v["usage"]["prompt_tokens"], 3);
+        assert_eq!(v["usage"]["completion_tokens"], 5);
+        assert_eq!(v["usage"]["total_tokens"], 8);
+        assert_eq!(t.usage(), None);
+    }
 
     #[test]
     fn kinds_round_trip_through_their_names() {
