@@ -524,8 +524,13 @@ mod tests {
             l.reserve(&req(&id, 10, &p), NOW + i);
             l.settle(&id, 7, NOW + i);
         }
-        let size = serde_json::to_string(&l).map(|s| s.len()).unwrap_or(usize::MAX);
-        assert!(size < 1_024, "ledger JSON is {size} bytes after 2000 settled requests");
+        let size = serde_json::to_string(&l)
+            .map(|s| s.len())
+            .unwrap_or(usize::MAX);
+        assert!(
+            size < 1_024,
+            "ledger JSON is {size} bytes after 2000 settled requests"
+        );
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 14_000);
     }
 
