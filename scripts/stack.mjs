@@ -300,8 +300,8 @@ export async function ensureToolchain() {
     await runLoud('rustup', ['target', 'add', TOOLCHAIN.target], { label: 'rustup target add' });
   }
   const tools = [
-    { bin: 'worker-build', crate: 'worker-build', version: TOOLCHAIN.workerBuild, minutes: 15 },
-    { bin: 'wasm-bindgen', crate: 'wasm-bindgen-cli', version: TOOLCHAIN.wasmBindgen, minutes: 12 },
+    { bin: 'worker-build', crate: 'worker-build', version: TOOLCHAIN.workerBuild, minutes: '3–15' },
+    { bin: 'wasm-bindgen', crate: 'wasm-bindgen-cli', version: TOOLCHAIN.wasmBindgen, minutes: '2–12' },
   ];
   for (const t of tools) {
     const have = versionOf(t.bin);

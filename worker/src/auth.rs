@@ -103,13 +103,17 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
         "{}/auth/verify?token={token}",
         cfg.app_url.trim_end_matches('/')
     );
+    let mut answer = json!({"message": "If that address can sign in, a link is on its way."});
     match &cfg.resend_api_key {
         Some(key) => send_email(key, cfg, &email, &link).await?,
-        None => console_log!("magic link for {email}: {link}"),
-    }
-    let mut answer = json!({"message": "If that address can sign in, a link is on its way."});
-    if cfg.environment == "development" {
-        answer["devLink"] = json!(link);
+        None => {
+            // Local development without an email provider: the link goes to
+            // the log, and into the answer only in development.
+            console_log!("magic link for {email}: {link}");
+            if cfg.environment == "development" {
+                answer["devLink"] = json!(link);
+            }
+        }
     }
     json_response(202, &answer)
 }
