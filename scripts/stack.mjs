@@ -604,13 +604,23 @@ export async function startWorker() {
   const env = buildEnv({ ...extra, FORCE_COLOR: '0', NO_COLOR: '1' });
   const wrangler = path.join(NODE_MODULES, 'wrangler', 'bin', 'wrangler.js');
   const args = [wrangler, 'dev', '--port', String(PORTS.worker), '--ip', '127.0.0.1', '--show-interactive-dev-session=false'];
-  // A shorter provider deadline for test stacks (the 504 test), kept across restart-worker.
-  const providerTimeoutMs = process.env.AIRL_PROVIDER_TIMEOUT_MS;
-  if (providerTimeoutMs) args.push('--var', `PROVIDER_TIMEOUT_MS:${providerTimeoutMs}`);
+  // Test stacks shorten some deadlines (AIRL_<VAR>=… → --var VAR:…); they are
+  // recorded in the state so restart-worker keeps them.
+  const vars = {};
+  for (const name of OVERRIDABLE_VARS) {
+    const value = process.env[`AIRL_${name}`];
+    if (value) {
+      vars[name] = value;
+      args.push('--var', `${name}:${value}`);
+    }
+  }
   const info = spawnService('worker', wranglerNode(), args, { env, port: PORTS.worker });
-  if (providerTimeoutMs) setService('worker', { ...info, providerTimeoutMs });
+  if (Object.keys(vars).length) setService('worker', { ...info, vars });
   return info;
 }
+
+/** Worker vars a test stack may override through AIRL_<NAME> (see scripts/test.mjs). */
+export const OVERRIDABLE_VARS = ['PROVIDER_TIMEOUT_MS', 'LEASE_GRACE_MS'];
 
 /** Poll /healthz until 200, printing progress; on failure print the log tail and throw. */
 export async function waitHealthy({ timeoutS = WORKER_START_TIMEOUT_S } = {}) {
@@ -726,15 +736,16 @@ export async function stop({ only } = {}) {
   }
 }
 
-/** The provider deadline the running Worker was started with, if overridden. */
-export function workerProviderTimeoutMs() {
-  return readState().services?.worker?.providerTimeoutMs;
+/** The vars the running Worker was started with beyond wrangler.toml ({NAME: value}). */
+export function workerVarOverrides() {
+  return readState().services?.worker?.vars || {};
 }
 
 export async function restartWorker() {
   const t0 = Date.now();
-  const timeout = workerProviderTimeoutMs();
-  if (timeout && !process.env.AIRL_PROVIDER_TIMEOUT_MS) process.env.AIRL_PROVIDER_TIMEOUT_MS = timeout;
+  for (const [name, value] of Object.entries(workerVarOverrides())) {
+    if (!process.env[`AIRL_${name}`]) process.env[`AIRL_${name}`] = value;
+  }
   await stopService('worker');
   await startWorker();
   await waitHealthy();

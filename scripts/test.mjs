@@ -176,7 +176,8 @@ function integrationEnv() {
     AIRL_STACK: `${JSON.stringify(node)} ${JSON.stringify(path.join(ROOT, 'scripts', 'stack.mjs'))}`,
     AIRL_DO_STATE_DIR: path.join(ROOT, '.wrangler', 'state', 'v3', 'do'),
     AIRL_WORKER_LOG: path.join(stack.LOG_DIR, 'worker.log'),
-    ...(stack.workerProviderTimeoutMs() ? { AIRL_PROVIDER_TIMEOUT_MS: String(stack.workerProviderTimeoutMs()) } : {}),
+    // The deadlines the running Worker uses, when this run shortened them.
+    ...Object.fromEntries(Object.entries(stack.workerVarOverrides()).map(([k, v]) => [`AIRL_${k}`, String(v)])),
   };
 }
 
@@ -218,8 +219,12 @@ const STAGES = {
     present: () => true,
     async run(ctx) {
       ctx.before = new Set(stack.runningServices());
-      // A stack this run starts gets a short provider deadline, so the 504 test runs in seconds.
-      if (!ctx.before.has('worker') && !process.env.AIRL_PROVIDER_TIMEOUT_MS) process.env.AIRL_PROVIDER_TIMEOUT_MS = '3000';
+      // A stack this run starts gets short deadlines, so the 504 test and the
+      // lease-expiry test (a Worker that dies mid-request) run in seconds.
+      if (!ctx.before.has('worker')) {
+        process.env.AIRL_PROVIDER_TIMEOUT_MS ||= '3000';
+        process.env.AIRL_LEASE_GRACE_MS ||= '2000';
+      }
       await stack.start();
       ctx.stackUp = true;
       return { passed: 0, failed: 0, ok: true, note: ctx.before.has('worker') ? 'reused the running stack' : 'started' };

@@ -12,6 +12,7 @@ import {
   mockRequests,
   proxyChat,
   restartWorker,
+  sql,
   uniqueId,
   usageEntry,
   waitFor,
@@ -52,4 +53,54 @@ test('counters survive a restart of the dev server: 2 of 3 used, restart, exactl
   assert.equal(results[0].headers.get('x-ratelimit-remaining'), '0');
   assert.equal(results[1].body.usage, 3);
   assert.equal((await mockRequests(model)).length, 3);
+});
+
+// G3: a Worker that dies mid-request never settles it; the identity's object
+// then counts the reservation when the lease expires (its alarm). Runs on a
+// test stack whose lease is short (scripts/test.mjs starts one with
+// AIRL_PROVIDER_TIMEOUT_MS and AIRL_LEASE_GRACE_MS).
+const leaseMs = Number(process.env.AIRL_PROVIDER_TIMEOUT_MS || 0) + Number(process.env.AIRL_LEASE_GRACE_MS || 0);
+const LEASE_SKIP =
+  !process.env.AIRL_LEASE_GRACE_MS || !process.env.AIRL_PROVIDER_TIMEOUT_MS || leaseMs > 20000
+    ? 'needs a stack started with short AIRL_PROVIDER_TIMEOUT_MS and AIRL_LEASE_GRACE_MS (npm test does that when it starts the stack)'
+    : false;
+
+test('a request whose Worker dies mid-flight is counted at its reservation when the lease expires', { skip: LEASE_SKIP, timeout: 600000 }, async () => {
+  const token = await login();
+  const project = await createProject(token, {
+    tiers: { free: { requests: { limit: 10, period: 'day' }, tokens: { limit: 100000, period: 'day' } } },
+  });
+  const identity = uniqueId('evicted');
+  const model = `hang-${hexSuffix()}`;
+  // Prompt "hi" is ⌈2/4⌉ = 1 token; with max_tokens 300 the reservation is 301.
+  const inFlight = proxyChat(project.projectKey, {
+    identity,
+    model,
+    max_tokens: 300,
+    messages: [{ role: 'user', content: 'hi' }],
+  }).catch((e) => ({ status: 0, text: String(e) }));
+  await waitFor(async () => (await mockRequests(model)).length === 1, { message: 'the provider received the request' });
+  const during = await identityUsage(project.projectKey, identity);
+  assert.equal(usageEntry(during, 'requests').used, 1, 'reserved while in flight');
+  assert.equal(usageEntry(during, 'tokens').used, 301, 'the reservation is in the counter');
+
+  // The Worker dies before its provider deadline: nothing will settle or release this request.
+  await restartWorker();
+  const lost = await inFlight;
+  assert.notEqual(lost.status, 200, 'the in-flight request did not complete');
+
+  const row = await waitFor(
+    async () => {
+      const rows = await sql(
+        'SELECT requests, input_tokens, output_tokens FROM usage_daily WHERE project_id = $1 AND identity = $2',
+        [project.id, identity],
+      );
+      return rows.length === 1 && Number(rows[0].requests) === 1 ? rows[0] : null;
+    },
+    { timeoutMs: leaseMs + 60000, intervalMs: 250, message: 'the lease alarm settled the request into analytics' },
+  );
+  assert.equal(Number(row.input_tokens) + Number(row.output_tokens), 301, 'counted at the reservation');
+  const after = await identityUsage(project.projectKey, identity);
+  assert.equal(usageEntry(after, 'requests').used, 1);
+  assert.equal(usageEntry(after, 'tokens').used, 301);
 });

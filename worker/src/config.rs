@@ -22,6 +22,9 @@ pub struct Config {
     /// The 32-byte AES-256-GCM key from `ENCRYPTION_KEY` (base64 or hex).
     pub encryption_key: Option<[u8; 32]>,
     pub provider_timeout_ms: u64,
+    /// How long past the provider deadline a reservation's lease lasts
+    /// before the identity's object settles it at the reserved amount.
+    pub lease_grace_ms: u64,
     pub max_body_bytes: usize,
     pub auth_rate_limit_per_ip: i64,
 }
@@ -82,6 +85,7 @@ impl Config {
             jwt_secret: text(env, "JWT_SECRET"),
             encryption_key: text(env, "ENCRYPTION_KEY").and_then(|k| decode_key(&k)),
             provider_timeout_ms: number(env, "PROVIDER_TIMEOUT_MS", 60_000),
+            lease_grace_ms: number(env, "LEASE_GRACE_MS", 15 * 60_000),
             max_body_bytes: number(env, "MAX_BODY_BYTES", 1_048_576),
             auth_rate_limit_per_ip: number(env, "AUTH_RATE_LIMIT_PER_IP", 30),
         }

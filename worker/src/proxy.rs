@@ -306,11 +306,8 @@ async fn serve(
                 request_id: meta.request_id.clone(),
                 model: parsed.model.clone(),
                 estimate_tokens: estimate,
-                lease_ms: Some(
-                    i64::try_from(cfg.provider_timeout_ms)
-                        .unwrap_or(60_000)
-                        .saturating_add(15 * 60_000),
-                ),
+                lease_ms: i64::try_from(cfg.provider_timeout_ms.saturating_add(cfg.lease_grace_ms))
+                    .ok(),
                 policy,
             },
         },
