@@ -3,12 +3,15 @@
 //! Each usage event inserts its id into `usage_events`; only a *new* id adds
 //! its counts to the daily rollup (one statement, so a retried batch never
 //! double counts). Rule triggers are keyed by their event id likewise.
-//! Statements are pipelined on one connection.
+//! Statements are pipelined on one connection. Each event's fate is reported
+//! on its own: written, or refused by Postgres as bad data (logged and
+//! dropped, so one poison event cannot hold back the rest forever), or failed
+//! for a passing reason (kept for the next flush).
 
 use crate::pg::{connect, pg_error};
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 use shared::limiter_api::AnalyticsEvent;
-use worker::{Env, Result};
+use worker::{console_error, Env, Result};
 
 const USAGE_SQL: &str = "WITH fresh AS ( \
        INSERT INTO usage_events (event_id, project_id) VALUES ($1, $2) \
@@ -28,11 +31,12 @@ const TRIGGER_SQL: &str = "INSERT INTO rule_triggers (event_id, project_id, rule
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision / 1000.0)) \
      ON CONFLICT (event_id) DO NOTHING";
 
-/// Writes every event; succeeds only if all were written (a failed batch is
-/// retried whole, which the event ids make harmless).
-pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<()> {
+/// Writes every event. Answers, per event, whether it is done with (written,
+/// or refused as bad data) — `false` means retry it later. An error means
+/// nothing could be tried (no connection).
+pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bool>> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let client = connect(env).await?;
     let usage = client.prepare(USAGE_SQL).await.map_err(pg_error)?;
@@ -107,6 +111,30 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<()> {
             }
         }
     });
-    try_join_all(writes).await.map_err(pg_error)?;
-    Ok(())
+    let results = join_all(writes).await;
+    Ok(results
+        .into_iter()
+        .zip(events)
+        .map(|(result, event)| match result {
+            Ok(_) => true,
+            Err(e) if is_bad_data(&e) => {
+                console_error!("analytics event {} refused, dropped: {e}", event.event_id());
+                true
+            }
+            Err(e) => {
+                console_error!(
+                    "analytics event {} not written, will retry: {e}",
+                    event.event_id()
+                );
+                false
+            }
+        })
+        .collect())
+}
+
+/// Postgres refused the values themselves (SQLSTATE class 22, data
+/// exception, or 23, integrity violation): retrying cannot succeed.
+fn is_bad_data(e: &tokio_postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"))
 }

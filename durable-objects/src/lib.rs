@@ -324,12 +324,27 @@ impl IdentityLimiter {
                 .filter_map(|r| serde_json::from_str(&r.payload).ok())
                 .collect();
             match analytics::write_events(&self.env, &events).await {
-                Ok(()) => {
-                    for row in &rows {
+                Ok(done) => {
+                    for (event, _) in events.iter().zip(&done).filter(|(_, d)| **d) {
+                        self.sql().exec(
+                            "DELETE FROM outbox WHERE event_id = ?",
+                            vec![event.event_id().into()],
+                        )?;
+                    }
+                    // Rows that no longer parse are dropped too (never retried forever).
+                    for row in rows
+                        .iter()
+                        .filter(|r| serde_json::from_str::<AnalyticsEvent>(&r.payload).is_err())
+                    {
                         self.sql().exec(
                             "DELETE FROM outbox WHERE event_id = ?",
                             vec![row.event_id.clone().into()],
                         )?;
+                    }
+                    if done.iter().any(|d| !d) {
+                        self.alarm_at.set(Some(now + FLUSH_RETRY_MS));
+                        self.state.storage().set_alarm(FLUSH_RETRY_MS).await?;
+                        return Ok(());
                     }
                 }
                 Err(e) => {

@@ -153,11 +153,19 @@ pub fn date_string(ms: i64) -> String {
 
 /// Parses `YYYY-MM-DD` into the epoch milliseconds of its 00:00 UTC.
 pub fn parse_date(s: &str) -> Option<i64> {
+    let shape_ok = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape_ok {
+        return None;
+    }
     let mut parts = s.split('-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || s.len() != 10 || !(1..=12).contains(&m) || d == 0 {
+    if parts.next().is_some() || y == 0 || !(1..=12).contains(&m) || d == 0 {
         return None;
     }
     let days = days_from_civil(y, m, d);
@@ -244,6 +252,9 @@ mod tests {
         assert_eq!(parse_date("2026-02-29"), None);
         assert_eq!(parse_date("2026-13-01"), None);
         assert_eq!(parse_date("26-1-1"), None);
+        assert_eq!(parse_date("0000-01-01"), None);
+        assert_eq!(parse_date("+026-01-01"), None);
+        assert_eq!(parse_date("2026-+1-01"), None);
     }
 
     #[test]

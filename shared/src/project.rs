@@ -126,8 +126,11 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
         }
         for (model, limits) in &tier.models {
             let mf = format!("{field}.models.{model}");
-            if model.is_empty() || model.len() > 256 {
-                return Err(bad(&mf, "model ids are 1-256 characters"));
+            if model.is_empty() || model.len() > 256 || model.chars().any(char::is_control) {
+                return Err(bad(
+                    &mf,
+                    "model ids are 1-256 characters without control characters",
+                ));
             }
             check_limit(&limits.requests, &format!("{mf}.requests.limit"))?;
             check_limit(&limits.tokens, &format!("{mf}.tokens.limit"))?;
@@ -141,7 +144,7 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
             }
         }
         if let Some(m) = &tier.limit_message {
-            if m.message.chars().count() > 500 {
+            if m.message.chars().count() > 500 || m.message.contains('\0') {
                 return Err(bad(
                     &format!("{field}.limitMessage.message"),
                     "at most 500 characters",
@@ -383,6 +386,20 @@ mod tests {
             ProjectSettings::create(&c).err().map(field).as_deref(),
             Some("defaultTier")
         );
+    }
+
+    #[test]
+    fn nul_characters_in_tier_strings_are_rejected() {
+        for body in [
+            json!({"tiers": {"free": {"limitMessage": {"message": "up\u{0}grade"}}}}),
+            json!({"tiers": {"free": {"models": {"gpt\u{0}x": {"requests": {"limit": 1, "period": "day"}}}}}}),
+        ] {
+            let e = parse_changes(&body, true).err();
+            assert!(
+                e.map(field).is_some_and(|f| f.starts_with("tiers.free")),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -106,8 +106,17 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         Some(_) => return Err(bad("limitType", "limitType must be 'requests' or 'tokens'")),
     }
     let model = match obj.get("model") {
-        Some(Value::String(m)) if !m.is_empty() && m.len() <= 256 => m.clone(),
-        Some(Value::String(_)) => return Err(bad("model", "model must be 1 to 256 characters")),
+        Some(Value::String(m))
+            if !m.is_empty() && m.len() <= 256 && !m.chars().any(char::is_control) =>
+        {
+            m.clone()
+        }
+        Some(Value::String(_)) => {
+            return Err(bad(
+                "model",
+                "model must be 1 to 256 characters without control characters",
+            ))
+        }
         _ => return Err(bad("model", "model is required")),
     };
     let messages = match obj.get("messages") {
@@ -226,6 +235,9 @@ mod tests {
         let mut b = base();
         b["identity"] = json!("x".repeat(257));
         assert_eq!(field(parse(b, false)), "identity");
+        let mut b = base();
+        b["model"] = json!("gpt\u{0}x");
+        assert_eq!(field(parse(b, false)), "model");
         let mut b = base();
         b["messages"] = json!([{"role": "wizard", "content": "x"}]);
         assert_eq!(field(parse(b, false)), "messages[0].role");

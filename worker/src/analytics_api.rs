@@ -124,7 +124,8 @@ pub async fn by_identity(
         Some(c) => URL_SAFE_NO_PAD
             .decode(c.as_bytes())
             .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
+            .and_then(|b| serde_json::from_slice::<(String, String, String)>(&b).ok())
+            .filter(|(a, b, c)| ![a, b, c].iter().any(|s| s.contains('\0')))
             .ok_or_else(|| ApiError::invalid_field("cursor", "cursor is not valid"))?,
     };
     let rows = client

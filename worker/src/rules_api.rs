@@ -205,11 +205,11 @@ pub async fn simulate(
     {
         return Err(ApiError::invalid_field(k, format!("unknown field '{k}'")));
     }
-    let tier_name = obj
-        .get("tier")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| project.settings.default_tier.clone());
+    let tier_name = match obj.get("tier") {
+        None | Some(Value::Null) => project.settings.default_tier.clone(),
+        Some(Value::String(t)) => t.clone(),
+        Some(_) => return Err(ApiError::invalid_field("tier", "tier must be a string")),
+    };
     let tier =
         project.settings.tiers.get(&tier_name).ok_or_else(|| {
             ApiError::invalid_field("tier", format!("Unknown tier '{tier_name}'"))
