@@ -213,35 +213,22 @@ fn tool_result(msg: &Value) -> Result<Value, ApiError> {
 }
 
 fn tools(tools: Option<&Value>) -> Result<Vec<Value>, ApiError> {
-    let mut out = Vec::new();
-    for tool in tools.and_then(Value::as_array).into_iter().flatten() {
-        let kind = tool
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("function");
-        if kind != "function" {
-            continue;
-        }
-        let f = tool.get("function").unwrap_or(&Value::Null);
-        let name = f
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid_field("tools", "tools[].function.name is required"))?;
-        let schema = f
-            .get("parameters")
-            .filter(|p| p.is_object())
-            .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
-        let mut t = Map::new();
-        t.insert("name".into(), Value::from(name));
-        if let Some(d) = f.get("description").and_then(Value::as_str) {
-            t.insert("description".into(), Value::from(d));
-        }
-        t.insert("input_schema".into(), schema);
-        out.push(Value::Object(t));
-    }
-    Ok(out)
+    Ok(super::function_tools(tools)?
+        .into_iter()
+        .map(|tool| {
+            let mut t = Map::new();
+            t.insert("name".into(), Value::from(tool.name));
+            if let Some(d) = tool.description {
+                t.insert("description".into(), Value::from(d));
+            }
+            let schema = tool
+                .parameters
+                .cloned()
+                .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
+            t.insert("input_schema".into(), schema);
+            Value::Object(t)
+        })
+        .collect())
 }
 
 fn tool_choice(choice: Option<&Value>) -> Result<Option<Value>, ApiError> {

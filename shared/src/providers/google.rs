@@ -241,32 +241,20 @@ fn function_response(msg: &Value, call_names: &HashMap<String, String>) -> Resul
 }
 
 fn declarations(tools: Option<&Value>) -> Result<Vec<Value>, ApiError> {
-    let mut out = Vec::new();
-    for tool in tools.and_then(Value::as_array).into_iter().flatten() {
-        let kind = tool
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("function");
-        if kind != "function" {
-            continue;
-        }
-        let f = tool.get("function").unwrap_or(&Value::Null);
-        let name = f
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::invalid_field("tools", "tools[].function.name is required"))?;
-        let mut d = Map::new();
-        d.insert("name".into(), Value::from(name));
-        if let Some(desc) = f.get("description").and_then(Value::as_str) {
-            d.insert("description".into(), Value::from(desc));
-        }
-        if let Some(p) = f.get("parameters").filter(|p| p.is_object()) {
-            d.insert("parameters".into(), p.clone());
-        }
-        out.push(Value::Object(d));
-    }
-    Ok(out)
+    Ok(super::function_tools(tools)?
+        .into_iter()
+        .map(|tool| {
+            let mut d = Map::new();
+            d.insert("name".into(), Value::from(tool.name));
+            if let Some(desc) = tool.description {
+                d.insert("description".into(), Value::from(desc));
+            }
+            if let Some(p) = tool.parameters {
+                d.insert("parameters".into(), p.clone());
+            }
+            Value::Object(d)
+        })
+        .collect())
 }
 
 fn tool_config(choice: Option<&Value>) -> Result<Option<Value>, ApiError> {

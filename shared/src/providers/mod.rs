@@ -77,6 +77,46 @@ impl ProviderKind {
 }
 
 /// What to send to the provider.
+/// One OpenAI function tool of a request, as every translator needs it.
+pub(crate) struct FunctionTool<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    /// The JSON schema, when it is an object.
+    pub parameters: Option<&'a Value>,
+}
+
+/// Reads the OpenAI `tools` array: function tools only (other kinds are
+/// skipped), each with a non-empty name (else 400 naming `tools`).
+pub(crate) fn function_tools(tools: Option<&Value>) -> Result<Vec<FunctionTool<'_>>, ApiError> {
+    let mut out = Vec::new();
+    for tool in tools.and_then(Value::as_array).into_iter().flatten() {
+        let kind = tool
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("function");
+        if kind != "function" {
+            continue;
+        }
+        let Some(f) = tool.get("function") else {
+            return Err(ApiError::invalid_field(
+                "tools",
+                "tools[].function.name is required",
+            ));
+        };
+        let name = f
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::invalid_field("tools", "tools[].function.name is required"))?;
+        out.push(FunctionTool {
+            name,
+            description: f.get("description").and_then(Value::as_str),
+            parameters: f.get("parameters").filter(|p| p.is_object()),
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamRequest {
     pub url: String,
