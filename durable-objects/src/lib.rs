@@ -193,7 +193,9 @@ impl IdentityLimiter {
     async fn reserve(&self, call: ReserveCall) -> Result<Response> {
         let now = now_ms();
         let request = &call.request;
-        let decision = self.with_ledger(|l| l.reserve(request, now))?;
+        let mut decision = self.with_ledger(|l| l.reserve(request, now))?;
+        // The rule trace is for the simulator; the live path does not need it back.
+        decision.trace.clear();
         let subject = &call.subject;
         let tier = &request.policy.tier_name;
         let mut events = Vec::new();
