@@ -47,9 +47,9 @@ pub(crate) fn build_body(body: &Map<String, Value>, stream: bool) -> Result<Valu
                     system.push(text);
                 }
             }
-            "user" => push_turn(&mut turns, "user", user_blocks(msg.get("content"))?),
-            "assistant" => push_turn(&mut turns, "assistant", assistant_blocks(msg)?),
-            "tool" => push_turn(&mut turns, "user", vec![tool_result(msg)?]),
+            "user" => super::push_turn(&mut turns, "user", user_blocks(msg.get("content"))?),
+            "assistant" => super::push_turn(&mut turns, "assistant", assistant_blocks(msg)?),
+            "tool" => super::push_turn(&mut turns, "user", vec![tool_result(msg)?]),
             other => return Err(bad_messages(format!("unsupported message role '{other}'"))),
         }
     }
@@ -101,18 +101,6 @@ pub(crate) fn build_body(body: &Map<String, Value>, stream: bool) -> Result<Valu
         out.insert("stream".into(), Value::Bool(true));
     }
     Ok(Value::Object(out))
-}
-
-/// Appends blocks to the last turn when it has the same role (Anthropic
-/// requires alternation); empty messages are skipped.
-fn push_turn(turns: &mut Vec<(&'static str, Vec<Value>)>, role: &'static str, blocks: Vec<Value>) {
-    if blocks.is_empty() {
-        return;
-    }
-    match turns.last_mut() {
-        Some((last, existing)) if *last == role => existing.extend(blocks),
-        _ => turns.push((role, blocks)),
-    }
 }
 
 /// A turn that is one text block is sent as a plain string.

@@ -83,12 +83,12 @@ pub(crate) fn build_body(body: &Map<String, Value>) -> Result<Value, ApiError> {
                     system.push(text);
                 }
             }
-            "user" => push_turn(&mut turns, "user", user_parts(msg.get("content"))?),
+            "user" => super::push_turn(&mut turns, "user", user_parts(msg.get("content"))?),
             "assistant" => {
                 let parts = assistant_parts(msg, &mut call_names)?;
-                push_turn(&mut turns, "model", parts);
+                super::push_turn(&mut turns, "model", parts);
             }
-            "tool" => push_turn(
+            "tool" => super::push_turn(
                 &mut turns,
                 "user",
                 vec![function_response(msg, &call_names)?],
@@ -143,16 +143,6 @@ pub(crate) fn build_body(body: &Map<String, Value>) -> Result<Value, ApiError> {
         }
     }
     Ok(Value::Object(out))
-}
-
-fn push_turn(turns: &mut Vec<(&'static str, Vec<Value>)>, role: &'static str, parts: Vec<Value>) {
-    if parts.is_empty() {
-        return;
-    }
-    match turns.last_mut() {
-        Some((last, existing)) if *last == role => existing.extend(parts),
-        _ => turns.push((role, parts)),
-    }
 }
 
 fn text_part(text: &str) -> Option<Value> {

@@ -77,6 +77,23 @@ impl ProviderKind {
 }
 
 /// What to send to the provider.
+/// Appends a message's blocks to the last turn when it has the same role
+/// (Anthropic and Gemini both require alternating roles); empty messages
+/// are skipped.
+pub(crate) fn push_turn(
+    turns: &mut Vec<(&'static str, Vec<Value>)>,
+    role: &'static str,
+    blocks: Vec<Value>,
+) {
+    if blocks.is_empty() {
+        return;
+    }
+    match turns.last_mut() {
+        Some((last, existing)) if *last == role => existing.extend(blocks),
+        _ => turns.push((role, blocks)),
+    }
+}
+
 /// One OpenAI function tool of a request, as every translator needs it.
 pub(crate) struct FunctionTool<'a> {
     pub name: &'a str,
