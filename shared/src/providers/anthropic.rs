@@ -240,6 +240,15 @@ fn tool_choice(choice: Option<&Value>) -> Result<Option<Value>, ApiError> {
 }
 
 /// Anthropic stop reason → OpenAI finish reason.
+/// Emits the `text` of a content block or text delta as a content chunk.
+fn emit_text(v: &Value, ctx: &mut StreamCtx) {
+    let text = v.get("text").and_then(Value::as_str).unwrap_or_default();
+    if !text.is_empty() {
+        ctx.count_chars(text);
+        ctx.emit_delta(json!({"content": text}), None);
+    }
+}
+
 pub(crate) fn finish_reason(stop_reason: Option<&str>) -> &'static str {
     match stop_reason {
         Some("max_tokens") | Some("model_context_window_exceeded") => "length",
@@ -381,16 +390,7 @@ impl StreamState {
                             None,
                         );
                     }
-                    Some("text") => {
-                        let text = block
-                            .get("text")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        if !text.is_empty() {
-                            ctx.count_chars(text);
-                            ctx.emit_delta(json!({"content": text}), None);
-                        }
-                    }
+                    Some("text") => emit_text(block, ctx),
                     _ => {}
                 }
             }
@@ -399,16 +399,7 @@ impl StreamState {
                 let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
                 let delta = v.get("delta").unwrap_or(&Value::Null);
                 match delta.get("type").and_then(Value::as_str) {
-                    Some("text_delta") => {
-                        let text = delta
-                            .get("text")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        if !text.is_empty() {
-                            ctx.count_chars(text);
-                            ctx.emit_delta(json!({"content": text}), None);
-                        }
-                    }
+                    Some("text_delta") => emit_text(delta, ctx),
                     Some("input_json_delta") => {
                         let part = delta
                             .get("partial_json")
