@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
   BASE,
+  checkAnswer,
   createProject,
   hexSuffix,
   identityUsage,
@@ -75,6 +76,7 @@ async function stream(body, { signal } = {}) {
     signal: signal || AbortSignal.timeout(30000),
   });
   const text = await res.text();
+  checkAnswer({ method: 'POST', url: '/api/v1/proxy/chat/stream', requestBody: body, status: res.status, headers: res.headers, text });
   return { status: res.status, headers: res.headers, text, events: sseEvents(text) };
 }
 
