@@ -143,7 +143,7 @@ impl ApiError {
     }
 }
 
-/// OpenAI's `error.type` for a status, as section 3 of the contract maps it.
+/// OpenAI's `error.type` for a status, as docs/API.md ("Errors") maps it.
 pub fn openai_error_type(status: u16) -> &'static str {
     match status {
         401 => "authentication_error",

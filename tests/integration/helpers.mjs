@@ -276,7 +276,7 @@ export function signJwt(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) {
 }
 
 /**
- * The headers of API section 1.1 on a proxied answer: `x-request-id` and
+ * The headers of docs/API.md ("Limit headers") on a proxied answer: `x-request-id` and
  * `x-ratelimit-overhead-ms` always; the four limit headers when `limits`.
  * Returns a list of problems (empty when all is well).
  */

@@ -1,4 +1,4 @@
-// The official `openai` npm SDK, unchanged, against `${BASE}/v1` (API 1.4).
+// The official `openai` npm SDK, unchanged, against `${BASE}/v1` (docs/API.md, "POST /v1/chat/completions").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';

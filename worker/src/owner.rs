@@ -1,4 +1,5 @@
-//! The dashboard API router (section 2): auth, projects, rules, analytics.
+//! The owner API router (docs/API.md, "Owner API"): auth, projects, rules,
+//! analytics.
 //! Every `/api/projects/:id/*` route loads the project through
 //! [`projects::load_owned`], which filters by the authenticated owner.
 
