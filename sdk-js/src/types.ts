@@ -137,7 +137,7 @@ export interface UsageOptions extends RequestOptions {
 export type UsageResponse = Wire['IdentityUsage'];
 
 /**
- * The body of a `429 limit_exceeded` answer (docs/API.md, "Limit exceeded"),
+ * The body of a `429 limit_exceeded` answer (docs/API.md, "Limit exceeded (429)"),
  * with `retryAfter` taken from the `retry-after` header. The window fields are
  * `null` when the refusal had no finite window (a blocking rule on an
  * unlimited tier).

@@ -1,6 +1,6 @@
 // What is counted (docs/API.md, "What is counted"): real provider usage,
-// exactly; nothing for a block or a provider error before the answer; at least the reservation for a stream that breaks
-// or a client that leaves.
+// exactly; nothing for a block or a provider error before the answer; at
+// least the reservation for a stream that breaks or a client that leaves.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
