@@ -50,7 +50,7 @@ export class ApiDocument {
           return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         })
         .join('/');
-      return { template, item, params: names.length, re: new RegExp(`^${source}/?$`) };
+      return { template, item, params: names.length, re: new RegExp(`^${source}$`) };
     });
   }
 

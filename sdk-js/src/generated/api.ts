@@ -534,23 +534,26 @@ export interface components {
          *     for Anthropic and Google.
          */
         ProxyChatRequest: {
-            /** @description User, session or device id; opaque; no control characters. Required unless `identityToken` is given. */
-            identity?: string;
+            /** @description User, session or device id; opaque; no control characters. Required unless `identityToken` is given (`null` counts as absent). */
+            identity?: string | null;
             /** @description One of the project's tiers (default the project's default tier). An unknown tier is `400`, field `tier`. */
-            tier?: string;
+            tier?: string | null;
             /** @description A signed identity; when given, `identity` and `tier` are ignored. */
-            identityToken?: string;
-            /** @description Accepted for compatibility; the project's tiers decide what is counted. */
-            limitType?: components["schemas"]["LimitType"];
+            identityToken?: string | null;
+            /**
+             * @description Accepted for compatibility; the project's tiers decide what is counted.
+             * @enum {string|null}
+             */
+            limitType?: "requests" | "tokens" | null;
             /** @description Any model id of the project's provider; never restricted. */
             model: string;
             messages: components["schemas"]["ChatMessage"][];
             /** @description On `/api/v1/proxy/chat` and `/v1/chat/completions`, `true` streams. */
-            stream?: boolean;
+            stream?: boolean | null;
             /** @description Sizes the token reservation. */
-            max_tokens?: number;
+            max_tokens?: number | null;
             /** @description Sizes the token reservation when `max_tokens` is absent. */
-            max_completion_tokens?: number;
+            max_completion_tokens?: number | null;
         } & {
             [key: string]: unknown;
         };
@@ -1018,10 +1021,10 @@ export interface components {
              * @enum {string}
              */
             type: "warn" | "block" | "allow";
-            /** @description May use the message variables; no control characters except newline and tab. */
-            message?: string;
+            /** @description May use the message variables; no control characters except newline and tab. Blank or `null` means none. */
+            message?: string | null;
             /** @description No whitespace or control characters; `javascript:`, `data:`, `vbscript:` and `file:` are refused. Substituted variables are percent-encoded. */
-            deepLink?: string;
+            deepLink?: string | null;
         };
         RuleCreate: {
             name: string;
@@ -1058,7 +1061,7 @@ export interface components {
         };
         /** @description A rule of the simulator's draft; `id` is optional (`draft-<index>` when absent). */
         DraftRule: {
-            id?: string;
+            id?: string | null;
             name: string;
             enabled?: boolean;
             priority?: number;
