@@ -56,6 +56,13 @@ describe('the answer checker', () => {
     );
   });
 
+  test('an error may not grow undocumented fields', () => {
+    assert.match(checkExchange(blocked(limitExceeded({ quota: 5 }))).problems.join('\n'), /unevaluated properties.*quota/);
+    const unauthorized = { method: 'GET', url: '/api/projects', status: 401, headers: json() };
+    assert.deepEqual(checkExchange({ ...unauthorized, text: '{"error":"unauthorized","message":"Sign in"}' }).problems, []);
+    assert.notDeepEqual(checkExchange({ ...unauthorized, text: '{"error":"unauthorized","message":"Sign in","stack":"at …"}' }).problems, []);
+  });
+
   test('a 429 without retry-after is refused', () => {
     const r = checkExchange(blocked(limitExceeded(), proxyHeaders()));
     assert.match(r.problems.join('\n'), /required header `retry-after` is missing/);

@@ -670,8 +670,6 @@ export interface components {
             error: string;
             /** @description A human-readable explanation. */
             message: string;
-        } & {
-            [key: string]: unknown;
         };
         BadRequestError: components["schemas"]["Error"] & {
             /** @enum {unknown} */
