@@ -9,6 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertExchange } from '../api-doc/validator.mjs';
@@ -35,7 +36,10 @@ export function uniqueId(prefix = 'id') {
 export function checkAnswer({ method = 'GET', url, requestBody, status, headers, text, partial = false }) {
   const full = /^https?:\/\//.test(url) ? url : `${BASE}${url}`;
   if (!full.startsWith(`${BASE}/`)) return;
-  assertExchange({ method, url: full, requestBody, status, headers, text, partial });
+  const r = assertExchange({ method, url: full, requestBody, status, headers, text, partial });
+  // AIRL_API_DOC_LOG=<file>: one line per checked answer, to see which
+  // documented answers the tests exercise.
+  if (process.env.AIRL_API_DOC_LOG && r.checked) fs.appendFileSync(process.env.AIRL_API_DOC_LOG, `${r.operation}\t${status}\n`);
 }
 
 const pendingChecks = [];

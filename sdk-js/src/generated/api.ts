@@ -752,7 +752,7 @@ export interface components {
             usage: number | null;
             period: components["schemas"]["Period"] | null;
             resetAt: components["schemas"]["Timestamp"];
-            /** @description Seconds until `resetAt`, as in the `retry-after` header. */
+            /** @description Whole seconds until `resetAt` (rounded up, at least 1), as in the `retry-after` header. */
             retryAfter: number;
         };
         LimitExceeded: components["schemas"]["Error"] & components["schemas"]["LimitExceededFields"] & {
@@ -1574,7 +1574,7 @@ export interface components {
         RateLimitWarning: string;
         /** @description Only when the firing warn rule has a deep link. */
         RateLimitDeepLink: string;
-        /** @description Seconds until the blocking window resets. */
+        /** @description Whole seconds until the blocking window resets (rounded up, at least 1). */
         RetryAfter: string;
         /** @description The methods the path serves. */
         Allow: string;
