@@ -362,7 +362,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One row per identity × tier × model for a day (or a range of days), keyset-paged. */
+        /** One row per identity × tier × model (× day for a range), keyset-paged. */
         get: operations["getUsageByIdentity"];
         put?: never;
         post?: never;
@@ -1121,6 +1121,8 @@ export interface components {
             };
         };
         UsageByIdentityRow: {
+            /** @description The UTC day of the row (where the server reports it; with a `from`/`to` range rows of several days are listed). */
+            date?: components["schemas"]["Day"];
             identity: string;
             tier: string;
             model: string;
@@ -2203,11 +2205,11 @@ export interface operations {
     getUsageByIdentity: {
         parameters: {
             query?: {
-                /** @description The UTC day (default today). */
+                /** @description The UTC day (default today). Not together with `from`/`to`. */
                 date?: string;
                 /** @description First day of a range (with `to`), as an alternative to `date`, where the server supports ranges. */
                 from?: string;
-                /** @description Last day of a range (inclusive), with `from`. */
+                /** @description Last day of a range (inclusive, with `from`; at most 31 days). */
                 to?: string;
                 limit?: number;
                 /** @description The previous page's `nextCursor`. */
