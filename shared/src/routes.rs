@@ -167,10 +167,12 @@ pub enum Matched<'a> {
     NotFound,
 }
 
-/// Matches `path` against one template; `{x}` matches one non-empty segment.
-fn match_template<'a>(template: &str, path: &'a str) -> Option<Params<'a>> {
+/// Matches `path` against one template; `{x}` matches one non-empty
+/// segment. Answers the parameters and how many literal segments matched.
+fn match_template<'a>(template: &str, path: &'a str) -> Option<(Params<'a>, usize)> {
     let mut params = Params::default();
     let mut n = 0;
+    let mut literals = 0;
     let mut segments = path.split('/');
     for t in template.split('/') {
         let s = segments.next()?;
@@ -180,32 +182,46 @@ fn match_template<'a>(template: &str, path: &'a str) -> Option<Params<'a>> {
             }
             params.values[n] = s;
             n += 1;
-        } else if t != s {
+        } else if t == s {
+            literals += 1;
+        } else {
             return None;
         }
     }
-    segments.next().is_none().then_some(params)
+    segments.next().is_none().then_some((params, literals))
 }
 
 /// Finds the route for `method` (None: a method the API never uses, such
-/// as HEAD or PUT) and `path`.
+/// as HEAD or PUT) and `path`. When several templates match, the most
+/// specific ones (most literal segments) name the resource:
+/// `/rules/simulate` is the simulator, never a rule called `simulate`.
 pub fn match_route(method: Option<Method>, path: &str) -> Matched<'_> {
-    let mut allow: Vec<&str> = Vec::new();
+    let mut best: Vec<(&Route, Params<'_>)> = Vec::new();
+    let mut best_literals = 0;
     for r in ROUTES {
-        if let Some(params) = match_template(r.path, path) {
-            if Some(r.method) == method {
-                return Matched::Found { id: r.id, params };
+        if let Some((params, literals)) = match_template(r.path, path) {
+            if best.is_empty() || literals > best_literals {
+                best.clear();
+                best_literals = literals;
             }
-            allow.push(r.method.as_str());
+            if literals == best_literals {
+                best.push((r, params));
+            }
         }
     }
-    if allow.is_empty() {
-        Matched::NotFound
-    } else {
-        allow.push("OPTIONS");
-        Matched::WrongMethod {
-            allow: allow.join(", "),
-        }
+    if let Some((r, params)) = best.iter().find(|(r, _)| Some(r.method) == method) {
+        return Matched::Found {
+            id: r.id,
+            params: *params,
+        };
+    }
+    if best.is_empty() {
+        return Matched::NotFound;
+    }
+    let mut allow: Vec<&str> = best.iter().map(|(r, _)| r.method.as_str()).collect();
+    allow.push("OPTIONS");
+    Matched::WrongMethod {
+        allow: allow.join(", "),
     }
 }
 
