@@ -107,7 +107,8 @@ impl ErrorCode {
         }
     }
 
-    /// OpenAI's `error.type` for this code's status on the `/v1/*` routes.
+    /// OpenAI's `error.type` for this code's status on the `/v1/*` routes
+    /// (docs/API.md, "Errors").
     pub const fn openai_type(self) -> &'static str {
         match self.status() {
             401 => "authentication_error",

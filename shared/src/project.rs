@@ -1,4 +1,5 @@
-//! A project's settings as owners write them (dashboard API 2.2), validated.
+//! A project's settings as owners write them (docs/API.md, "Projects"),
+//! validated.
 //!
 //! Parsing is strict: unknown fields are rejected (no mass assignment),
 //! limits are integers within JavaScript's safe range (negative or fractional

@@ -1,4 +1,5 @@
-//! Parsing and validating a proxy request body (API 1.1) before any I/O.
+//! Parsing and validating a proxy request body (docs/API.md,
+//! "POST /api/v1/proxy/chat") before any I/O.
 //!
 //! The body is OpenAI's chat format plus `identity`, `tier`,
 //! `identityToken` and `limitType`. Those four are removed before the body is

@@ -1,7 +1,7 @@
 // Guarantee G9: bad input gets a clear 4xx in the contract's error shape,
 // never a 500 and never a panic (in WASM a panic kills the instance and
 // every request in it). A deterministic sweep of malformed requests over
-// every route of API.md: bodies that are not JSON, invalid UTF-8, JSON of the
+// every route of docs/API.md: bodies that are not JSON, invalid UTF-8, JSON of the
 // wrong type, every known field with wrong types and out-of-range values,
 // deep nesting, 100 KB strings, control characters and lone surrogates,
 // wrong content types, bad query parameters, percent-encoded garbage in path
@@ -446,7 +446,7 @@ const PROXY_BODY_SPEC = {
 function proxyCases(route, path, family) {
   const key = project.projectKey;
   const keyHeaders = family === 'openai' ? { authorization: `Bearer ${key}` } : { 'x-project-key': key };
-  // A token is verified whenever one is sent: a malformed one is 401 (1.5).
+  // A token is verified whenever one is sent: a malformed one is 401 (docs/API.md, "Signed identities").
   const base = { route, method: 'POST', path, family, headers: keyHeaders, expectFor: { identityToken: [400, 401] } };
   const valid = { identity: `robust-${hex(6)}`, tier: 'free', model: `gpt-robust-${hex(4)}`, messages: [{ role: 'user', content: 'hi' }] };
   const cases = [
@@ -467,7 +467,7 @@ function proxyCases(route, path, family) {
   return cases;
 }
 
-/** Bad signed identities (1.5): garbage and forged tokens are 401, bad claims 400/401. */
+/** Bad signed identities (docs/API.md, "Signed identities"): garbage and forged tokens are 401, bad claims 400/401. */
 function identityTokenCases(base, valid, family) {
   const sk = project.secretKey;
   const now = Math.floor(Date.now() / 1000);
@@ -962,7 +962,7 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
     assert.ok(bad.status < 500, `NUL model → ${bad.status} ${bad.text.slice(0, 200)}`);
     assert.equal(good.status, 200, good.text);
     const expected = bad.status === 200 ? 2 : 1;
-    // Analytics are visible within 10 s of the traffic (2.4); allow 15 s from the requests.
+    // Analytics are visible within 10 s of the traffic (docs/API.md, "Usage and analytics"); allow 15 s from the requests.
     await waitFor(
       async () => {
         const s = await api(`/api/projects/${poisonProject.id}/usage/summary?period=day`, { token: owner });

@@ -1,4 +1,5 @@
-//! Dashboard API for usage and analytics (2.4), read from the rollups the
+//! Owner API for usage and analytics (docs/API.md, "Usage and analytics"),
+//! read from the rollups the
 //! identities' Durable Objects flush to Postgres (`usage_daily`,
 //! `rule_triggers`), and live identity usage read from the object itself.
 //! Every route first loads the project through the owner filter.

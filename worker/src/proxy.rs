@@ -1,4 +1,4 @@
-//! The proxy (API section 1): admit, forward, translate, settle.
+//! The proxy (docs/API.md, "Proxy"): admit, forward, translate, settle.
 //!
 //! Order on the request path: key present → body parsed and validated (no
 //! I/O yet) → project from the isolate cache → origin → identity (signed or
@@ -183,7 +183,7 @@ fn limit_entry(w: &WindowReport) -> Value {
     })
 }
 
-/// Headers every proxied answer carries (1.1).
+/// Headers every proxied answer carries (docs/API.md, "Limit headers").
 struct AnswerMeta {
     request_id: String,
     overhead_ms: i64,
@@ -680,7 +680,7 @@ impl Drop for ProxyStream {
     }
 }
 
-/// `GET /api/v1/usage` (1.6).
+/// `GET /api/v1/usage` (docs/API.md, "GET /api/v1/usage").
 pub async fn usage(req: Request, env: &Env, cfg: &Config) -> worker::Result<Response> {
     match serve_usage(req, env, cfg).await {
         Ok(r) => Ok(r),

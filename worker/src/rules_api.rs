@@ -1,4 +1,5 @@
-//! Dashboard API for rules (2.3): CRUD, templates and the simulator.
+//! Owner API for rules (docs/API.md, "Rules" and "Rule simulator"): CRUD,
+//! templates and the simulator.
 //!
 //! Rules are validated by `shared::rule_input` (unknown fields rejected, at
 //! most `MAX_RULES_PER_PROJECT`), stored as JSON, and the project's cache
