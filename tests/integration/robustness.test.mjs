@@ -214,6 +214,10 @@ async function runCase(c) {
   } else if (!ALLOWED_4XX.includes(res.status)) problems.push(`unexpected status`);
   else if (c.expect && !c.expect.includes(res.status)) problems.push(`expected ${c.expect.join('/')}`);
   if (res.status >= 400) problems.push(...shapeProblems(res, c.family || 'flat'));
+  if (c.allowIncludes && res.status === 405) {
+    const allow = (res.headers.get('allow') || '').split(',').map((m) => m.trim());
+    if (!allow.includes(c.allowIncludes) || allow.includes(c.method)) problems.push(`allow header '${allow.join(', ')}'`);
+  }
   if (problems.length) {
     failures.push({
       seq: c.seq ?? Infinity,
@@ -381,7 +385,7 @@ function describeValue(v) {
   return s.length > 40 ? `${s.slice(0, 30)}…(${s.length} chars)` : s;
 }
 
-/** Methods a route does not serve. */
+/** Methods a route does not serve: 405 with an `allow` header that names the route's own method. */
 function methodCases(base, methods) {
   return methods.map((m) => ({
     ...base,
@@ -389,7 +393,8 @@ function methodCases(base, methods) {
     method: m,
     body: m === 'GET' || m === 'DELETE' ? undefined : '{}',
     headers: { ...(base.headers || {}), ...(m === 'GET' || m === 'DELETE' ? {} : JSON_CT) },
-    expect: [404, 405],
+    expect: [405],
+    allowIncludes: base.method,
   }));
 }
 

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use shared::period::{date_string, iso8601, parse_date, window_end, window_start, Period, DAY_MS};
+use shared::values::Identity;
 use shared::ApiError;
 use worker::{Date, Env, Request, Response};
 
@@ -311,7 +312,7 @@ pub async fn identity(
     identity: &str,
 ) -> ApiResult<Response> {
     let project = load_owned(client, owner, id).await?;
-    shared::proxy_request::check_identity(identity)?;
+    Identity::parse("identity", identity)?;
     let tier = tier_for(req, &project.settings)?;
     json_response(
         200,
@@ -329,7 +330,7 @@ pub async fn reset_identity(
     identity: &str,
 ) -> ApiResult<Response> {
     let project = load_owned(client, owner, id).await?;
-    shared::proxy_request::check_identity(identity)?;
+    Identity::parse("identity", identity)?;
     let tier = tier_for(req, &project.settings)?;
     let stub = limiter::stub(env, id, identity)?;
     limiter::call::<_, Value>(&stub, "/reset", &json!({})).await?;
