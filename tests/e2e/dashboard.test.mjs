@@ -260,11 +260,33 @@ describe('the owner dashboard, end to end', () => {
     await page.getByRole('button', { name: 'Discard changes' }).click();
   });
 
-  test('settings, and the project card with today’s numbers', async () => {
+  test('settings: key, signed identities checked in the browser before they are required; then the project card', async () => {
     await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Settings' }).click();
     assert.equal(await page.getByTestId('project-key').innerText(), projectKey);
     assert.equal(await page.getByRole('button', { name: 'Require signed identities' }).isDisabled(), true);
     await checkPage('settings');
+    // Signed identities: a token minted in the page (WebCrypto, HS256) must
+    // verify against the proxy before requiring them is possible.
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Rotate sk_ secret…' }).click();
+    const sk = await page.getByTestId('secret-key').innerText();
+    assert.match(sk, /^sk_/);
+    await page.getByLabel('sk_ secret').fill(`${sk}-wrong`);
+    await page.getByRole('button', { name: 'Mint a token and verify it' }).click();
+    await page.getByText(/The proxy answered 401/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Require signed identities' }).isDisabled(), true);
+    await page.getByLabel('sk_ secret').fill(sk);
+    await page.getByRole('button', { name: 'Mint a token and verify it' }).click();
+    await page.getByText('Verified: the proxy read identity “user-123” on tier “free” from the token.').waitFor();
+    await page.getByRole('button', { name: 'Require signed identities' }).click();
+    await page.getByText('Signed identities required').waitFor();
+    const unsigned = await proxyChat(projectKey, { identity: V, model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(unsigned.status, 401, unsigned.text);
+    assert.equal(unsigned.body.error, 'invalid_identity_token');
+    await page.getByRole('button', { name: 'Stop requiring them' }).click();
+    await page.getByRole('button', { name: 'Require signed identities' }).waitFor();
+    await page.getByLabel('I saved it').check();
+    await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('link', { name: 'AI Ratelimit' }).click();
     const card = page.locator('li.card', { hasText: projectName });
     await waitText(`li.card:has-text("${projectName}") dl`, /Requests today\s*6\s*Blocked\s*1\s*Identities\s*2/);
