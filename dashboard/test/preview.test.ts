@@ -13,9 +13,10 @@ describe('preview429', () => {
   test('the tightest window decides; both envelopes carry the same details; headers match', () => {
     const p = preview429('free', { requests: { limit: 5, period: 'day' }, tokens: { limit: 1000, period: 'month' }, limitMessage: { message: '{{usage}}/{{limit}} {{limitType}} per {{period}} until {{resetAt}}', deepLink: 'app://up?t={{tier}}' } }, 'u1', now);
     expect(p).not.toBeNull();
-    expect(p?.flat).toMatchObject({ error: 'limit_exceeded', message: '5/5 requests per day until 2026-12-02T00:00:00Z', deepLink: 'app://up?t=free', rule: null, limit: 5, usage: 5, period: 'day', resetAt: '2026-12-02T00:00:00Z' });
+    expect(p?.flat).toMatchObject({ error: 'limit_exceeded', message: '5/5 requests per day until 2026-12-02T00:00:00Z', deepLink: 'app://up?t=free', rule: null, limit: 5, usage: 5, period: 'day', resetAt: '2026-12-02T00:00:00Z', retryAfter: 14 * 3600 });
     expect(p?.openai).toMatchObject({ error: { type: 'rate_limit_exceeded', code: 'limit_exceeded', param: null, message: '5/5 requests per day until 2026-12-02T00:00:00Z' } });
-    expect(Object.fromEntries(p?.headers || [])).toMatchObject({ 'retry-after': String(14 * 3600), 'x-ratelimit-policy': '5;w=86400', 'x-ratelimit-remaining': '0', 'x-ratelimit-deeplink': 'app://up?t=free' });
+    expect(Object.fromEntries(p?.headers || [])).toMatchObject({ 'retry-after': String(14 * 3600), 'x-ratelimit-policy': '5;w=86400', 'x-ratelimit-remaining': '0' });
+    expect(Object.fromEntries(p?.headers || [])['x-ratelimit-deeplink']).toBeUndefined();
   });
   test('no finite cap → no 429 from the tier; the default message otherwise', () => {
     expect(preview429('pro', { requests: { limit: null, period: 'day' } }, 'u', now)).toBeNull();

@@ -35,6 +35,8 @@ let browser;
 let page;
 let projectId;
 let projectKey;
+let previewFlat; // the 429 body the tier editor promised
+let previewHeaders;
 
 /** axe-core on the current page: zero violations, with what is wrong in the message. */
 async function axe(name) {
@@ -155,7 +157,11 @@ describe('the owner dashboard, end to end', () => {
     await page.getByRole('button', { name: '{{limit}}' }).click();
     await page.getByLabel('Deep link (optional)').fill('myapp://upgrade');
     await waitText('[data-testid=preview-flat]', /"message": "You used 5 of 5"/);
-    assert.match(await text('[data-testid=preview-flat]'), /"limit": 5/);
+    previewFlat = JSON.parse(await text('[data-testid=preview-flat]'));
+    assert.equal(previewFlat.limit, 5);
+    previewHeaders = Object.fromEntries(
+      (await text('pre[aria-label="Response headers"]')).split('\n').slice(1).map((l) => l.split(': ')),
+    );
     await page.getByRole('button', { name: 'Save tiers' }).click();
     await page.getByText('Saved. Applies within 30 s everywhere.').waitFor();
     const saved = await api(`/api/projects/${projectId}`, { token: await page.evaluate(() => localStorage.getItem('airl.session')) });
@@ -193,8 +199,15 @@ describe('the owner dashboard, end to end', () => {
       statuses.push(r.status);
       if (i === 4 || i === 5) assert.match(decodeURIComponent(r.headers.get('x-ratelimit-warning') || ''), /You've used \d of your 5 requests/, `request ${i}`);
       if (i === 6) {
-        assert.equal(r.body.message, 'You used 5 of 5');
-        assert.equal(r.body.deepLink, 'myapp://upgrade');
+        // Exactly the 429 the tier editor previewed, body and headers.
+        const { retryAfter, ...body } = r.body;
+        const { retryAfter: previewRetry, ...preview } = previewFlat;
+        assert.deepEqual(body, preview);
+        assert.ok(Math.abs(retryAfter - previewRetry) < 120, `retryAfter ${retryAfter} vs ${previewRetry}`);
+        for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-policy', 'x-ratelimit-deeplink']) {
+          assert.equal(r.headers.get(h), previewHeaders[h] ?? null, h);
+        }
+        assert.ok(Math.abs(Number(r.headers.get('retry-after')) - Number(previewHeaders['retry-after'])) < 120, 'retry-after');
       }
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);

@@ -1,6 +1,8 @@
 // The exact 429 an app receives when a tier's own limit blocks it (API 1.2,
 // 1.4 and section 3): the flat body of /api/v1/proxy/*, OpenAI's envelope of
-// /v1/chat/completions, and the headers of both.
+// /v1/chat/completions, and the headers of both. (`x-ratelimit-deeplink` is
+// sent only when a rule fires, so a tier's own 429 carries the deep link in
+// the body only.)
 import type { Metric, Period, Tier } from './types';
 import { PERIOD_SECONDS } from './types';
 
@@ -75,8 +77,8 @@ export function preview429(tierName: string, tier: Tier, identity = 'user-123', 
   };
   const message = renderMessage(tier.limitMessage?.message || DEFAULT_LIMIT_MESSAGE, vars);
   const deepLink = tier.limitMessage?.deepLink ? renderMessage(tier.limitMessage.deepLink, vars) : null;
-  const details = { deepLink, rule: null, tier: tierName, limitType: m, limit: spec.limit, usage: spec.limit, period: spec.period, resetAt };
   const retry = Math.max(1, Math.ceil((end.getTime() - now) / 1000));
+  const details = { deepLink, rule: null, tier: tierName, limitType: m, limit: spec.limit, usage: spec.limit, period: spec.period, resetAt, retryAfter: retry };
   const headers: [string, string][] = [
     ['retry-after', String(retry)],
     ['x-ratelimit-limit', String(spec.limit)],
@@ -84,7 +86,6 @@ export function preview429(tierName: string, tier: Tier, identity = 'user-123', 
     ['x-ratelimit-reset', String(retry)],
     ['x-ratelimit-policy', `${spec.limit};w=${PERIOD_SECONDS[spec.period]}`],
   ];
-  if (deepLink) headers.push(['x-ratelimit-deeplink', deepLink]);
   return {
     limitType: m,
     flat: { error: 'limit_exceeded', message, ...details },
