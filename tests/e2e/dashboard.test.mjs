@@ -307,6 +307,41 @@ describe('the owner dashboard, end to end', () => {
     await checkPage('projects');
   });
 
+  test('rules: a block trialled as a warning then promoted, keyboard reordering, lint with a proof', async () => {
+    await page.getByRole('link', { name: projectName }).click();
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Rules' }).click();
+    const list = page.getByRole('list', { name: 'Rules' });
+    await list.getByText('1. Free tier 80% warning').waitFor();
+    // Trial: the 100% block saved as a warning first.
+    await page.getByRole('button', { name: 'Use template: Free tier 100% block' }).click();
+    await page.getByRole('button', { name: 'Save as a warning trial first' }).click();
+    const trial = list.locator('li', { hasText: '[trial] Free tier 100% block' });
+    await trial.waitFor();
+    assert.match(await trial.innerText(), /warn/);
+    // It has priority 0, so it is checked first; Alt+↓ moves it below the warning.
+    await waitText('ol.rules > li:nth-child(1)', /\[trial\]/);
+    await trial.focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByText('Moved “[trial] Free tier 100% block” to position 2.').waitFor();
+    await waitText('ol.rules > li:nth-child(1)', /1\. Free tier 80% warning[\s\S]*priority 10/);
+    await waitText('ol.rules > li:nth-child(2)', /2\. \[trial\] Free tier 100% block[\s\S]*priority 20/);
+    // Promote: it blocks now, under its own name.
+    await list.locator('li', { hasText: '[trial]' }).getByRole('button', { name: 'Promote to block' }).click();
+    await list.getByText('2. Free tier 100% block').waitFor();
+    await waitText('ol.rules > li:nth-child(2)', /block[\s\S]*priority 20/);
+    // A second warning with the same condition after the first can never attach its message.
+    await page.getByRole('button', { name: 'Use template: Free tier 80% warning' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Second warning');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    const finding = page.locator('li.warnbox', { hasText: '“Second warning” is shadowed' });
+    await finding.waitFor();
+    await finding.getByRole('button', { name: 'Prove it' }).click();
+    await waitText('[data-testid=sim-result]', /Decision: warn by “Free tier 80% warning”/);
+    const trace = await text('[data-testid=sim-result] table');
+    assert.match(trace, /Second warning\s+yes/, 'the shadowed rule matches too, but the first warning wins');
+    await checkPage('rules-lint');
+  });
+
   test('a lost session (401) sends the owner back to sign-in', async () => {
     await page.evaluate(() => localStorage.setItem('airl.session', 'not-a-valid-token'));
     await page.goto(`${DASH}/projects/${projectId}`);
@@ -316,7 +351,7 @@ describe('the owner dashboard, end to end', () => {
 
   test('every page passed axe-core with zero violations at both widths', () => {
     const pages = [...new Set(checked.map((c) => c.replace(/ \(phone\)$/, '')))];
-    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
+    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
     assert.equal(checked.length, pages.length * 2);
     console.log(`axe-core: 0 violations on ${checked.length} checks (${pages.length} pages × 2 widths); screenshots in ${path.relative(ROOT, SHOTS)}/`);
   });

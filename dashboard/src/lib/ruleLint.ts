@@ -151,12 +151,12 @@ export function lintRules(rules: (Rule | RuleDraft)[], project: Project): Findin
       ...(model ? { model } : {}),
     };
     if (!r.enabled) {
-      findings.push({ ruleIndex: i, kind: 'disabled', message: `"${r.name}" is disabled: it never fires until you enable it.` });
+      findings.push({ ruleIndex: i, kind: 'disabled', message: `“${r.name}” is disabled: it never fires until you enable it.` });
       return;
     }
     const never = neverReason(r.condition, project);
     if (never) {
-      findings.push({ ruleIndex: i, kind: 'never', message: `"${r.name}" can never fire: ${never}.`, proof });
+      findings.push({ ruleIndex: i, kind: 'never', message: `“${r.name}” can never fire: ${never}.`, proof });
       return;
     }
     for (const { r: e } of order.slice(0, pos)) {
@@ -165,9 +165,9 @@ export function lintRules(rules: (Rule | RuleDraft)[], project: Project): Findin
       const sameWarn = e.action.type === 'warn' && r.action.type === 'warn';
       if ((decides || sameWarn) && covers(e.condition, r.condition)) {
         const why = sameWarn
-          ? `only the first matching warning is attached, and "${e.name}" (priority ${e.priority}) matches whenever it does`
-          : `"${e.name}" (priority ${e.priority}, ${e.action.type}) matches whenever it does and decides first`;
-        findings.push({ ruleIndex: i, kind: 'shadowed', message: `"${r.name}" is shadowed: ${why}.`, proof });
+          ? `only the first matching warning is attached, and “${e.name}” (priority ${e.priority}) matches whenever it does`
+          : `“${e.name}” (priority ${e.priority}, ${e.action.type}) matches whenever it does and decides first`;
+        findings.push({ ruleIndex: i, kind: 'shadowed', message: `“${r.name}” is shadowed: ${why}.`, proof });
         return;
       }
     }
