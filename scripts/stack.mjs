@@ -651,25 +651,34 @@ function dashboardSourcesMtime() {
   return newest;
 }
 
-/** `vite build` with VITE_API_BASE = this stack's Worker, unless dist is already that build. */
+/**
+ * `vite build` with VITE_API_BASE = this stack's Worker, unless dist is
+ * already that build (the stamp lives in .stack/, not in dist/, which is
+ * what gets deployed).
+ */
 export async function buildDashboard({ force = false } = {}) {
-  const stampFile = path.join(DASHBOARD_DIR, 'dist', '.stack-build.json');
+  const stampFile = path.join(STACK_DIR, 'dashboard-build.json');
+  const indexFile = path.join(DASHBOARD_DIR, 'dist', 'index.html');
+  const builtAt = () => (fs.existsSync(indexFile) ? fs.statSync(indexFile).mtimeMs : 0);
   const apiBase = process.env.VITE_API_BASE || WORKER_URL;
-  const want = { apiBase, sources: dashboardSourcesMtime() };
+  const want = { apiBase, sources: dashboardSourcesMtime(), builtAt: builtAt() };
   let have = null;
   try {
     have = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
   } catch {
     /* no build yet */
   }
-  if (!force && have && have.apiBase === want.apiBase && have.sources === want.sources) return false;
+  if (!force && want.builtAt && have && have.apiBase === want.apiBase && have.sources === want.sources && have.builtAt === want.builtAt) {
+    return false;
+  }
   const t0 = Date.now();
   say(`dashboard  building (VITE_API_BASE=${apiBase})…`);
   await runLoud(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '-w', 'dashboard'], {
     label: 'dashboard build',
     env: { ...process.env, VITE_API_BASE: apiBase },
   });
-  fs.writeFileSync(stampFile, `${JSON.stringify(want)}\n`);
+  fs.mkdirSync(STACK_DIR, { recursive: true });
+  fs.writeFileSync(stampFile, `${JSON.stringify({ ...want, builtAt: builtAt() })}\n`);
   say(`dashboard  built in ${elapsed(t0)}`);
   return true;
 }
