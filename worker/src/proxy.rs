@@ -682,16 +682,32 @@ impl Drop for ProxyStream {
 
 /// `GET /api/v1/usage` (docs/API.md, "GET /api/v1/usage").
 pub async fn usage(req: Request, env: &Env, cfg: &Config) -> worker::Result<Response> {
-    match serve_usage(req, env, cfg).await {
+    // An allowed origin gets CORS on errors too (a browser app must be able
+    // to read a 401 for its token), as on the chat routes.
+    let mut cors = None;
+    match serve_usage(req, env, cfg, &mut cors).await {
         Ok(r) => Ok(r),
-        Err(e) => error_response(&e, false),
+        Err(e) => {
+            let mut resp = error_response(&e, false)?;
+            if let Some(origin) = cors {
+                set_header(&mut resp, "access-control-allow-origin", &origin);
+                set_header(&mut resp, "vary", "Origin");
+            }
+            Ok(resp)
+        }
     }
 }
 
-async fn serve_usage(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
+async fn serve_usage(
+    req: Request,
+    env: &Env,
+    cfg: &Config,
+    cors_out: &mut Option<String>,
+) -> ApiResult<Response> {
     project_key(&req)?;
     let project = resolve_project(&req, env, cfg).await?;
     let cors = check_origin(&req, &project)?;
+    cors_out.clone_from(&cors);
     let token = header(&req, "x-identity-token");
     let (identity, tier_name) = identity_and_tier(
         &project,

@@ -1,0 +1,130 @@
+// Wire types of the owner API (API.md section 2).
+
+export type Metric = 'requests' | 'tokens';
+export type Period = 'minute' | 'hour' | 'day' | 'week' | 'month';
+export const PERIODS: Period[] = ['minute', 'hour', 'day', 'week', 'month'];
+export const PERIOD_SECONDS: Record<Period, number> = { minute: 60, hour: 3600, day: 86400, week: 604800, month: 2592000 };
+
+export interface LimitSpec {
+  limit: number | null;
+  period: Period;
+}
+export interface ModelLimits {
+  requests?: LimitSpec;
+  tokens?: LimitSpec;
+}
+export interface Tier {
+  requests?: LimitSpec;
+  tokens?: LimitSpec;
+  models?: Record<string, ModelLimits>;
+  limitMessage?: { message: string; deepLink?: string | null };
+  defaultMaxTokens?: number;
+}
+export type Provider = 'openai' | 'anthropic' | 'google' | 'xai' | 'other';
+export interface Project {
+  id: string;
+  name: string;
+  provider: Provider;
+  baseUrl: string | null;
+  baseUrlOverride: string | null;
+  providerApiKeyHint: string | null;
+  projectKey: string;
+  defaultTier: string;
+  tiers: Record<string, Tier>;
+  requireSignedIdentity: boolean;
+  allowedOrigins: string[];
+  createdAt?: string;
+  updatedAt?: string;
+  secretKey?: string;
+}
+
+export type Condition =
+  | { type: 'usage_percent' | 'usage_absolute'; metric: Metric; operator: Operator; threshold: number }
+  | { type: 'tier'; tiers: string[] }
+  | { type: 'model'; models: string[] }
+  | { type: 'all' | 'any'; conditions: Condition[] };
+export type Operator = 'gte' | 'gt' | 'lte' | 'lt' | 'eq';
+export type ActionType = 'warn' | 'block' | 'allow';
+export interface Action {
+  type: ActionType;
+  message?: string | null;
+  deepLink?: string | null;
+}
+export interface Rule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  priority: number;
+  condition: Condition;
+  action: Action;
+}
+export type RuleDraft = Omit<Rule, 'id'> & { id?: string };
+export interface RuleTemplate {
+  id: string;
+  name: string;
+  description: string;
+  rule: RuleDraft;
+}
+export interface SimulateAnswer {
+  decision: 'allow' | 'warn' | 'block';
+  matchedRule: { id: string; name: string } | null;
+  message: string | null;
+  deepLink: string | null;
+  trace: { ruleId: string; matched: boolean; reason: string }[];
+}
+export interface Summary {
+  period: string;
+  from: string;
+  to: string;
+  requests: number;
+  tokens: { input: number; output: number; total: number };
+  identities: number;
+  blocked: number;
+  warned: number;
+  byTier: Record<string, { requests: number; tokens: number; blocked: number }>;
+}
+export interface DayPoint {
+  date: string;
+  requests: number;
+  tokens: number;
+  blocked: number;
+}
+export interface IdentityRow {
+  date: string;
+  identity: string;
+  tier: string;
+  model: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  tokens: number;
+  blocked: number;
+  warned: number;
+}
+export interface TriggerStats {
+  stats: { ruleId: string; ruleName: string; triggerCount: number; uniqueIdentities: number; lastTriggered: string }[];
+  byDay: { date: string; count: number }[];
+}
+export interface RecentTrigger {
+  ruleId: string;
+  ruleName: string;
+  identity: string;
+  tier: string;
+  action: string;
+  usagePercent: number | null;
+  triggeredAt: string;
+}
+export interface UsageLimit {
+  limitType: Metric;
+  period: Period;
+  model: string | null;
+  limit: number | null;
+  used: number;
+  remaining: number | null;
+  resetAt: string;
+}
+export interface IdentityUsage {
+  identity: string;
+  tier: string;
+  limits: UsageLimit[];
+}

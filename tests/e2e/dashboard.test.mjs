@@ -1,0 +1,358 @@
+// The owner dashboard end to end (issue 11), in Debian's Chromium driven by
+// playwright-core, against the real stack: the Worker, Postgres, the mock
+// provider and the built dashboard served on its port.
+//
+// One owner's journey: sign in → create a project → set the free tier's cap →
+// add the 80% warning from its template → simulate it → traffic through the
+// proxy (from this test, with the project key) → the usage, the warning and
+// the trigger in the dashboard's charts and tables → the what-if names the
+// identity a lower cap would refuse. On every page: axe-core with zero
+// violations, no horizontal overflow at phone width, and screenshots at
+// 1280 and 390 px in dashboard/screenshots/ (git-ignored).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { api, hexSuffix, MOCK, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
+const SHOTS = path.join(ROOT, 'dashboard', 'screenshots');
+const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
+const UI_TIMEOUT = 15000;
+
+const email = `${uniqueId('e2e')}@example.com`;
+const projectName = uniqueId('E2E shop');
+const U = `${uniqueId('user')}-heavy`; // hits the cap
+const V = `${uniqueId('user')}-light`; // one request
+const MODEL = `usage-10-5-${hexSuffix()}`; // the mock answers 10 + 5 tokens
+const checked = []; // pages that passed axe, for the last test
+
+let browser;
+let page;
+let projectId;
+let projectKey;
+let previewFlat; // the 429 body the tier editor promised
+let previewHeaders;
+
+/** axe-core on the current page: zero violations, with what is wrong in the message. */
+async function axe(name) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  assert.deepEqual(violations, [], `axe on ${name}: ${JSON.stringify(violations, null, 1)}`);
+  checked.push(name);
+}
+
+/** Full-page screenshots at desktop and phone width; at phone width nothing may overflow sideways. */
+async function shoot(name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => document.documentElement.clientWidth <= 390);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await axe(`${name} (phone)`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  assert.ok(overflow <= 1, `${name} overflows sideways by ${overflow}px at 390px`);
+}
+
+/** The page's checks: axe at desktop width, then screenshots (and axe) at both widths. */
+async function checkPage(name) {
+  await axe(name);
+  await shoot(name);
+}
+
+const text = (sel) => page.locator(sel).innerText();
+async function waitText(sel, re, timeout = UI_TIMEOUT) {
+  const loc = page.locator(sel);
+  await waitFor(async () => re.test(await loc.innerText({ timeout: 2000 }).catch(() => '')), { timeoutMs: timeout, intervalMs: 200, message: `${sel} to match ${re}` });
+}
+
+before(async () => {
+  await waitFor(async () => (await api('/healthz', { timeoutMs: 3000 }).catch(() => null))?.status === 200, { timeoutMs: 120000, intervalMs: 500, message: 'worker /healthz' });
+  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT);
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe('the owner dashboard, end to end', () => {
+  test('the bundle is served as an SPA: any path gets the app, a missing asset is a 404', async () => {
+    const deep = await fetch(`${DASH}/projects/anything/rules`);
+    assert.equal(deep.status, 200);
+    assert.match(await deep.text(), /<div id="app">/);
+    assert.equal((await fetch(`${DASH}/assets/missing.js`)).status, 404);
+  });
+
+  test('signed out, any page leads to sign-in; a bad link says so', async () => {
+    await page.goto(`${DASH}/projects`);
+    await page.waitForURL(/\/signin/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await checkPage('signin');
+    await page.goto(`${DASH}/auth/verify?token=not-a-real-token`);
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /did not work/);
+    await checkPage('verify-failed');
+  });
+
+  test('sign in with the magic link (development devLink) → the empty project list', async () => {
+    await page.goto(`${DASH}/signin`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await page.getByRole('button', { name: 'Open the sign-in link' }).click();
+    await page.waitForURL(/\/projects$/);
+    await page.getByText('You have no project yet').waitFor();
+    await page.getByText(email).waitFor();
+    await checkPage('projects-empty');
+  });
+
+  test('create a project pointed at the mock; the sk_ is shown once', async () => {
+    await page.getByRole('link', { name: 'New project' }).click();
+    await page.getByLabel('Project name').fill(projectName);
+    await page.getByLabel('Provider', { exact: true }).selectOption('openai');
+    await page.getByLabel('API base URL (optional override)').fill(`${MOCK}/openai/v1`);
+    await page.getByLabel('Provider API key').fill('sk-mock-1234');
+    await page.getByLabel('Free: requests per day').fill('10');
+    await checkPage('project-new');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    const secret = await page.getByTestId('secret-key').innerText();
+    assert.match(secret, /^sk_/);
+    const go = page.getByRole('button', { name: `Go to ${projectName}` });
+    assert.equal(await go.isDisabled(), true, 'cannot leave before confirming the secret is saved');
+    await checkPage('project-created-secret');
+    await page.getByLabel('I saved it').check();
+    await go.click();
+    await page.waitForURL(/\/projects\/[^/]+$/);
+    projectId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+    // No traffic yet: snippets with the real project key.
+    await page.getByRole('heading', { name: /No traffic yet/ }).waitFor();
+    const snippet = await text('pre[aria-label="curl example"]');
+    projectKey = /x-project-key: (pk_\S+)'/.exec(snippet)?.[1];
+    assert.ok(projectKey, `curl snippet has the project key: ${snippet}`);
+    assert.match(await text('pre[aria-label="OpenAI SDK (Python) example"]'), /x-identity/);
+    await checkPage('overview-empty');
+  });
+
+  test('set the free tier to 5 requests a day, with an upgrade message; the 429 preview follows', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Tiers' }).click();
+    await page.locator('#cap-requests-limit').fill('5');
+    await page.getByLabel('Message in the 429').fill('You used ');
+    await page.getByRole('button', { name: '{{usage}}' }).click();
+    await page.getByLabel('Message in the 429').press('End');
+    await page.getByLabel('Message in the 429').pressSequentially(' of ');
+    await page.getByRole('button', { name: '{{limit}}' }).click();
+    await page.getByLabel('Deep link (optional)').fill('myapp://upgrade');
+    await waitText('[data-testid=preview-flat]', /"message": "You used 5 of 5"/);
+    previewFlat = JSON.parse(await text('[data-testid=preview-flat]'));
+    assert.equal(previewFlat.limit, 5);
+    previewHeaders = Object.fromEntries(
+      (await text('pre[aria-label="Response headers"]')).split('\n').slice(1).map((l) => l.split(': ')),
+    );
+    await page.getByRole('button', { name: 'Save tiers' }).click();
+    await page.getByText('Saved. Applies within 30 s everywhere.').waitFor();
+    const saved = await api(`/api/projects/${projectId}`, { token: await page.evaluate(() => localStorage.getItem('airl.session')) });
+    assert.deepEqual(saved.body.tiers.free.requests, { limit: 5, period: 'day' });
+    assert.deepEqual(saved.body.tiers.free.limitMessage, { message: 'You used {{usage}} of {{limit}}', deepLink: 'myapp://upgrade' });
+    await checkPage('tiers');
+  });
+
+  test('add the 80% warning from its template, simulate it, save it', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Rules' }).click();
+    await page.getByText('No rules yet').waitFor();
+    await page.getByRole('button', { name: 'Use template: Free tier 80% warning' }).click();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Free tier 80% warning');
+    // 3 used before: the request being decided is the 4th of 5 = 80%.
+    await page.getByLabel('Requests used').fill('3');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    await waitText('[data-testid=sim-result]', /Decision: warn by “Free tier 80% warning”/);
+    assert.match(await text('[data-testid=sim-result]'), /You've used 4 of your 5 requests this day/);
+    // 2 used: the 3rd is 60%, no warning.
+    await page.getByLabel('Requests used').fill('2');
+    await page.getByRole('button', { name: 'Simulate', exact: true }).click();
+    await waitText('[data-testid=sim-result]', /Decision: allow/);
+    await checkPage('rules-editor');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('list', { name: 'Rules' }).getByText('1. Free tier 80% warning').waitFor();
+    await page.getByTestId('lint-ok').waitFor();
+    await checkPage('rules');
+  });
+
+  test('traffic through the proxy: 4th and 5th warned, 6th refused with the tier message', async () => {
+    const send = (identity) => proxyChat(projectKey, { identity, tier: 'free', model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    const statuses = [];
+    for (let i = 1; i <= 6; i++) {
+      const r = await send(U);
+      statuses.push(r.status);
+      if (i === 4 || i === 5) assert.match(decodeURIComponent(r.headers.get('x-ratelimit-warning') || ''), /You've used \d of your 5 requests/, `request ${i}`);
+      if (i === 6) {
+        // Exactly the 429 the tier editor previewed, body and headers.
+        const { retryAfter, ...body } = r.body;
+        const { retryAfter: previewRetry, ...preview } = previewFlat;
+        assert.deepEqual(body, preview);
+        assert.ok(Math.abs(retryAfter - previewRetry) < 120, `retryAfter ${retryAfter} vs ${previewRetry}`);
+        for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-policy', 'x-ratelimit-deeplink']) {
+          assert.equal(r.headers.get(h), previewHeaders[h] ?? null, h);
+        }
+        assert.ok(Math.abs(Number(r.headers.get('retry-after')) - Number(previewHeaders['retry-after'])) < 120, 'retry-after');
+      }
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    assert.equal((await send(V)).status, 200);
+  });
+
+  test('the overview shows the warning live, then the usage in its charts and tables', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Overview' }).click();
+    // Recent triggers refresh live (every 3 s): the flush reaches them within ~10 s.
+    await waitText('[data-testid=recent-triggers]', new RegExp(U), 30000);
+    const recent = await text('[data-testid=recent-triggers]');
+    assert.match(recent, /Free tier 80% warning/);
+    assert.match(recent, new RegExp(U));
+    assert.match(recent, /warn/);
+    // The summary refreshes too: 6 admitted, 1 blocked, 2 warned, 2 identities.
+    await waitText('[data-testid=summary]', /Requests\s*6\s*Tokens\s*90\s*Identities\s*2\s*Blocked\s*1\s*Warned\s*2/, 30000);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Requests over 30 days' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: /No traffic yet/ }).count(), 0, 'the snippets give way to the data');
+    const today = new Date().toISOString().slice(0, 10);
+    const chart = page.locator('figure', { hasText: 'Requests and blocked per day' });
+    assert.match(await chart.locator('figcaption').innerText(), /Requests: 6 in total.*Blocked: 1 in total/);
+    await chart.getByText('Data table').click();
+    assert.match(await chart.locator('tbody tr', { hasText: today }).innerText(), new RegExp(`${today}\\s+6\\s+1`));
+    assert.equal(await chart.locator('canvas').count() > 0, true, 'uPlot drew the chart');
+    assert.match(await page.locator('table', { hasText: 'Admitted requests per tier' }).innerText(), /free\s+6/);
+    assert.match(await page.locator('table', { hasText: 'Rule triggers in the last 7 days' }).innerText(), /Free tier 80% warning\s+2/);
+    // Live updates can be paused.
+    await page.getByRole('button', { name: 'Pause live updates' }).click();
+    await page.getByText('Paused').waitFor();
+    await page.getByRole('button', { name: 'Resume live updates' }).click();
+    await checkPage('overview');
+  });
+
+  test('identities: per-identity rows with blocked and warned; the inspector shows the live window', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Identities' }).click();
+    const row = page.getByTestId('identities-table').locator('tr', { hasText: U });
+    await row.waitFor();
+    assert.match(await row.innerText(), new RegExp(`${U}\\s+free\\s+${MODEL}\\s+5\\s+50\\s+25\\s+1\\s+2`));
+    await checkPage('identities');
+    await row.getByRole('link', { name: U }).click();
+    await page.getByText('requests per day: 5 of 5 (100%)').waitFor();
+    assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
+    await page.getByRole('button', { name: "Simulate this identity's next request" }).click();
+    await page.getByText('Decision: block').waitFor();
+    await checkPage('identity');
+  });
+
+  test('what-if: a cap of 3 a day would have refused the heavy identity, not the light one', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Tiers' }).click();
+    // At the saved cap (5), the replay refuses what was really refused: U's 6th.
+    await waitText('[data-testid=whatif-summary]', /1 identity would have been refused; 1 of 7 requests would have been refused/);
+    await page.locator('#cap-requests-limit').fill('3');
+    await waitText('[data-testid=whatif-summary]', /1 identity would have been refused; 3 of 7 requests would have been refused/);
+    const table = await text('[data-testid=whatif-table]');
+    assert.match(table, new RegExp(`${U}\\s+3\\s+1`));
+    assert.doesNotMatch(table, new RegExp(V));
+    // A cap per hour cannot be replayed from daily rows, and says so.
+    await page.locator('#cap-requests-period').selectOption('hour');
+    await page.getByText('finer than the daily rows').waitFor();
+    await page.locator('#cap-requests-period').selectOption('day');
+    await checkPage('tiers-whatif');
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+  });
+
+  test('settings: key, signed identities checked in the browser before they are required; then the project card', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Settings' }).click();
+    assert.equal(await page.getByTestId('project-key').innerText(), projectKey);
+    assert.equal(await page.getByRole('button', { name: 'Require signed identities' }).isDisabled(), true);
+    await checkPage('settings');
+    // Signed identities: a token minted in the page (WebCrypto, HS256) must
+    // verify against the proxy before requiring them is possible.
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Rotate sk_ secret…' }).click();
+    const sk = await page.getByTestId('secret-key').innerText();
+    assert.match(sk, /^sk_/);
+    await page.getByLabel('sk_ secret').fill(`${sk}-wrong`);
+    await page.getByRole('button', { name: 'Mint a token and verify it' }).click();
+    await page.getByText(/The proxy answered 401/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Require signed identities' }).isDisabled(), true);
+    await page.getByLabel('sk_ secret').fill(sk);
+    await page.getByRole('button', { name: 'Mint a token and verify it' }).click();
+    await page.getByText('Verified: the proxy read identity “user-123” on tier “free” from the token.').waitFor();
+    await page.getByRole('button', { name: 'Require signed identities' }).click();
+    await page.getByText('Signed identities required').waitFor();
+    const unsigned = await proxyChat(projectKey, { identity: V, model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(unsigned.status, 401, unsigned.text);
+    assert.equal(unsigned.body.error, 'invalid_identity_token');
+    await page.getByRole('button', { name: 'Stop requiring them' }).click();
+    await page.getByRole('button', { name: 'Require signed identities' }).waitFor();
+    await page.getByLabel('I saved it').check();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('link', { name: 'AI Ratelimit' }).click();
+    const card = page.locator('li.card', { hasText: projectName });
+    await waitText(`li.card:has-text("${projectName}") dl`, /Requests today\s*6\s*Blocked\s*1\s*Identities\s*2/);
+    assert.ok(await card.isVisible());
+    await checkPage('projects');
+  });
+
+  test('rules: a block trialled as a warning then promoted, keyboard reordering, lint with a proof', async () => {
+    await page.getByRole('link', { name: projectName }).click();
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Rules' }).click();
+    const list = page.getByRole('list', { name: 'Rules' });
+    await list.getByText('1. Free tier 80% warning').waitFor();
+    // Trial: the 100% block saved as a warning first.
+    await page.getByRole('button', { name: 'Use template: Free tier 100% block' }).click();
+    await page.getByRole('button', { name: 'Save as a warning trial first' }).click();
+    const trial = list.locator('li', { hasText: '[trial] Free tier 100% block' });
+    await trial.waitFor();
+    assert.match(await trial.innerText(), /warn/);
+    // It has priority 0, so it is checked first; Alt+↓ moves it below the warning.
+    await waitText('ol.rules > li:nth-child(1)', /\[trial\]/);
+    await trial.focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByText('Moved “[trial] Free tier 100% block” to position 2.').waitFor();
+    await waitText('ol.rules > li:nth-child(1)', /1\. Free tier 80% warning[\s\S]*priority 10/);
+    await waitText('ol.rules > li:nth-child(2)', /2\. \[trial\] Free tier 100% block[\s\S]*priority 20/);
+    // Promote: it blocks now, under its own name.
+    await list.locator('li', { hasText: '[trial]' }).getByRole('button', { name: 'Promote to block' }).click();
+    await list.getByText('2. Free tier 100% block').waitFor();
+    await waitText('ol.rules > li:nth-child(2)', /block[\s\S]*priority 20/);
+    // A second warning with the same condition after the first can never attach its message.
+    await page.getByRole('button', { name: 'Use template: Free tier 80% warning' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Second warning');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    const finding = page.locator('li.warnbox', { hasText: '“Second warning” is shadowed' });
+    await finding.waitFor();
+    await finding.getByRole('button', { name: 'Prove it' }).click();
+    await waitText('[data-testid=sim-result]', /Decision: warn by “Free tier 80% warning”/);
+    const trace = await text('[data-testid=sim-result] table');
+    assert.match(trace, /Second warning\s+yes/, 'the shadowed rule matches too, but the first warning wins');
+    await checkPage('rules-lint');
+  });
+
+  test('a lost session (401) sends the owner back to sign-in', async () => {
+    await page.evaluate(() => localStorage.setItem('airl.session', 'not-a-valid-token'));
+    await page.goto(`${DASH}/projects/${projectId}`);
+    await page.waitForURL(/\/signin\?expired=1/);
+    await page.getByText('Your session ended').waitFor();
+  });
+
+  test('every page passed axe-core with zero violations at both widths', () => {
+    const pages = [...new Set(checked.map((c) => c.replace(/ \(phone\)$/, '')))];
+    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
+    assert.equal(checked.length, pages.length * 2);
+    console.log(`axe-core: 0 violations on ${checked.length} checks (${pages.length} pages × 2 widths); screenshots in ${path.relative(ROOT, SHOTS)}/`);
+  });
+});
