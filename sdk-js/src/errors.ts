@@ -17,7 +17,7 @@ export interface ErrorInit {
  *   - `InvalidRequestError` (400, 413, 415, 422), `AuthenticationError` (401),
  *     `PermissionDeniedError` (403), `NotFoundError` (404), `LimitExceededError` (429),
  *     `ProviderError` (502 and mid-stream provider errors) → `ProviderTimeoutError` (504),
- *     `LimiterUnavailableError` (503), `InternalServerError` (500 and other 5xx)
+ *     `LimiterUnavailableError` (503), `ServiceUnavailableError` (503), `InternalServerError` (500 and other 5xx)
  * - `APIConnectionError` (network failure, stream cut before `[DONE]`) → `TimeoutError`
  * - `APIUserAbortError` (the caller aborted)
  */
@@ -112,6 +112,12 @@ export class ProviderTimeoutError extends ProviderError {}
 /** 503 `limiter_unavailable`: the identity's counter could not be reached; nothing was forwarded. */
 export class LimiterUnavailableError extends APIError {}
 
+/**
+ * 503 `service_unavailable`: the proxy's database is slow or down and it had
+ * no recent copy of the project; nothing was forwarded.
+ */
+export class ServiceUnavailableError extends APIError {}
+
 /** 500 and other 5xx answers. */
 export class InternalServerError extends APIError {}
 
@@ -169,6 +175,7 @@ export function errorFromResponse(status: number, headers: Headers, rawBody: unk
   if (status === 403) return new PermissionDeniedError(message, init);
   if (status === 404) return new NotFoundError(message, init);
   if (status === 502) return new ProviderError(message, init);
+  if (status === 503 && code === 'service_unavailable') return new ServiceUnavailableError(message, init);
   if (status === 503) return new LimiterUnavailableError(message, init);
   if (status === 504) return new ProviderTimeoutError(message, init);
   if (status >= 500) return new InternalServerError(message, init);
@@ -187,6 +194,7 @@ for (const [cls, name] of [
   [ProviderError, 'ProviderError'],
   [ProviderTimeoutError, 'ProviderTimeoutError'],
   [LimiterUnavailableError, 'LimiterUnavailableError'],
+  [ServiceUnavailableError, 'ServiceUnavailableError'],
   [InternalServerError, 'InternalServerError'],
   [APIConnectionError, 'APIConnectionError'],
   [TimeoutError, 'TimeoutError'],

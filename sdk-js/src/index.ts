@@ -23,6 +23,7 @@ export {
   PermissionDeniedError,
   ProviderError,
   ProviderTimeoutError,
+  ServiceUnavailableError,
   TimeoutError,
 } from './errors.js';
 export type * from './types.js';

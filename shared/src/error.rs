@@ -36,12 +36,15 @@ pub enum ErrorCode {
     InternalError,
     ProviderError,
     LimiterUnavailable,
+    /// The database (projects, rules, owner data) did not answer in time or
+    /// is down, and nothing cached could stand in for it.
+    ServiceUnavailable,
     ProviderTimeout,
 }
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,
         ErrorCode::MissingProjectKey,
@@ -59,6 +62,7 @@ impl ErrorCode {
         ErrorCode::InternalError,
         ErrorCode::ProviderError,
         ErrorCode::LimiterUnavailable,
+        ErrorCode::ServiceUnavailable,
         ErrorCode::ProviderTimeout,
     ];
 
@@ -78,7 +82,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded | ErrorCode::RateLimited => 429,
             ErrorCode::InternalError => 500,
             ErrorCode::ProviderError => 502,
-            ErrorCode::LimiterUnavailable => 503,
+            ErrorCode::LimiterUnavailable | ErrorCode::ServiceUnavailable => 503,
             ErrorCode::ProviderTimeout => 504,
         }
     }
@@ -103,6 +107,7 @@ impl ErrorCode {
             ErrorCode::InternalError => "internal_error",
             ErrorCode::ProviderError => "provider_error",
             ErrorCode::LimiterUnavailable => "limiter_unavailable",
+            ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::ProviderTimeout => "provider_timeout",
         }
     }
@@ -267,6 +272,14 @@ impl ApiError {
         Self::new(
             ErrorCode::LimiterUnavailable,
             "The usage counter could not be reached; nothing was forwarded",
+        )
+    }
+
+    /// 503: the database is slow or down and no cached copy could answer.
+    pub fn service_unavailable() -> Self {
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The service's database did not answer in time; nothing was forwarded. Retry shortly",
         )
     }
 

@@ -193,15 +193,17 @@ export async function sql(query, params = []) {
   if (!pool) {
     const { default: pg } = await import('pg');
     pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, idleTimeoutMillis: 1000, allowExitOnIdle: true });
+    // An idle connection cut by a database restart (tests/integration/faults-*.test.mjs) is not an error of the test.
+    pool.on('error', () => {});
   }
   const res = await pool.query(query, params);
   return res.rows;
 }
 
 /** Run a `scripts/stack.mjs` subcommand through $AIRL_STACK; resolves with its output. */
-export function stackCommand(sub, { timeoutMs = 300000 } = {}) {
+export function stackCommand(sub, { timeoutMs = 300000, env = process.env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(`${STACK} ${sub}`, { shell: true, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(`${STACK} ${sub}`, { shell: true, cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

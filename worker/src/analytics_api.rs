@@ -5,11 +5,12 @@
 //! Every route first loads the project through the owner filter.
 
 use crate::auth::Owner;
-use crate::db::Client;
-use crate::http::{json_response, query_param, ApiResult, OrInternal};
+use crate::http::{json_response, query_param, ApiResult};
 use crate::limiter;
 use crate::projects::load_owned;
 use crate::proxy::read_usage;
+use crate::store::Client;
+use crate::store::OrStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -65,7 +66,7 @@ pub async fn summary(
             &[&id, &from, &to],
         )
         .await
-        .or_internal("usage summary")?;
+        .or_store("usage summary")?;
     let identities: i64 = client
         .query_one(
             "SELECT count(DISTINCT identity) FROM usage_daily WHERE project_id = $1 \
@@ -73,7 +74,7 @@ pub async fn summary(
             &[&id, &from, &to],
         )
         .await
-        .or_internal("usage identities")?
+        .or_store("usage identities")?
         .get(0);
     let (mut requests, mut input, mut output, mut blocked, mut warned) =
         (0i64, 0i64, 0i64, 0i64, 0i64);
@@ -186,7 +187,7 @@ pub async fn by_identity(
             &[&id, &from, &to, &after.0, &after.1, &after.2, &after.3, &(limit + 1)],
         )
         .await
-        .or_internal("usage by identity")?;
+        .or_store("usage by identity")?;
     let page = usize::try_from(limit).unwrap_or(50);
     let items: Vec<Value> = rows
         .iter()
@@ -243,7 +244,7 @@ pub async fn timeseries(
             &[&id, &today, &(days as i32)],
         )
         .await
-        .or_internal("usage timeseries")?;
+        .or_store("usage timeseries")?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -278,7 +279,7 @@ pub async fn rule_triggers(
             &[&id, &today, &(days as i32)],
         )
         .await
-        .or_internal("rule trigger stats")?;
+        .or_store("rule trigger stats")?;
     let by_day = client
         .query(
             "SELECT to_char(d::date, 'YYYY-MM-DD'), count(t.event_id)::bigint \
@@ -289,7 +290,7 @@ pub async fn rule_triggers(
             &[&id, &today, &(days as i32)],
         )
         .await
-        .or_internal("rule triggers by day")?;
+        .or_store("rule triggers by day")?;
     json_response(
         200,
         &json!({
@@ -325,7 +326,7 @@ pub async fn recent_triggers(
             &[&id, &limit],
         )
         .await
-        .or_internal("recent triggers")?;
+        .or_store("recent triggers")?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {

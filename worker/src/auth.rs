@@ -10,8 +10,9 @@
 
 use crate::config::Config;
 use crate::crypto::{random_token, sha256_hex};
-use crate::db;
 use crate::http::{json_response, read_json_body, ApiResult, OrInternal};
+use crate::store;
+use crate::store::OrStore;
 use crate::tokens;
 use serde_json::json;
 use shared::{ApiError, ErrorCode};
@@ -56,7 +57,7 @@ fn rate_limited() -> ApiError {
 pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
     let (_, body) = read_json_body(&mut req, 16 * 1024).await?;
     let email = normalise_email(&body)?;
-    let client = db::connect(env).await?;
+    let client = store::connect(env).await.or_store("connect")?;
 
     if cfg.production {
         let ip = req
@@ -74,7 +75,7 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
                 &[&ip],
             )
             .await
-            .or_internal("auth attempts")?;
+            .or_store("auth attempts")?;
         let n: i64 = row.get(0);
         if n >= cfg.auth_rate_limit_per_ip {
             return Err(rate_limited());
@@ -94,7 +95,7 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
             &[&hash, &email, &(LINK_TTL_MINUTES as i32), &LINKS_PER_EMAIL],
         )
         .await
-        .or_internal("insert magic link")?;
+        .or_store("insert magic link")?;
     if inserted.is_none() {
         return Err(rate_limited());
     }
@@ -182,7 +183,7 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .ok_or_else(invalid)?;
     let secret = jwt_secret(cfg)?;
-    let client = db::connect(env).await?;
+    let client = store::connect(env).await.or_store("connect")?;
     let row = client
         .query_opt(
             "UPDATE magic_links SET used_at = now() \
@@ -191,7 +192,7 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
             &[&sha256_hex(token.as_bytes())],
         )
         .await
-        .or_internal("redeem magic link")?
+        .or_store("redeem magic link")?
         .ok_or_else(invalid)?;
     let email: String = row.get(0);
     let new_id = crate::crypto::random_id("acct_").or_internal("id")?;
@@ -202,7 +203,7 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
             &[&new_id, &email],
         )
         .await
-        .or_internal("upsert account")?;
+        .or_store("upsert account")?;
     let id: String = account.get(0);
     let access_token = tokens::issue_session(secret, &id, &email)
         .ok_or_else(|| crate::http::internal("jwt", "could not sign session"))?;
@@ -217,7 +218,7 @@ pub async fn require_owner(
     req: &Request,
     env: &Env,
     cfg: &Config,
-) -> ApiResult<(Owner, db::Client)> {
+) -> ApiResult<(Owner, store::Client)> {
     let unauthorized =
         || ApiError::new(ErrorCode::Unauthorized, "Sign in to use the dashboard API");
     let header = req
@@ -232,14 +233,14 @@ pub async fn require_owner(
         .ok_or_else(unauthorized)?
         .trim();
     let claims = tokens::verify_session(jwt_secret(cfg)?, token).ok_or_else(unauthorized)?;
-    let client = db::connect(env).await?;
+    let client = store::connect(env).await.or_store("connect")?;
     let row = client
         .query_opt(
             "SELECT id, email FROM accounts WHERE id = $1",
             &[&claims.sub],
         )
         .await
-        .or_internal("load account")?
+        .or_store("load account")?
         .ok_or_else(unauthorized)?;
     Ok((
         Owner {

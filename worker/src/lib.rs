@@ -11,7 +11,6 @@ mod analytics_api;
 mod auth;
 mod config;
 mod crypto;
-mod db;
 mod health;
 mod http;
 mod limiter;
@@ -20,6 +19,7 @@ mod project_cache;
 mod projects;
 mod proxy;
 mod rules_api;
+mod store;
 mod tokens;
 
 pub use durable_objects::IdentityLimiter;

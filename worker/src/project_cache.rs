@@ -1,27 +1,43 @@
 //! Resolves a publishable key to its project, through an in-isolate cache.
+//! Caching only: the store (`store::projects`, `store::rules`) loads.
 //!
-//! A hit costs no I/O. Entries live at most [`TTL_MS`] (30 s), so a key
+//! A hit costs no I/O. Entries are fresh for [`TTL_MS`] (30 s), so a key
 //! rotation, a limit change or a rule edit made in another isolate applies
-//! everywhere within 30 s; the isolate that made the change drops its entry
-//! at once. The entry holds the project's decrypted provider key and `sk_`
-//! secret (memory only, never logged) and its enabled rules in evaluation
-//! order. Unknown keys are cached briefly too, so a flood of bad keys does
-//! not become a flood of queries.
+//! everywhere within 30 s; the isolate that made the change expires its
+//! entry at once. The entry holds the project's decrypted provider key and
+//! `sk_` secret (memory only, never logged) and its enabled rules in
+//! evaluation order. Unknown keys are cached briefly too, so a flood of bad
+//! keys does not become a flood of queries.
+//!
+//! Stale-if-error (docs/guarantees.md, "Failure policy"): when an entry is
+//! no longer fresh and the database is slow or down (the store's deadline
+//! passed, or it refused the connection), the entry keeps answering for up
+//! to [`STALE_IF_ERROR_MS`] (15 min) past its load, and the database is
+//! retried at most every [`RETRY_AFTER_FAILURE_MS`], so a down database
+//! costs one request a deadline every 5 s, not every request. A key this
+//! isolate revoked (rotated, deleted, secret rotated) is removed, never
+//! served stale. A key never seen, or seen too long ago, answers
+//! `503 service_unavailable`. Limits are never relaxed by this: the
+//! counters live in the identity's object, not here.
 
 use crate::config::Config;
 use crate::crypto::open;
-use crate::db;
 use crate::http::{ApiResult, OrInternal};
-use crate::projects::settings_from_columns;
+use crate::store::{self, StoreError};
 use shared::project::ProjectSettings;
-use shared::rules::{Action, Condition, Rule};
+use shared::rules::Rule;
+use shared::ApiError;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use worker::{Date, Env};
+use worker::{console_warn, Date, Env};
 
 pub const TTL_MS: u64 = 30_000;
 const NEGATIVE_TTL_MS: u64 = 5_000;
+/// How long past its TTL an entry may answer while the database fails.
+pub const STALE_IF_ERROR_MS: u64 = 15 * 60_000;
+/// After a failed refresh, the stale entry answers this long without a retry.
+pub const RETRY_AFTER_FAILURE_MS: u64 = 5_000;
 const MAX_ENTRIES: usize = 10_000;
 
 pub struct ResolvedProject {
@@ -32,46 +48,75 @@ pub struct ResolvedProject {
     pub rules: Vec<Rule>,
 }
 
+#[derive(Clone)]
 struct Entry {
     project: Option<Rc<ResolvedProject>>,
     fetched_at: u64,
+    /// Expired by a change made in this isolate: not fresh, but still a
+    /// stale-if-error answer.
+    expired: bool,
+    /// No database retry before this time (after a failed refresh).
+    retry_at: u64,
+}
+
+impl Entry {
+    fn ttl(&self) -> u64 {
+        if self.project.is_some() {
+            TTL_MS
+        } else {
+            NEGATIVE_TTL_MS
+        }
+    }
+
+    fn fresh(&self, now: u64) -> bool {
+        !self.expired && now.saturating_sub(self.fetched_at) < self.ttl()
+    }
+
+    fn usable_if_error(&self, now: u64) -> bool {
+        now.saturating_sub(self.fetched_at) < self.ttl() + STALE_IF_ERROR_MS
+    }
 }
 
 thread_local! {
     static CACHE: RefCell<HashMap<String, Entry>> = RefCell::new(HashMap::new());
 }
 
-/// Drops a key's entry (after a change made by this isolate).
+/// Drops a key's entry: the key was revoked (rotated, deleted, its secret
+/// rotated), so it must never be served again, not even stale.
 pub fn invalidate_key(project_key: &str) {
     CACHE.with(|c| c.borrow_mut().remove(project_key));
 }
 
-/// Drops every entry of a project (rules changed; the key is not at hand).
-pub fn invalidate_project(project_id: &str) {
+/// Expires a key's entry (its settings changed in this isolate): the next
+/// request reloads it, and serves it stale only if the database fails.
+pub fn expire_key(project_key: &str) {
     CACHE.with(|c| {
-        c.borrow_mut()
-            .retain(|_, e| e.project.as_ref().is_none_or(|p| p.id != project_id))
+        if let Some(e) = c.borrow_mut().get_mut(project_key) {
+            e.expired = true;
+        }
     });
 }
 
-fn cached(key: &str, now: u64) -> Option<Option<Rc<ResolvedProject>>> {
+/// Expires every entry of a project (rules changed; the key is not at hand).
+pub fn expire_project(project_id: &str) {
     CACHE.with(|c| {
-        let cache = c.borrow();
-        let entry = cache.get(key)?;
-        let ttl = if entry.project.is_some() {
-            TTL_MS
-        } else {
-            NEGATIVE_TTL_MS
-        };
-        (now.saturating_sub(entry.fetched_at) < ttl).then(|| entry.project.clone())
-    })
+        for e in c.borrow_mut().values_mut() {
+            if e.project.as_ref().is_some_and(|p| p.id == project_id) {
+                e.expired = true;
+            }
+        }
+    });
 }
 
-fn store(key: &str, project: Option<Rc<ResolvedProject>>, now: u64) {
+fn lookup(key: &str) -> Option<Entry> {
+    CACHE.with(|c| c.borrow().get(key).cloned())
+}
+
+fn put(key: &str, project: Option<Rc<ResolvedProject>>, now: u64) {
     CACHE.with(|c| {
         let mut cache = c.borrow_mut();
         if cache.len() >= MAX_ENTRIES {
-            cache.retain(|_, e| now.saturating_sub(e.fetched_at) < TTL_MS);
+            cache.retain(|_, e| e.fresh(now));
             if cache.len() >= MAX_ENTRIES {
                 cache.clear();
             }
@@ -81,9 +126,19 @@ fn store(key: &str, project: Option<Rc<ResolvedProject>>, now: u64) {
             Entry {
                 project,
                 fetched_at: now,
+                expired: false,
+                retry_at: 0,
             },
         );
     })
+}
+
+fn defer_retry(key: &str, until: u64) {
+    CACHE.with(|c| {
+        if let Some(e) = c.borrow_mut().get_mut(key) {
+            e.retry_at = until;
+        }
+    });
 }
 
 /// The project of a publishable key, or `None` for an unknown or revoked key.
@@ -93,86 +148,75 @@ pub async fn resolve(
     project_key: &str,
 ) -> ApiResult<Option<Rc<ResolvedProject>>> {
     let now = Date::now().as_millis();
-    if let Some(hit) = cached(project_key, now) {
-        return Ok(hit);
+    let entry = lookup(project_key);
+    if let Some(e) = &entry {
+        if e.fresh(now) || (now < e.retry_at && e.usable_if_error(now)) {
+            return Ok(e.project.clone());
+        }
     }
-    let client = db::connect(env).await?;
-    let row = client
-        .query_opt(
-            "SELECT id, name, provider, base_url, default_tier, tiers::text, require_signed_identity, \
-               allowed_origins::text, provider_key_enc, secret_key_enc \
-             FROM projects WHERE project_key = $1",
-            &[&project_key],
-        )
-        .await
-        .or_internal("resolve project")?;
-    let Some(row) = row else {
-        store(project_key, None, now);
+    match load(env, cfg, project_key).await {
+        Ok(project) => {
+            put(project_key, project.clone(), now);
+            Ok(project)
+        }
+        Err(Load::Store(e)) if e.is_unavailable() => match entry {
+            Some(stale) if stale.usable_if_error(now) => {
+                console_warn!(
+                    "database unavailable, serving the project from memory ({} s old): {e:?}",
+                    now.saturating_sub(stale.fetched_at) / 1000
+                );
+                defer_retry(project_key, now + RETRY_AFTER_FAILURE_MS);
+                Ok(stale.project)
+            }
+            _ => Err(e.into_api("resolve project")),
+        },
+        Err(Load::Store(e)) => Err(e.into_api("resolve project")),
+        Err(Load::Api(e)) => Err(e),
+    }
+}
+
+enum Load {
+    Store(StoreError),
+    Api(ApiError),
+}
+
+impl From<StoreError> for Load {
+    fn from(e: StoreError) -> Self {
+        Load::Store(e)
+    }
+}
+
+async fn load(
+    env: &Env,
+    cfg: &Config,
+    project_key: &str,
+) -> Result<Option<Rc<ResolvedProject>>, Load> {
+    let client = store::connect(env).await?;
+    let Some(stored) = store::projects::by_key(&client, project_key).await? else {
         return Ok(None);
     };
-    let id: String = row.get(0);
-    let provider: String = row.get(2);
-    let tiers: String = row.get(5);
-    let origins: String = row.get(7);
-    let settings = settings_from_columns(
-        row.get(1),
-        &provider,
-        row.get(3),
-        row.get(4),
-        &tiers,
-        row.get(6),
-        &origins,
-    )?;
+    let rules = store::rules::load(&client, &stored.id, true).await?;
     let key = cfg
         .encryption_key
         .as_ref()
-        .ok_or_else(|| crate::http::internal("config", "ENCRYPTION_KEY is not set"))?;
-    let provider_enc: Option<String> = row.get(8);
-    let provider_key = match provider_enc {
-        Some(sealed) => Some(open(key, &id, &sealed).or_internal("open provider key")?),
+        .ok_or_else(|| crate::http::internal("config", "ENCRYPTION_KEY is not set"))
+        .map_err(Load::Api)?;
+    let provider_key = match &stored.provider_key_enc {
+        Some(sealed) => Some(
+            open(key, &stored.id, sealed)
+                .or_internal("open provider key")
+                .map_err(Load::Api)?,
+        ),
         None => None,
     };
-    let secret_enc: String = row.get(9);
-    let secret_key = open(key, &id, &secret_enc).or_internal("open secret")?;
-    let rules = load_rules(&client, &id, true).await?;
-    let project = Rc::new(ResolvedProject {
-        id,
-        settings,
+    let secret_key = open(key, &stored.id, &stored.secret_key_enc)
+        .or_internal("open secret")
+        .map_err(Load::Api)?;
+    Ok(Some(Rc::new(ResolvedProject {
+        id: stored.id,
+        settings: stored.settings,
         provider_key,
         secret_key,
         rules,
-    });
-    store(project_key, Some(project.clone()), now);
-    Ok(Some(project))
-}
-
-/// A project's rules in evaluation order (priority, then creation).
-pub async fn load_rules(
-    client: &db::Client,
-    project_id: &str,
-    enabled_only: bool,
-) -> ApiResult<Vec<Rule>> {
-    let rows = client
-        .query(
-            "SELECT id, name, enabled, priority, condition::text, action::text FROM rules \
-             WHERE project_id = $1 AND (enabled OR NOT $2) ORDER BY priority, seq",
-            &[&project_id, &enabled_only],
-        )
-        .await
-        .or_internal("load rules")?;
-    rows.iter()
-        .map(|r| {
-            let condition: String = r.get(4);
-            let action: String = r.get(5);
-            Ok(Rule {
-                id: r.get(0),
-                name: r.get(1),
-                enabled: r.get(2),
-                priority: r.get(3),
-                condition: serde_json::from_str::<Condition>(&condition)
-                    .or_internal("stored condition")?,
-                action: serde_json::from_str::<Action>(&action).or_internal("stored action")?,
-            })
-        })
-        .collect()
+    })))
 }

@@ -10,22 +10,20 @@
 use crate::auth::Owner;
 use crate::config::Config;
 use crate::crypto::{key_hint, random_id, random_token, seal};
-use crate::db::Client;
 use crate::http::{empty_response, json_response, read_json_body, ApiResult, OrInternal};
 use crate::project_cache;
+use crate::store::projects::settings_from_row;
+use crate::store::OrStore;
+use crate::store::{col, Client, Row, StoreError};
 use serde_json::{json, Value};
 use shared::project::{parse_changes, ProjectSettings};
-use shared::providers::ProviderKind;
-use shared::tier::Tier;
 use shared::ApiError;
-use std::collections::BTreeMap;
-use tokio_postgres::Row;
 use worker::{Request, Response};
 
 pub const PROJECT_COLUMNS: &str = "id, name, provider, base_url, provider_key_hint, project_key, \
-     default_tier, tiers::text, require_signed_identity, allowed_origins::text, \
-     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+     default_tier, tiers::text AS tiers, require_signed_identity, allowed_origins::text AS allowed_origins, \
+     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at_utc, \
+     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at_utc";
 
 /// A project row as the dashboard sees it (no secrets).
 pub struct ProjectRow {
@@ -37,50 +35,19 @@ pub struct ProjectRow {
     pub updated_at: String,
 }
 
-pub fn settings_from_columns(
-    name: String,
-    provider: &str,
-    base_url: Option<String>,
-    default_tier: String,
-    tiers_json: &str,
-    require_signed_identity: bool,
-    origins_json: &str,
-) -> ApiResult<ProjectSettings> {
-    let tiers: BTreeMap<String, Tier> =
-        serde_json::from_str(tiers_json).or_internal("stored tiers")?;
-    let allowed_origins: Vec<String> =
-        serde_json::from_str(origins_json).or_internal("stored origins")?;
-    Ok(ProjectSettings {
-        name,
-        provider: ProviderKind::parse(provider).unwrap_or(ProviderKind::Other),
-        base_url,
-        default_tier,
-        tiers,
-        require_signed_identity,
-        allowed_origins,
-    })
-}
-
+/// Maps a row of [`PROJECT_COLUMNS`] by column name.
 fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
-    let provider: String = row.get(2);
-    let tiers: String = row.get(7);
-    let origins: String = row.get(9);
-    Ok(ProjectRow {
-        id: row.get(0),
-        settings: settings_from_columns(
-            row.get(1),
-            &provider,
-            row.get(3),
-            row.get(6),
-            &tiers,
-            row.get(8),
-            &origins,
-        )?,
-        provider_key_hint: row.get(4),
-        project_key: row.get(5),
-        created_at: row.get(10),
-        updated_at: row.get(11),
-    })
+    let map = || -> Result<ProjectRow, StoreError> {
+        Ok(ProjectRow {
+            id: col(row, "id")?,
+            settings: settings_from_row(row)?,
+            provider_key_hint: col(row, "provider_key_hint")?,
+            project_key: col(row, "project_key")?,
+            created_at: col(row, "created_at_utc")?,
+            updated_at: col(row, "updated_at_utc")?,
+        })
+    };
+    map().or_store("project row")
 }
 
 fn project_json(p: &ProjectRow) -> Value {
@@ -114,7 +81,7 @@ pub async fn load_owned(client: &Client, owner: &Owner, id: &str) -> ApiResult<P
     let row = client
         .query_opt(&sql, &[&id, &owner.id])
         .await
-        .or_internal("load project")?
+        .or_store("load project")?
         .ok_or_else(|| ApiError::not_found("Project"))?;
     row_to_project(&row)
 }
@@ -126,7 +93,7 @@ pub async fn list(client: &Client, owner: &Owner) -> ApiResult<Response> {
     let rows = client
         .query(&sql, &[&owner.id])
         .await
-        .or_internal("list projects")?;
+        .or_store("list projects")?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| row_to_project(r).map(|p| project_json(&p)))
@@ -183,7 +150,7 @@ pub async fn create(
             ],
         )
         .await
-        .or_internal("insert project")?;
+        .or_store("insert project")?;
     let mut answer = project_json(&row_to_project(&row)?);
     answer["secretKey"] = json!(secret_key);
     json_response(201, &answer)
@@ -241,10 +208,10 @@ pub async fn patch(
             ],
         )
         .await
-        .or_internal("update project")?
+        .or_store("update project")?
         .ok_or_else(|| ApiError::not_found("Project"))?;
     let project = row_to_project(&row)?;
-    project_cache::invalidate_key(&project.project_key);
+    project_cache::expire_key(&project.project_key);
     json_response(200, &project_json(&project))
 }
 
@@ -255,7 +222,7 @@ pub async fn delete(client: &Client, owner: &Owner, id: &str) -> ApiResult<Respo
             &[&id, &owner.id],
         )
         .await
-        .or_internal("delete project")?
+        .or_store("delete project")?
         .ok_or_else(|| ApiError::not_found("Project"))?;
     let key: String = row.get(0);
     project_cache::invalidate_key(&key);
@@ -271,7 +238,7 @@ pub async fn rotate_key(client: &Client, owner: &Owner, id: &str) -> ApiResult<R
     let row = client
         .query_opt(&sql, &[&id, &owner.id, &new_key])
         .await
-        .or_internal("rotate key")?
+        .or_store("rotate key")?
         .ok_or_else(|| ApiError::not_found("Project"))?;
     project_cache::invalidate_key(&old.project_key);
     json_response(200, &project_json(&row_to_project(&row)?))
@@ -293,7 +260,7 @@ pub async fn rotate_secret(
             &[&id, &owner.id, &sealed],
         )
         .await
-        .or_internal("rotate secret")?;
+        .or_store("rotate secret")?;
     project_cache::invalidate_key(&project.project_key);
     json_response(200, &json!({"secretKey": secret_key}))
 }

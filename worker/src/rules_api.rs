@@ -9,10 +9,12 @@
 
 use crate::auth::Owner;
 use crate::crypto::random_id;
-use crate::db::Client;
 use crate::http::{empty_response, json_response, read_json_body, ApiResult, OrInternal};
-use crate::project_cache::{invalidate_project, load_rules};
+use crate::project_cache::expire_project;
 use crate::projects::load_owned;
+use crate::store;
+use crate::store::Client;
+use crate::store::OrStore;
 use serde_json::{json, Value};
 use shared::rule_input::{
     parse_rule_create, parse_rule_patch, parse_rules_array, RuleDraft, MAX_RULES_PER_PROJECT,
@@ -35,7 +37,9 @@ fn rule_json(rule: &Rule) -> Value {
 
 pub async fn list(client: &Client, owner: &Owner, project_id: &str) -> ApiResult<Response> {
     load_owned(client, owner, project_id).await?;
-    let rules = load_rules(client, project_id, false).await?;
+    let rules = store::rules::load(client, project_id, false)
+        .await
+        .or_store("load rules")?;
     json_response(200, &Value::Array(rules.iter().map(rule_json).collect()))
 }
 
@@ -69,7 +73,7 @@ async fn store(
             )
             .await
     }
-    .or_internal("store rule")?;
+    .or_store("store rule")?;
     if n == 0 {
         return Err(if insert {
             ApiError::invalid_field(
@@ -80,7 +84,7 @@ async fn store(
             ApiError::not_found("Rule")
         });
     }
-    invalidate_project(project_id);
+    expire_project(project_id);
     Ok(())
 }
 
@@ -91,7 +95,7 @@ async fn insert_bounded(
     client: &Client,
     project_id: &str,
     fields: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<u64, tokio_postgres::Error> {
+) -> Result<u64, store::StoreError> {
     let max = MAX_RULES_PER_PROJECT as i64;
     let mut params = fields.to_vec();
     params.push(&max);
@@ -134,8 +138,9 @@ pub async fn create(
 }
 
 async fn load_rule(client: &Client, project_id: &str, rule_id: &str) -> ApiResult<Rule> {
-    load_rules(client, project_id, false)
-        .await?
+    store::rules::load(client, project_id, false)
+        .await
+        .or_store("load rules")?
         .into_iter()
         .find(|r| r.id == rule_id)
         .ok_or_else(|| ApiError::not_found("Rule"))
@@ -169,11 +174,11 @@ pub async fn delete(
             &[&rule_id, &project_id],
         )
         .await
-        .or_internal("delete rule")?;
+        .or_store("delete rule")?;
     if n == 0 {
         return Err(ApiError::not_found("Rule"));
     }
-    invalidate_project(project_id);
+    expire_project(project_id);
     empty_response(204)
 }
 
@@ -232,7 +237,9 @@ pub async fn simulate(
     let tokens = count(&usage, "tokens").map_err(|e| e.in_field("usage.tokens"))?;
     let request_tokens = count(&body, "requestTokens")?;
     let rules = match obj.get("rules") {
-        None | Some(Value::Null) => load_rules(client, project_id, false).await?,
+        None | Some(Value::Null) => store::rules::load(client, project_id, false)
+            .await
+            .or_store("load rules")?,
         Some(v) => parse_rules_array(v)?,
     };
     let now = Date::now().as_millis() as i64;

@@ -721,6 +721,10 @@ export interface components {
             /** @constant */
             error?: "limiter_unavailable";
         };
+        ServiceUnavailableError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "service_unavailable";
+        };
         ProviderError: components["schemas"]["Error"] & {
             /** @constant */
             error?: "provider_error";
@@ -864,6 +868,14 @@ export interface components {
                 type?: "api_error";
                 /** @constant */
                 code?: "limiter_unavailable";
+            };
+        };
+        OpenAIServiceUnavailableError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "api_error";
+                /** @constant */
+                code?: "service_unavailable";
             };
         };
         OpenAIProviderTimeoutError: components["schemas"]["OpenAIError"] & {
@@ -1309,14 +1321,14 @@ export interface components {
                 "application/json": components["schemas"]["ProviderError"];
             };
         };
-        /** @description `limiter_unavailable`: the identity's counter could not be reached; nothing was forwarded. */
-        ProxyLimiterUnavailable: {
+        /** @description `limiter_unavailable`: the identity's counter could not be reached; or `service_unavailable`: the database is slow or down and this Worker has no recent copy of the project (a project it has seen within the last 15 minutes keeps being served from memory). Nothing was forwarded, nothing counted. */
+        ProxyUnavailable: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["LimiterUnavailableError"];
+                "application/json": components["schemas"]["LimiterUnavailableError"] | components["schemas"]["ServiceUnavailableError"];
             };
         };
         /** @description `provider_timeout`: no answer head within `PROVIDER_TIMEOUT_MS`. Not counted. */
@@ -1414,14 +1426,14 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIProviderError"];
             };
         };
-        /** @description `limiter_unavailable`, type `api_error`. */
-        OpenAILimiterUnavailable: {
+        /** @description `limiter_unavailable` or `service_unavailable`, type `api_error` (see the flat routes). Nothing was forwarded. */
+        OpenAIUnavailable: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["OpenAILimiterUnavailableError"];
+                "application/json": components["schemas"]["OpenAILimiterUnavailableError"] | components["schemas"]["OpenAIServiceUnavailableError"];
             };
         };
         /** @description `provider_timeout`, type `api_error`. */
@@ -1534,13 +1546,22 @@ export interface components {
                 "application/json": components["schemas"]["InternalErrorBody"];
             };
         };
-        /** @description `limiter_unavailable`: the identity's counter could not be reached. */
-        LimiterUnavailable: {
+        /** @description `service_unavailable`: the database did not answer within its deadline (connect 3 s, query 5 s) or is down. Retry later; nothing was changed by a request that got this answer only if it was a read. */
+        ServiceUnavailable: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["LimiterUnavailableError"];
+                "application/json": components["schemas"]["ServiceUnavailableError"];
+            };
+        };
+        /** @description `limiter_unavailable`: the identity's counter could not be reached; or `service_unavailable`: the database is slow or down. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LimiterUnavailableError"] | components["schemas"]["ServiceUnavailableError"];
             };
         };
     };
@@ -1636,7 +1657,7 @@ export interface operations {
             429: components["responses"]["ProxyLimitExceeded"];
             500: components["responses"]["ProxyInternalError"];
             502: components["responses"]["ProxyProviderError"];
-            503: components["responses"]["ProxyLimiterUnavailable"];
+            503: components["responses"]["ProxyUnavailable"];
             504: components["responses"]["ProxyProviderTimeout"];
         };
     };
@@ -1662,7 +1683,7 @@ export interface operations {
             429: components["responses"]["ProxyLimitExceeded"];
             500: components["responses"]["ProxyInternalError"];
             502: components["responses"]["ProxyProviderError"];
-            503: components["responses"]["ProxyLimiterUnavailable"];
+            503: components["responses"]["ProxyUnavailable"];
             504: components["responses"]["ProxyProviderTimeout"];
         };
     };
@@ -1695,7 +1716,7 @@ export interface operations {
             429: components["responses"]["OpenAILimitExceeded"];
             500: components["responses"]["OpenAIInternalError"];
             502: components["responses"]["OpenAIProviderError"];
-            503: components["responses"]["OpenAILimiterUnavailable"];
+            503: components["responses"]["OpenAIUnavailable"];
             504: components["responses"]["OpenAIProviderTimeout"];
         };
     };
@@ -1729,7 +1750,7 @@ export interface operations {
             401: components["responses"]["ProjectKeyUnauthorized"];
             403: components["responses"]["OriginNotAllowed"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     requestMagicLink: {
@@ -1759,6 +1780,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyMagicLink: {
@@ -1788,6 +1810,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMe: {
@@ -1810,6 +1833,7 @@ export interface operations {
             };
             401: components["responses"]["OwnerUnauthorized"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listProjects: {
@@ -1832,6 +1856,7 @@ export interface operations {
             };
             401: components["responses"]["OwnerUnauthorized"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createProject: {
@@ -1861,6 +1886,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getProject: {
@@ -1887,6 +1913,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteProject: {
@@ -1911,6 +1938,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateProject: {
@@ -1944,6 +1972,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateProjectKey: {
@@ -1970,6 +1999,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     rotateProjectSecret: {
@@ -1996,6 +2026,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRuleTemplates: {
@@ -2018,6 +2049,7 @@ export interface operations {
             };
             401: components["responses"]["OwnerUnauthorized"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listRules: {
@@ -2044,6 +2076,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     createRule: {
@@ -2077,6 +2110,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     simulateRules: {
@@ -2110,6 +2144,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deleteRule: {
@@ -2136,6 +2171,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     updateRule: {
@@ -2171,6 +2207,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUsageSummary: {
@@ -2200,6 +2237,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUsageByIdentity: {
@@ -2237,6 +2275,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getUsageTimeseries: {
@@ -2266,6 +2305,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRuleTriggers: {
@@ -2295,6 +2335,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getRecentTriggers: {
@@ -2324,6 +2365,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getIdentity: {
@@ -2356,7 +2398,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     resetIdentity: {
@@ -2389,7 +2431,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

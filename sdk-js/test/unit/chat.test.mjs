@@ -13,6 +13,7 @@ import {
   PermissionDeniedError,
   ProviderError,
   ProviderTimeoutError,
+  ServiceUnavailableError,
   TimeoutError,
 } from '../../dist/index.js';
 import { fakeFetch, jsonResponse, completion } from '../helpers.mjs';
@@ -136,10 +137,11 @@ test('400 invalid_request exposes the offending field', async () => {
   await assert.rejects(() => client(f).chat(opts), (e) => e instanceof InvalidRequestError && e.field === 'max_tokens');
 });
 
-test('502, 503 and 504 map to ProviderError, LimiterUnavailableError and ProviderTimeoutError after retries', async () => {
+test('502, 503 and 504 map to ProviderError, LimiterUnavailableError / ServiceUnavailableError and ProviderTimeoutError after retries', async () => {
   const cases = [
     [502, 'provider_error', ProviderError],
     [503, 'limiter_unavailable', LimiterUnavailableError],
+    [503, 'service_unavailable', ServiceUnavailableError],
     [504, 'provider_timeout', ProviderTimeoutError],
   ];
   for (const [status, code, cls] of cases) {
