@@ -1100,7 +1100,9 @@ export interface components {
         UsageSummary: {
             /** @enum {string} */
             period: "day" | "week" | "month";
+            /** @description Start of the current window. */
             from: components["schemas"]["Timestamp"];
+            /** @description End of the current window (the instant the next one starts). */
             to: components["schemas"]["Timestamp"];
             requests: components["schemas"]["Count"];
             tokens: {
