@@ -99,7 +99,7 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         if !ROLES.contains(&role) {
             return Err(bad(
                 &format!("messages[{i}].role"),
-                "role must be system, user, assistant or tool",
+                "role must be system, developer, user, assistant or tool",
             ));
         }
         match m.get("content") {
