@@ -248,6 +248,11 @@ describe('the owner dashboard, end to end', () => {
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(`${U}\\s+free\\s+${MODEL}\\s+5\\s+50\\s+25\\s+1\\s+2`));
     await checkPage('identities');
+    // The last 7 days at once (from/to): each row says its day.
+    await page.getByLabel('A range (up to 31 days)').check();
+    const today = new Date().toISOString().slice(0, 10);
+    await waitText('[data-testid=identities-table]', new RegExp(`${today}\\s+${U}\\s+free`));
+    await page.getByLabel('One day').check();
     await row.getByRole('link', { name: U }).click();
     await page.getByText('requests per day: 5 of 5 (100%)').waitFor();
     assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
