@@ -5,7 +5,7 @@
 //   npm test -- --only=rust,integration       some stages
 //   npm test -- --skip=pack                   all but some
 //
-// Stages: rust, mock, sdk, dashboard, stack, integration, sdk-integration, e2e, pack.
+// Stages: rust, mock, api-doc, sdk, dashboard, stack, integration, sdk-integration, e2e, pack.
 // A stage whose folder does not exist (yet) is reported as skipped. The stack
 // is started if it is not running, and then stopped again at the end (only the
 // services this run started); a stack that was already running is left alone.
@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as stack from './stack.mjs';
 
 const { ROOT } = stack;
-const ALL = ['rust', 'mock', 'sdk', 'dashboard', 'stack', 'integration', 'sdk-integration', 'e2e', 'pack'];
+const ALL = ['rust', 'mock', 'api-doc', 'sdk', 'dashboard', 'stack', 'integration', 'sdk-integration', 'e2e', 'pack'];
 const NEEDS_STACK = new Set(['integration', 'sdk-integration', 'e2e']);
 
 function parseArgs(argv) {
@@ -202,6 +202,14 @@ const STAGES = {
     present: () => testFiles('mock-provider').length > 0,
     async run() {
       const r = await runStreaming(node, ['--test', '--test-reporter=spec', ...testFiles('mock-provider')]);
+      return result(r, countNodeTest(r.out));
+    },
+  },
+  'api-doc': {
+    title: 'API document: the answer checker and docs/openapi.yaml (tests/api-doc)',
+    present: () => testFiles('tests/api-doc').length > 0,
+    async run() {
+      const r = await runStreaming(node, ['--test', '--test-reporter=spec', ...testFiles('tests/api-doc')]);
       return result(r, countNodeTest(r.out));
     },
   },

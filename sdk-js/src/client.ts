@@ -34,6 +34,15 @@ interface SendParams {
   stream: boolean;
 }
 
+/**
+ * The Worker's root from a `baseUrl`: trailing slashes dropped, and a final
+ * `/api` segment too, so that the original product's documented form
+ * (`http://localhost:3000/api`) keeps working unchanged.
+ */
+function normalizeBaseUrl(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/api$/, '');
+}
+
 /** Statuses worth another attempt: the proxy or the provider failed before anything was counted. */
 function isRetryableStatus(status: number): boolean {
   return status >= 500 && status <= 599;
@@ -63,7 +72,7 @@ export class AIRatelimitClient {
     if (typeof options.projectKey !== 'string' || options.projectKey === '') {
       throw new AIRatelimitError('createClient: `projectKey` is required');
     }
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
     this.projectKey = options.projectKey;
     this.identityToken = options.identityToken;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;

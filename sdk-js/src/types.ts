@@ -1,13 +1,24 @@
-/** Public types of the AI Ratelimit HTTP contract (API.md sections 1.1, 1.2, 1.6). */
+/**
+ * Public types of the AI Ratelimit HTTP API (docs/API.md, "Proxy").
+ *
+ * Wire shapes come from `./generated/api.ts`, which is generated from
+ * docs/openapi.yaml (`npm run generate`; `npm run typecheck` fails when it is
+ * out of date), so they cannot drift from the document. The SDK-only shapes
+ * (options, parsed headers, normalized errors) are written here.
+ */
+import type { components } from './generated/api.js';
+
+type Wire = components['schemas'];
 
 /** A `fetch`-compatible function (the global one by default). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-export type LimitType = 'requests' | 'tokens';
-export type Period = 'minute' | 'hour' | 'day' | 'week' | 'month';
+export type LimitType = Wire['LimitType'];
+/** Calendar windows in UTC. */
+export type Period = Wire['Period'];
 
 export interface ClientOptions {
-  /** Root of the edge Worker, e.g. `https://edge.example.com` (no `/api/...` suffix). */
+  /** Root of the edge Worker, e.g. `https://edge.example.com`. A final `/api` (the original product's form, `http://localhost:3000/api`) is accepted and dropped. */
   baseUrl: string;
   /** Publishable project key `pk_…`, sent as `x-project-key`. */
   projectKey: string;
@@ -69,69 +80,23 @@ export interface ChatOptions extends RequestOptions {
   [key: string]: unknown;
 }
 
-export interface CompletionUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  [key: string]: unknown;
-}
+/** OpenAI's `usage`: what the provider reported. */
+export type CompletionUsage = Wire['CompletionUsage'];
 
-export interface ChatCompletion {
-  id: string;
-  object: 'chat.completion' | (string & {});
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    message: { role: string; content: string | null; tool_calls?: unknown[]; [key: string]: unknown };
-    finish_reason: string | null;
-    [key: string]: unknown;
-  }>;
-  usage?: CompletionUsage;
-  [key: string]: unknown;
-}
+/** An OpenAI `chat.completion` object, whatever the provider. */
+export type ChatCompletion = Wire['ChatCompletion'];
 
-export interface ChatCompletionChunk {
-  id: string;
-  object: 'chat.completion.chunk' | (string & {});
-  created: number;
-  model: string;
-  choices: Array<{
-    index: number;
-    delta: { role?: string; content?: string | null; tool_calls?: unknown[]; [key: string]: unknown };
-    finish_reason: string | null;
-    [key: string]: unknown;
-  }>;
-  usage?: CompletionUsage | null;
-  [key: string]: unknown;
-}
+/** One `chat.completion.chunk` event of a stream. */
+export type ChatCompletionChunk = Wire['ChatCompletionChunk'];
 
 /** One limit window as returned by `/api/v1/usage` and in the body's `ratelimit.limits`. */
-export interface LimitEntry {
-  limitType: LimitType;
-  period: Period;
-  /** `null` for a tier-wide limit. */
-  model: string | null;
-  /** `null` when unlimited. */
-  limit: number | null;
-  used: number;
-  /** `null` when unlimited. */
-  remaining: number | null;
-  resetAt: string;
-}
+export type LimitEntry = Wire['LimitEntry'];
 
-export interface RateLimitWarning {
-  ruleId?: string | null;
-  message: string;
-  deepLink: string | null;
-}
+/** A warn rule's message; `ruleId` is absent when it was read from the headers (streams). */
+export type RateLimitWarning = Omit<Wire['RateLimitWarning'], 'ruleId'> & { ruleId?: string | null };
 
 /** The `ratelimit` field of a non-stream success body. */
-export interface RateLimitBody {
-  tier: string;
-  limits: LimitEntry[];
-  warning: RateLimitWarning | null;
-}
+export type RateLimitBody = Wire['RateLimitBody'];
 
 /** The `x-ratelimit-*` response headers, parsed. Fields are `null` when the header is absent. */
 export interface RateLimitHeaders {
@@ -168,28 +133,22 @@ export interface UsageOptions extends RequestOptions {
   identityToken?: string;
 }
 
-export interface UsageResponse {
-  identity: string;
-  tier: string;
-  limits: LimitEntry[];
-}
+/** `GET /api/v1/usage`: one entry per window of the identity's tier. */
+export type UsageResponse = Wire['IdentityUsage'];
 
-/** The body of a `429 limit_exceeded` answer (API.md 1.2), plus `retryAfter` from the header. */
-export interface LimitExceededBody {
+/**
+ * The body of a `429 limit_exceeded` answer (docs/API.md, "Limit exceeded (429)"),
+ * with `retryAfter` taken from the `retry-after` header. The window fields are
+ * `null` when the refusal had no finite window (a blocking rule on an
+ * unlimited tier).
+ */
+export type LimitExceededBody = Omit<Wire['LimitExceededFields'], 'retryAfter'> & {
   error: 'limit_exceeded' | (string & {});
   message: string;
-  deepLink: string | null;
-  rule: { id: string; name: string } | null;
-  tier: string;
-  limitType: LimitType;
-  limit: number;
-  usage: number;
-  period: Period;
-  resetAt: string;
   /** Seconds, from the `retry-after` header (`null` if absent). */
   retryAfter: number | null;
   [key: string]: unknown;
-}
+};
 
 /** The generic error body of the contract (`{error, message, …}`), normalized. */
 export interface ErrorBody {

@@ -4,9 +4,10 @@
 // limitMessage {message: "Upgrade now", deepLink: "myapp://upgrade"}, and a warn
 // rule at >= 50 % requests on `free` ("Half used", "myapp://half"). The project
 // uses the mock provider, whose `usage-<prompt>-<completion>` models report fixed usage.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, LimitExceededError } from '../dist/index.js';
+import { checkExchange } from '../../tests/api-doc/validator.mjs';
 
 const BASE_URL = process.env.AIRL_BASE_URL;
 const PROJECT_KEY = process.env.AIRL_PROJECT_KEY;
@@ -15,7 +16,38 @@ const skip = !BASE_URL || !PROJECT_KEY ? 'AIRL_BASE_URL and AIRL_PROJECT_KEY are
 const MODEL = 'usage-10-5';
 let n = 0;
 const newIdentity = () => `sdk-${Date.now()}-${process.pid}-${n++}`;
-const client = skip ? null : createClient({ baseUrl: BASE_URL, projectKey: PROJECT_KEY, timeout: 30_000 });
+
+// Every answer the SDK receives is checked against docs/openapi.yaml (in the
+// background, so streams reach the SDK untouched); mismatches fail the file.
+const pending = [];
+async function checkedFetch(url, init = {}) {
+  const res = await fetch(url, init);
+  let requestBody;
+  try {
+    requestBody = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+  } catch {
+    requestBody = undefined;
+  }
+  pending.push(
+    res
+      .clone()
+      .text()
+      .then(
+        (text) => {
+          const r = checkExchange({ method: init.method || 'GET', url: String(url), requestBody, status: res.status, headers: res.headers, text });
+          return r.problems.length ? `${r.operation} → ${res.status}\n  ${r.problems.join('\n  ')}` : null;
+        },
+        () => null, // aborted by the test: a partial body is not checked
+      ),
+  );
+  return res;
+}
+after(async () => {
+  const problems = (await Promise.all(pending)).filter(Boolean);
+  assert.deepEqual(problems, [], 'answers that disagree with docs/openapi.yaml');
+});
+
+const client = skip ? null : createClient({ baseUrl: BASE_URL, projectKey: PROJECT_KEY, timeout: 30_000, fetch: checkedFetch });
 const ask = (identity, extra = {}) => ({ identity, tier: 'free', model: MODEL, messages: [{ role: 'user', content: 'Hello' }], ...extra });
 
 describe('SDK against a running stack', { skip, timeout: 120_000 }, () => {
@@ -105,5 +137,13 @@ describe('SDK against a running stack', { skip, timeout: 120_000 }, () => {
     const day = usage.limits.find((l) => l.limitType === 'requests' && l.period === 'day' && l.model === null);
     assert.equal(day.used, 0);
     assert.equal(day.remaining, 3);
+  });
+
+  test("a baseUrl ending in /api (the original product's form) reaches the same Worker", async () => {
+    const legacy = createClient({ baseUrl: `${BASE_URL}/api/`, projectKey: PROJECT_KEY, timeout: 30_000, fetch: checkedFetch });
+    const id = newIdentity();
+    await legacy.chat(ask(id));
+    const usage = await client.usage(id, { tier: 'free' });
+    assert.equal(usage.limits.find((l) => l.limitType === 'requests' && l.model === null).used, 1);
   });
 });

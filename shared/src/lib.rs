@@ -11,6 +11,7 @@ pub mod period;
 pub mod project;
 pub mod providers;
 pub mod proxy_request;
+pub mod routes;
 pub mod rule_input;
 pub mod rules;
 pub mod settlement;
@@ -19,5 +20,6 @@ pub mod sse;
 pub mod templates;
 pub mod tier;
 pub mod url_guard;
+pub mod values;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};

@@ -1,4 +1,5 @@
-//! A project's settings as owners write them (dashboard API 2.2), validated.
+//! A project's settings as owners write them (docs/API.md, "Projects"),
+//! validated.
 //!
 //! Parsing is strict: unknown fields are rejected (no mass assignment),
 //! limits are integers within JavaScript's safe range (negative or fractional
@@ -10,10 +11,10 @@ use crate::error::ApiError;
 use crate::providers::ProviderKind;
 use crate::tier::{LimitSpec, Tier};
 use crate::url_guard::check_base_url;
+use crate::values::{safe_integer, DeepLink, DisplayName, Message, ModelId, TierName};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 pub const MAX_TIERS: usize = 20;
 pub const MAX_MODELS_PER_TIER: usize = 50;
 pub const MAX_ORIGINS: usize = 50;
@@ -76,22 +77,12 @@ fn string(v: &Value, field: &str, max: usize) -> Result<String, ApiError> {
     Ok(trimmed.to_string())
 }
 
-fn tier_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 fn check_limit(spec: &Option<LimitSpec>, field: &str) -> Result<(), ApiError> {
     if let Some(LimitSpec {
         limit: Some(limit), ..
     }) = spec
     {
-        if *limit > MAX_SAFE_INTEGER {
-            return Err(bad(field, "limit must be at most 2^53 - 1"));
-        }
+        safe_integer(field, *limit)?;
     }
     Ok(())
 }
@@ -107,13 +98,8 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
     let mut tiers = BTreeMap::new();
     for (name, spec) in obj {
         let field = format!("tiers.{name}");
-        if !tier_name_ok(name) {
-            return Err(bad(
-                &field,
-                "tier names are 1-64 letters, digits, '-', '_' or '.'",
-            ));
-        }
-        let tier: Tier = serde_json::from_value(spec.clone()).map_err(|e| {
+        TierName::parse(&field, name)?;
+        let mut tier: Tier = serde_json::from_value(spec.clone()).map_err(|e| {
             bad(
                 &field,
                 format!("invalid tier (limits are non-negative integers or null; periods minute|hour|day|week|month): {e}"),
@@ -126,39 +112,27 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
         }
         for (model, limits) in &tier.models {
             let mf = format!("{field}.models.{model}");
-            if model.is_empty() || model.len() > 256 || model.chars().any(char::is_control) {
-                return Err(bad(
-                    &mf,
-                    "model ids are 1-256 characters without control characters",
-                ));
-            }
+            ModelId::parse(&mf, model)?;
             check_limit(&limits.requests, &format!("{mf}.requests.limit"))?;
             check_limit(&limits.tokens, &format!("{mf}.tokens.limit"))?;
         }
         if let Some(d) = tier.default_max_tokens {
-            if d == 0 || d > MAX_SAFE_INTEGER {
-                return Err(bad(
-                    &format!("{field}.defaultMaxTokens"),
-                    "must be a positive integer",
-                ));
+            let df = format!("{field}.defaultMaxTokens");
+            if d == 0 {
+                return Err(bad(&df, "must be a positive integer"));
             }
+            safe_integer(&df, d)?;
         }
-        if let Some(m) = &tier.limit_message {
-            if m.message.chars().count() > 500 || m.message.contains('\0') {
-                return Err(bad(
-                    &format!("{field}.limitMessage.message"),
-                    "at most 500 characters",
-                ));
-            }
-            if m.deep_link
-                .as_ref()
-                .is_some_and(|d| d.len() > 2000 || d.chars().any(char::is_control))
-            {
-                return Err(bad(
-                    &format!("{field}.limitMessage.deepLink"),
-                    "invalid deep link",
-                ));
-            }
+        if let Some(m) = &mut tier.limit_message {
+            m.message =
+                Message::parse(&format!("{field}.limitMessage.message"), &m.message)?.into();
+            m.deep_link = m
+                .deep_link
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| DeepLink::parse(&format!("{field}.limitMessage.deepLink"), d))
+                .transpose()?
+                .map(String::from);
         }
         tiers.insert(name.clone(), tier);
     }
@@ -196,13 +170,16 @@ fn parse_origins(v: &Value) -> Result<Vec<String>, ApiError> {
 pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, ApiError> {
     let obj: &Map<String, Value> = body
         .as_object()
-        .ok_or_else(|| ApiError::new(400, "invalid_request", "The body must be a JSON object"))?;
+        .ok_or_else(|| ApiError::invalid_body("The body must be a JSON object"))?;
     if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(bad(unknown, format!("unknown field '{unknown}'")));
     }
     let mut c = ProjectChanges::default();
     if let Some(v) = obj.get("name") {
-        c.name = Some(string(v, "name", 100)?);
+        let name = v
+            .as_str()
+            .ok_or_else(|| bad("name", "name must be a string"))?;
+        c.name = Some(DisplayName::parse("name", name)?.into());
     }
     if let Some(v) = obj.get("provider") {
         let s = v.as_str().unwrap_or_default();
@@ -227,11 +204,10 @@ pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, A
         c.provider_api_key = Some(string(v, "providerApiKey", 1000)?);
     }
     if let Some(v) = obj.get("defaultTier") {
-        let t = string(v, "defaultTier", 64)?;
-        if !tier_name_ok(&t) {
-            return Err(bad("defaultTier", "not a valid tier name"));
-        }
-        c.default_tier = Some(t);
+        let t = v
+            .as_str()
+            .ok_or_else(|| bad("defaultTier", "defaultTier must be a string"))?;
+        c.default_tier = Some(TierName::parse("defaultTier", t)?.into());
     }
     if let Some(v) = obj.get("tiers") {
         c.tiers = Some(parse_tiers(v)?);
@@ -362,11 +338,7 @@ mod tests {
     use serde_json::json;
 
     fn field(e: ApiError) -> String {
-        e.extra
-            .get("field")
-            .and_then(|f| f.as_str())
-            .unwrap_or("")
-            .to_string()
+        e.field().unwrap_or("").to_string()
     }
 
     #[test]
@@ -400,6 +372,44 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn tier_messages_and_deep_links_follow_the_rule_rules() {
+        let tier = |m: Value| json!({"tiers": {"free": {"limitMessage": m}}});
+        for (body, f) in [
+            (
+                tier(json!({"message": "up", "deepLink": "javascript:alert(1)"})),
+                "tiers.free.limitMessage.deepLink",
+            ),
+            (
+                tier(json!({"message": "up", "deepLink": "DATA:text/html,x"})),
+                "tiers.free.limitMessage.deepLink",
+            ),
+            (
+                tier(json!({"message": "up", "deepLink": "myapp://a b"})),
+                "tiers.free.limitMessage.deepLink",
+            ),
+            (
+                tier(json!({"message": "bell\u{7}"})),
+                "tiers.free.limitMessage.message",
+            ),
+            (
+                tier(json!({"message": "esc\u{1b}[31m"})),
+                "tiers.free.limitMessage.message",
+            ),
+            (json!({"tiers": {"free tier": {}}}), "tiers.free tier"),
+            (json!({"defaultTier": "über"}), "defaultTier"),
+        ] {
+            assert_eq!(
+                parse_changes(&body, true).err().map(field).as_deref(),
+                Some(f),
+                "{body}"
+            );
+        }
+        let ok =
+            tier(json!({"message": "Line one\nline two", "deepLink": "myapp://up?u={{identity}}"}));
+        assert!(parse_changes(&ok, true).is_ok());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Parsing and validating a proxy request body (API 1.1) before any I/O.
+//! Parsing and validating a proxy request body (docs/API.md,
+//! "POST /api/v1/proxy/chat") before any I/O.
 //!
 //! The body is OpenAI's chat format plus `identity`, `tier`,
 //! `identityToken` and `limitType`. Those four are removed before the body is
@@ -7,16 +8,16 @@
 //! here; everything else OpenAI accepts is passed through untouched.
 
 use crate::error::ApiError;
+use crate::values::{Identity, ModelId, TierName, MAX_SAFE_INTEGER};
 use serde_json::{Map, Value};
 
 pub const PROXY_ONLY_FIELDS: [&str; 4] = ["identity", "tier", "identityToken", "limitType"];
 const ROLES: [&str; 5] = ["system", "user", "assistant", "tool", "developer"];
-const MAX_SAFE: u64 = 9_007_199_254_740_991;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyRequest {
-    pub identity: Option<String>,
-    pub tier: Option<String>,
+    pub identity: Option<Identity>,
+    pub tier: Option<TierName>,
     pub identity_token: Option<String>,
     pub model: String,
     pub stream: bool,
@@ -31,27 +32,6 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
     ApiError::invalid_field(field, msg)
 }
 
-/// Validates an identity: 1–256 characters, no control characters.
-pub fn check_identity(identity: &str) -> Result<(), ApiError> {
-    let n = identity.chars().count();
-    if n == 0 || n > 256 || identity.chars().any(char::is_control) {
-        return Err(bad(
-            "identity",
-            "identity must be 1 to 256 characters without control characters",
-        ));
-    }
-    Ok(())
-}
-
-/// Validates a tier name: 1–64 characters, no control characters.
-pub fn check_tier(tier: &str) -> Result<(), ApiError> {
-    let n = tier.chars().count();
-    if n == 0 || n > 64 || tier.chars().any(char::is_control) {
-        return Err(bad("tier", "tier must be 1 to 64 characters"));
-    }
-    Ok(())
-}
-
 fn optional_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -64,7 +44,7 @@ fn positive_int(obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, Ap
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
-            Some(n) if n > 0 && n <= MAX_SAFE => Ok(Some(n)),
+            Some(n) if n > 0 && n <= MAX_SAFE_INTEGER => Ok(Some(n)),
             _ => Err(bad(field, format!("{field} must be a positive integer"))),
         },
     }
@@ -85,20 +65,14 @@ fn content_chars(content: &Value) -> u64 {
 /// Parses the body. `stream_route` is true on `/chat/stream`.
 pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> {
     let Value::Object(mut obj) = body else {
-        return Err(ApiError::new(
-            400,
-            "invalid_request",
-            "The body must be a JSON object",
-        ));
+        return Err(ApiError::invalid_body("The body must be a JSON object"));
     };
-    let identity = optional_string(&obj, "identity")?;
-    if let Some(i) = &identity {
-        check_identity(i)?;
-    }
-    let tier = optional_string(&obj, "tier")?;
-    if let Some(t) = &tier {
-        check_tier(t)?;
-    }
+    let identity = optional_string(&obj, "identity")?
+        .map(|i| Identity::parse("identity", &i))
+        .transpose()?;
+    let tier = optional_string(&obj, "tier")?
+        .map(|t| TierName::parse("tier", &t))
+        .transpose()?;
     let identity_token = optional_string(&obj, "identityToken")?;
     match obj.get("limitType") {
         None | Some(Value::Null) => {}
@@ -106,17 +80,7 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         Some(_) => return Err(bad("limitType", "limitType must be 'requests' or 'tokens'")),
     }
     let model = match obj.get("model") {
-        Some(Value::String(m))
-            if !m.is_empty() && m.len() <= 256 && !m.chars().any(char::is_control) =>
-        {
-            m.clone()
-        }
-        Some(Value::String(_)) => {
-            return Err(bad(
-                "model",
-                "model must be 1 to 256 characters without control characters",
-            ))
-        }
+        Some(Value::String(m)) => ModelId::parse("model", m)?.into_string(),
         _ => return Err(bad("model", "model is required")),
     };
     let messages = match obj.get("messages") {
@@ -184,11 +148,7 @@ mod tests {
 
     fn field(r: Result<ProxyRequest, ApiError>) -> String {
         r.err()
-            .and_then(|e| {
-                e.extra
-                    .get("field")
-                    .and_then(|f| f.as_str().map(String::from))
-            })
+            .and_then(|e| e.field().map(String::from))
             .unwrap_or_default()
     }
 
@@ -200,16 +160,17 @@ mod tests {
             false,
         );
         let r = r.unwrap_or_else(panic_free);
-        assert_eq!(r.identity.as_deref(), Some("u1"));
+        assert_eq!(r.model, "m");
+        assert_eq!(r.identity.as_ref().map(Identity::as_str), Some("u1"));
         assert!(!r.forward.contains_key("identity") && !r.forward.contains_key("limitType"));
         assert_eq!(r.forward.get("temperature"), Some(&json!(0.2)));
         assert_eq!(r.prompt_chars, 8);
         assert!(!r.stream);
     }
 
-    fn panic_free(e: ApiError) -> ProxyRequest {
+    fn panic_free(_: ApiError) -> ProxyRequest {
         ProxyRequest {
-            identity: Some(format!("error: {e}")),
+            identity: None,
             tier: None,
             identity_token: None,
             model: String::new(),
@@ -238,6 +199,9 @@ mod tests {
         let mut b = base();
         b["model"] = json!("gpt\u{0}x");
         assert_eq!(field(parse(b, false)), "model");
+        let mut b = base();
+        b["tier"] = json!("free tier");
+        assert_eq!(field(parse(b, false)), "tier");
         let mut b = base();
         b["messages"] = json!([{"role": "wizard", "content": "x"}]);
         assert_eq!(field(parse(b, false)), "messages[0].role");

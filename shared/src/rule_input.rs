@@ -14,18 +14,14 @@
 use crate::error::ApiError;
 use crate::rules::{Action, ActionType, Condition, Operator, Rule, MAX_CONDITION_DEPTH};
 use crate::tier::Metric;
+use crate::values::{DeepLink, DisplayName, Message, ModelId, TierName};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The most rules a project (or a simulator draft) may hold.
 pub const MAX_RULES_PER_PROJECT: usize = 50;
-pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_MESSAGE_CHARS: usize = 500;
-pub const MAX_DEEP_LINK_CHARS: usize = 2000;
 pub const MAX_PRIORITY: i64 = 1_000_000_000;
 pub const MAX_LIST_ENTRIES: usize = 50;
-pub const MAX_TIER_CHARS: usize = 64;
-pub const MAX_MODEL_CHARS: usize = 256;
 pub const MAX_PERCENT_THRESHOLD: f64 = 1000.0;
 /// 2^53: the largest integer a JSON number carries exactly.
 pub const MAX_ABSOLUTE_THRESHOLD: f64 = 9_007_199_254_740_992.0;
@@ -214,22 +210,8 @@ fn reject_unknown(obj: &Map<String, Value>, allowed: &[&str], base: &str) -> Res
 fn parse_name(v: &Value, path: &str) -> Result<String, ApiError> {
     let s = v
         .as_str()
-        .ok_or_else(|| ApiError::invalid_field(path, "name must be a string"))?
-        .trim();
-    let len = s.chars().count();
-    if len == 0 || len > MAX_NAME_CHARS {
-        return Err(ApiError::invalid_field(
-            path,
-            format!("name must be 1–{MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            path,
-            "name must not contain control characters",
-        ));
-    }
-    Ok(s.to_string())
+        .ok_or_else(|| ApiError::invalid_field(path, "name must be a string"))?;
+    Ok(DisplayName::parse(path, s)?.into())
 }
 
 fn parse_bool(v: &Value, path: &str) -> Result<bool, ApiError> {
@@ -339,19 +321,19 @@ fn parse_condition(v: &Value, path: &str, depth: usize) -> Result<Condition, Api
         }
         "tier" => {
             reject_unknown(obj, &["type", "tiers"], path)?;
-            let tiers = parse_string_list(
+            let tiers = parse_list(
                 required(obj, "tiers", path)?,
                 &join(path, "tiers"),
-                MAX_TIER_CHARS,
+                TierName::parse,
             )?;
             Ok(Condition::Tier { tiers })
         }
         "model" => {
             reject_unknown(obj, &["type", "models"], path)?;
-            let models = parse_string_list(
+            let models = parse_list(
                 required(obj, "models", path)?,
                 &join(path, "models"),
-                MAX_MODEL_CHARS,
+                ModelId::parse,
             )?;
             Ok(Condition::Model { models })
         }
@@ -392,7 +374,13 @@ fn parse_condition(v: &Value, path: &str, depth: usize) -> Result<Condition, Api
     }
 }
 
-fn parse_string_list(v: &Value, path: &str, max_chars: usize) -> Result<Vec<String>, ApiError> {
+/// A list of 1–[`MAX_LIST_ENTRIES`] values, each checked by `parse`
+/// (tier names, model ids) with its index in the field path.
+fn parse_list<T: Into<String>>(
+    v: &Value,
+    path: &str,
+    parse: fn(&str, &str) -> Result<T, ApiError>,
+) -> Result<Vec<String>, ApiError> {
     let name = last(path);
     let items = v
         .as_array()
@@ -403,23 +391,17 @@ fn parse_string_list(v: &Value, path: &str, max_chars: usize) -> Result<Vec<Stri
             format!("{name} must hold 1–{MAX_LIST_ENTRIES} entries"),
         ));
     }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let ok = item.as_str().filter(|s| {
-            let len = s.chars().count();
-            len >= 1 && len <= max_chars && !s.chars().any(char::is_control)
-        });
-        match ok {
-            Some(s) => out.push(s.to_string()),
-            None => {
-                return Err(ApiError::invalid_field(
-                    &format!("{path}[{i}]"),
-                    format!("each entry of {name} must be a string of 1–{max_chars} characters"),
-                ))
-            }
-        }
-    }
-    Ok(out)
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let entry = format!("{path}[{i}]");
+            let s = item.as_str().ok_or_else(|| {
+                ApiError::invalid_field(&entry, format!("each entry of {name} must be a string"))
+            })?;
+            Ok(parse(&entry, s)?.into())
+        })
+        .collect()
 }
 
 fn parse_action(v: &Value, path: &str) -> Result<Action, ApiError> {
@@ -436,25 +418,12 @@ fn parse_action(v: &Value, path: &str) -> Result<Action, ApiError> {
             ))
         }
     };
-    let message = optional_string(obj, "message", path)?;
-    if let Some(m) = &message {
-        if m.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(ApiError::invalid_field(
-                &join(path, "message"),
-                format!("message must be at most {MAX_MESSAGE_CHARS} characters"),
-            ));
-        }
-        if m.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(ApiError::invalid_field(
-                &join(path, "message"),
-                "message must not contain control characters",
-            ));
-        }
-    }
-    let deep_link = optional_string(obj, "deepLink", path)?;
-    if let Some(d) = &deep_link {
-        check_deep_link(d).map_err(|m| ApiError::invalid_field(&join(path, "deepLink"), m))?;
-    }
+    let message = optional_string(obj, "message", path)?
+        .map(|m| Message::parse(&join(path, "message"), &m).map(String::from))
+        .transpose()?;
+    let deep_link = optional_string(obj, "deepLink", path)?
+        .map(|d| DeepLink::parse(&join(path, "deepLink"), &d).map(String::from))
+        .transpose()?;
     Ok(Action {
         kind,
         message,
@@ -479,27 +448,6 @@ fn optional_string(
     }
 }
 
-fn check_deep_link(d: &str) -> Result<(), String> {
-    if d.chars().count() > MAX_DEEP_LINK_CHARS {
-        return Err(format!(
-            "deepLink must be at most {MAX_DEEP_LINK_CHARS} characters"
-        ));
-    }
-    if d.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("deepLink must not contain whitespace or control characters".into());
-    }
-    // A deep link ends up in apps and in the dashboard as a link: refuse
-    // the schemes that run code where they are opened.
-    let scheme = d
-        .split_once(':')
-        .map(|(s, _)| s.to_ascii_lowercase())
-        .unwrap_or_default();
-    if ["javascript", "vbscript", "data"].contains(&scheme.as_str()) {
-        return Err(format!("deepLink must not use the {scheme}: scheme"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -521,7 +469,7 @@ mod tests {
         let e = r.expect_err("should be rejected");
         assert_eq!(e.code(), "invalid_request");
         assert_eq!(e.status(), 400);
-        e.extra["field"].as_str().unwrap_or("").to_string()
+        e.field().unwrap_or("").to_string()
     }
 
     /// Sets (or inserts) the value at a JSON pointer.
@@ -830,17 +778,17 @@ mod tests {
     fn patch_rejects_unknown_and_invalid_fields() {
         let existing = parse_rule_create(&valid()).unwrap();
         let e = parse_rule_patch(&existing, &json!({"id": "other"})).unwrap_err();
-        assert_eq!(e.extra["field"], "id");
+        assert_eq!(e.field().unwrap_or_default(), "id");
         let e = parse_rule_patch(&existing, &json!({"name": null})).unwrap_err();
-        assert_eq!(e.extra["field"], "name");
+        assert_eq!(e.field().unwrap_or_default(), "name");
         let e = parse_rule_patch(
             &existing,
             &json!({"condition": {"type": "tier", "tiers": []}}),
         )
         .unwrap_err();
-        assert_eq!(e.extra["field"], "condition.tiers");
+        assert_eq!(e.field().unwrap_or_default(), "condition.tiers");
         let e = parse_rule_patch(&existing, &json!([1])).unwrap_err();
-        assert_eq!(e.extra["field"], "body");
+        assert_eq!(e.field().unwrap_or_default(), "body");
     }
 
     #[test]
@@ -857,24 +805,27 @@ mod tests {
     #[test]
     fn draft_rules_are_bounded_and_validated() {
         let e = parse_rules_array(&json!({})).unwrap_err();
-        assert_eq!(e.extra["field"], "rules");
+        assert_eq!(e.field().unwrap_or_default(), "rules");
         let many = Value::Array(vec![valid(); MAX_RULES_PER_PROJECT + 1]);
         assert_eq!(
-            parse_rules_array(&many).unwrap_err().extra["field"],
+            parse_rules_array(&many)
+                .unwrap_err()
+                .field()
+                .unwrap_or_default(),
             "rules"
         );
         let bad = with(valid(), "/condition/conditions/1/threshold", json!(-5));
         let e = parse_rules_array(&json!([valid(), bad])).unwrap_err();
         assert_eq!(
-            e.extra["field"],
+            e.field().unwrap_or_default(),
             "rules[1].condition.conditions[1].threshold"
         );
         let mut bad_id = valid();
         bad_id["id"] = json!(7);
         let e = parse_rules_array(&json!([bad_id])).unwrap_err();
-        assert_eq!(e.extra["field"], "rules[0].id");
+        assert_eq!(e.field().unwrap_or_default(), "rules[0].id");
         let e = parse_rules_array(&json!([1])).unwrap_err();
-        assert_eq!(e.extra["field"], "rules[0]");
+        assert_eq!(e.field().unwrap_or_default(), "rules[0]");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use crate::decision::{decide, tightest, Decision, Policy, Verdict, WindowReport};
 use crate::period::{iso8601, window_end, Period};
 use crate::rules::{Rule, TraceEntry};
-use crate::templates::{render_message, MessageVars};
+use crate::templates::{render_deep_link, render_message, MessageVars};
 use crate::tier::{Metric, Tier};
 use serde_json::{json, Value};
 
@@ -76,7 +76,7 @@ pub fn decision_message(
     let vars = message_vars(window, tier_name, identity, now_ms);
     (
         Some(render_message(&template, &vars)),
-        deep_link.map(|d| render_message(&d, &vars)),
+        deep_link.map(|d| render_deep_link(&d, &vars)),
     )
 }
 

@@ -9,6 +9,7 @@
 //! pass, so a substituted value (an identity chosen by an end user) is never
 //! itself expanded, and unknown `{{x}}` are left as written.
 
+use crate::values::percent_encode_component;
 use serde_json::{json, Value};
 
 /// The values a message may refer to.
@@ -47,6 +48,17 @@ impl MessageVars {
 /// Substitutes `{{name}}` (spaces inside the braces allowed) with the
 /// variables; unknown names and unterminated braces are kept verbatim.
 pub fn render_message(template: &str, vars: &MessageVars) -> String {
+    render(template, vars, |v| v)
+}
+
+/// [`render_message`] for a deep link: each substituted value is
+/// percent-encoded, so a value (an identity chosen by an end user) cannot
+/// change the link's scheme, path or query parameters.
+pub fn render_deep_link(template: &str, vars: &MessageVars) -> String {
+    render(template, vars, |v| percent_encode_component(&v))
+}
+
+fn render(template: &str, vars: &MessageVars, encode: impl Fn(String) -> String) -> String {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(open) = rest.find("{{") {
@@ -58,7 +70,7 @@ pub fn render_message(template: &str, vars: &MessageVars) -> String {
         };
         let name = after[..close].trim();
         match vars.get(name) {
-            Some(value) => out.push_str(&value),
+            Some(value) => out.push_str(&encode(value)),
             None => out.push_str(&rest[open..open + 2 + close + 2]),
         }
         rest = &after[close + 2..];
@@ -244,6 +256,20 @@ mod tests {
         assert_eq!(render_message("", &vars()), "");
         assert_eq!(render_message("{{}}{{{{tier}}", &vars()), "{{}}{{{{tier}}");
         assert_eq!(render_message("é{{tier}}ü}}", &vars()), "éfreeü}}");
+    }
+
+    #[test]
+    fn deep_links_get_substituted_values_percent_encoded() {
+        let v = MessageVars {
+            identity: "a&plan=free/../x y".into(),
+            tier: "free".into(),
+            ..MessageVars::default()
+        };
+        assert_eq!(
+            render_deep_link("myapp://up?u={{identity}}&t={{tier}}", &v),
+            "myapp://up?u=a%26plan%3Dfree%2F..%2Fx%20y&t=free"
+        );
+        assert_eq!(render_message("{{identity}}", &v), "a&plan=free/../x y");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-// Analytics equal the traffic the test sent (issue 6, API 2.4): a known mix
+// Analytics equal the traffic the test sent (issue 6; docs/API.md, "Usage and analytics"): a known mix
 // of admitted, warned, rule-blocked and limit-blocked requests for two
 // identities on two tiers and two models, then every analytics route is
 // polled (≤ 10 s) until it shows exactly those numbers.

@@ -1,5 +1,5 @@
 // The cross-tenant matrix: every `/api/projects/:id/*` route of the dashboard
-// API (API.md 2.2–2.4). `owner-cross-tenant.test.mjs` calls each one as an
+// API (docs/API.md, "Owner API"). `owner-cross-tenant.test.mjs` calls each one as an
 // owner who does not own the project (→ 404, nothing changed) and as the
 // owner (→ not 404, so the matrix cannot pass by the route not existing).
 //
@@ -11,7 +11,7 @@ import { api } from './helpers.mjs';
 
 const enc = encodeURIComponent;
 
-/** A valid rule body (API.md 2.3), used to create and patch rules. */
+/** A valid rule body (docs/API.md, "Rules"), used to create and patch rules. */
 export const SAMPLE_RULE = {
   name: 'Free tier 80% warning',
   enabled: true,
@@ -28,13 +28,13 @@ export const SAMPLE_RULE = {
 
 /** @type {{method: string, path: (projectId: string, ctx: Record<string,string>) => string, body?: any}[]} */
 export const PROJECT_ROUTES = [
-  // 2.2 Projects
+  // Projects
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}` },
   { method: 'PATCH', path: (id) => `/api/projects/${enc(id)}`, body: { name: 'renamed by the matrix' } },
   { method: 'DELETE', path: (id) => `/api/projects/${enc(id)}` },
   { method: 'POST', path: (id) => `/api/projects/${enc(id)}/keys/rotate` },
   { method: 'POST', path: (id) => `/api/projects/${enc(id)}/secret/rotate` },
-  // 2.3 Rules
+  // Rules
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/rules` },
   { method: 'POST', path: (id) => `/api/projects/${enc(id)}/rules`, body: SAMPLE_RULE },
   {
@@ -48,7 +48,7 @@ export const PROJECT_ROUTES = [
     path: (id) => `/api/projects/${enc(id)}/rules/simulate`,
     body: { tier: 'free', usage: { requests: 2, tokens: 0 } },
   },
-  // 2.4 Usage and analytics
+  // Usage and analytics
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/usage/summary?period=day` },
   {
     method: 'GET',

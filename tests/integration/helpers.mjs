@@ -9,8 +9,10 @@
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertExchange } from '../api-doc/validator.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,11 +28,71 @@ export function uniqueId(prefix = 'id') {
 }
 
 /**
+ * Checks an answer of the Worker against docs/openapi.yaml (status, required
+ * headers, body schema; the request body too when the server accepted a JSON
+ * object) and throws a readable error on a mismatch. Calls to other hosts
+ * (the mock provider) are not checked.
+ */
+export function checkAnswer({ method = 'GET', url, requestBody, status, headers, text, partial = false }) {
+  const full = /^https?:\/\//.test(url) ? url : `${BASE}${url}`;
+  if (!full.startsWith(`${BASE}/`)) return;
+  const r = assertExchange({ method, url: full, requestBody, status, headers, text, partial });
+  // AIRL_API_DOC_LOG=<file>: one line per checked answer, to see which
+  // documented answers the tests exercise.
+  if (process.env.AIRL_API_DOC_LOG && r.checked) fs.appendFileSync(process.env.AIRL_API_DOC_LOG, `${r.operation}\t${status}\n`);
+}
+
+const pendingChecks = [];
+
+/**
+ * A `fetch` for clients under test (the OpenAI SDK): it returns the answer
+ * untouched and checks a copy of it against docs/openapi.yaml in the
+ * background; `assertFetchedAnswersMatch()` (in an `after` hook) reports
+ * every mismatch.
+ */
+export async function checkedFetch(input, init = {}) {
+  const res = await fetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = init.method || (typeof input === 'object' && !(input instanceof URL) ? input.method : 'GET') || 'GET';
+  let requestBody;
+  if (typeof init.body === 'string') {
+    try {
+      requestBody = JSON.parse(init.body);
+    } catch {
+      requestBody = undefined;
+    }
+  }
+  const copy = res.clone();
+  pendingChecks.push(
+    copy.text().then(
+      (text) => {
+        try {
+          checkAnswer({ method, url, requestBody, status: res.status, headers: res.headers, text });
+          return null;
+        } catch (e) {
+          return e.message;
+        }
+      },
+      () => null, // the client aborted: a partial body is not checked
+    ),
+  );
+  return res;
+}
+
+/** Waits for the background checks of `checkedFetch` and throws if any answer disagreed with the document. */
+export async function assertFetchedAnswersMatch() {
+  const problems = (await Promise.all(pendingChecks.splice(0))).filter(Boolean);
+  if (problems.length) throw new Error(problems.join('\n\n'));
+}
+
+/**
  * Call the Worker (or any absolute URL). `body` objects are sent as JSON;
- * strings and buffers as they are. Never throws on an HTTP status.
+ * strings and buffers as they are. Never throws on an HTTP status, but every
+ * answer of the Worker is checked against docs/openapi.yaml (`validate: false`
+ * opts out, for the rare test that needs a non-conforming exchange).
  * @returns {Promise<{status:number, headers:Headers, body:any, text:string}>}
  */
-export async function api(p, { method, body, token, headers = {}, timeoutMs = 30000 } = {}) {
+export async function api(p, { method, body, token, headers = {}, timeoutMs = 30000, validate = true } = {}) {
   const url = /^https?:\/\//.test(p) ? p : `${BASE}${p}`;
   const h = { ...headers };
   let payload = body;
@@ -39,13 +101,15 @@ export async function api(p, { method, body, token, headers = {}, timeoutMs = 30
     if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
   }
   if (token) h.authorization = `Bearer ${token}`;
+  const verb = method || (body === undefined ? 'GET' : 'POST');
   const res = await fetch(url, {
-    method: method || (body === undefined ? 'GET' : 'POST'),
+    method: verb,
     headers: h,
     body: payload,
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
+  if (validate) checkAnswer({ method: verb, url, requestBody: body, status: res.status, headers: res.headers, text });
   let parsed = text;
   if (text) {
     try {
@@ -167,8 +231,8 @@ export function hexSuffix(bytes = 5) {
 }
 
 /** POST a chat request to a proxy route with `x-project-key`; returns api()'s answer. */
-export function proxyChat(projectKey, body, { path: p = '/api/v1/proxy/chat', headers = {}, timeoutMs } = {}) {
-  return api(p, { body, headers: { 'x-project-key': projectKey, ...headers }, timeoutMs });
+export function proxyChat(projectKey, body, { path: p = '/api/v1/proxy/chat', headers = {}, timeoutMs, validate } = {}) {
+  return api(p, { body, headers: { 'x-project-key': projectKey, ...headers }, timeoutMs, validate });
 }
 
 /** Parse an SSE text into its `data:` payloads (`[DONE]` kept as the string). */
@@ -216,7 +280,7 @@ export function signJwt(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) {
 }
 
 /**
- * The headers of API section 1.1 on a proxied answer: `x-request-id` and
+ * The headers of docs/API.md ("Limit headers") on a proxied answer: `x-request-id` and
  * `x-ratelimit-overhead-ms` always; the four limit headers when `limits`.
  * Returns a list of problems (empty when all is well).
  */

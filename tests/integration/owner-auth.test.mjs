@@ -1,4 +1,4 @@
-// Owner sign-in (API.md 2.1, 3 "Magic links") and the session check of the
+// Owner sign-in (docs/API.md, "Sign-in") and the session check of the
 // dashboard API: magic links, verification (once, atomically, before
 // expiry), /api/auth/me, and JWT attacks that must all be 401.
 

@@ -1,4 +1,4 @@
-// Isolation (API.md 2): another owner's project is a 404 on every
+// Isolation (docs/API.md, "Owner API"): another owner's project is a 404 on every
 // `/api/projects/:id/*` route, and nothing happens to it. The routes come
 // from ONE matrix (cross-tenant.mjs); each is also called by the owner, so a
 // route that does not exist cannot pass as "isolated" — until the Worker

@@ -1,4 +1,4 @@
-// Projects API (API.md 2.2, 3 "Shapes"): create, list, get, patch, delete,
+// Projects API (docs/API.md, "Projects"): create, list, get, patch, delete,
 // key and secret rotation, validation (no mass assignment, safe integer
 // limits, SSRF guard), authentication, Cache-Control and CORS.
 

@@ -1,4 +1,5 @@
-// Secrets at rest (API.md 1.5, 2.2, 4; issue 3 "Secrets"): dump every table
+// Secrets at rest (docs/API.md, "Signed identities", "Projects",
+// "Privacy"; issue 3 "Secrets"): dump every table
 // of the database and find neither the provider API key nor the `sk_`
 // secret in clear (nor base64/hex of them), and only SHA-256 hashes of
 // magic-link tokens.

@@ -6,9 +6,12 @@
 // Run: node --test --test-concurrency=1 tests/integration/providers-*.test.mjs
 
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { BASE, MOCK, api, createProject, login, mockRequests, uniqueId, waitFor } from './helpers.mjs';
+import { BASE, MOCK, api, assertFetchedAnswersMatch, checkedFetch, createProject, login, mockRequests, uniqueId, waitFor } from './helpers.mjs';
+
+// Every answer the SDK received matched docs/openapi.yaml.
+after(assertFetchedAnswersMatch);
 
 const PROVIDER_KEY = 'sk-mock-sdk-4242';
 const HELLO = 'Hello from the mock!';
@@ -114,6 +117,7 @@ for (const [provider, spec] of Object.entries(PROVIDERS)) {
         defaultHeaders: { 'x-identity': identity },
         maxRetries: 0,
         timeout: 30000,
+        fetch: checkedFetch,
       });
 
     test('stream: text equals the mock answer, final chunk has usage, tokens counted exactly', async () => {

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { BASE, MOCK, api, createProject, login, mockRequests, sql, uniqueId, waitFor } from './helpers.mjs';
+import { BASE, MOCK, api, checkAnswer, createProject, login, mockRequests, sql, uniqueId, waitFor } from './helpers.mjs';
 
 const PROVIDER_KEY = 'sk-mock-prov-9876';
 const HELLO = 'Hello from the mock!';
@@ -42,6 +42,7 @@ async function rawPost(path, body, projectKey, headers = {}) {
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  checkAnswer({ method: 'POST', url: path, requestBody: body, status: res.status, headers: res.headers, text });
   return { status: res.status, headers: res.headers, text };
 }
 

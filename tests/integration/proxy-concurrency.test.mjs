@@ -1,4 +1,4 @@
-// Admission is exact under concurrency (API section 3, "Admission"): the
+// Admission is exact under concurrency (docs/API.md, "Reservation and settlement"): the
 // identity's Durable Object decides and reserves in one step, so N parallel
 // requests against a cap of K admit exactly K, and the provider sees exactly K.
 import assert from 'node:assert/strict';

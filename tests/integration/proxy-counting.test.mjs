@@ -1,11 +1,11 @@
-// What is counted (API sections 1.1–1.3 and 3, "Counting" and "Provider
-// errors"): real provider usage, exactly; nothing for a block or a provider
-// error before the answer; at least the reservation for a stream that breaks
-// or a client that leaves.
+// What is counted (docs/API.md, "What is counted"): real provider usage,
+// exactly; nothing for a block or a provider error before the answer; at
+// least the reservation for a stream that breaks or a client that leaves.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
   BASE,
+  checkAnswer,
   createProject,
   hexSuffix,
   identityUsage,
@@ -75,6 +75,7 @@ async function stream(body, { signal } = {}) {
     signal: signal || AbortSignal.timeout(30000),
   });
   const text = await res.text();
+  checkAnswer({ method: 'POST', url: '/api/v1/proxy/chat/stream', requestBody: body, status: res.status, headers: res.headers, text });
   return { status: res.status, headers: res.headers, text, events: sseEvents(text) };
 }
 

@@ -1,4 +1,5 @@
-// The proxy's errors (API sections 1.3–1.5 and 3): the 4xx table, OpenAI's
+// The proxy's errors (docs/API.md, "Errors",
+// "POST /v1/chat/completions" and "Signed identities"): the 4xx table, OpenAI's
 // envelope on /v1, the provider deadline, allowed origins, signed identities.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -61,7 +62,7 @@ function assertEnvelope(res, status, type, code, extra = {}) {
   for (const [k, v] of Object.entries(extra)) assert.deepEqual(e[k], v, `${k}: ${res.text}`);
 }
 
-describe('proxy 4xx table (1.3)', () => {
+describe('proxy 4xx table', () => {
   const chat = (body, opts) => proxyChat(key, body, opts);
 
   test('400 invalid_json for a body that is not JSON', async () => {
@@ -127,7 +128,7 @@ describe('proxy 4xx table (1.3)', () => {
   });
 });
 
-describe('OpenAI envelope on /v1/chat/completions (1.4)', () => {
+describe('OpenAI envelope on /v1/chat/completions', () => {
   const v1 = (body, headers = {}) => api('/v1/chat/completions', { body, headers, timeoutMs: 30000 });
 
   test('401 → authentication_error', async () => {
@@ -248,7 +249,7 @@ describe('allowed origins', () => {
   });
 });
 
-describe('signed identities (1.5)', () => {
+describe('signed identities', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   test('a valid token sets identity and tier; body identity/tier are ignored', async () => {

@@ -1,8 +1,8 @@
-// The official `openai` npm SDK, unchanged, against `${BASE}/v1` (API 1.4).
+// The official `openai` npm SDK, unchanged, against `${BASE}/v1` (docs/API.md, "POST /v1/chat/completions").
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { BASE, createProject, hexSuffix, identityUsage, login, mockRequests, uniqueId, usageEntry, waitFor } from './helpers.mjs';
+import { BASE, assertFetchedAnswersMatch, checkedFetch, createProject, hexSuffix, identityUsage, login, mockRequests, uniqueId, usageEntry, waitFor } from './helpers.mjs';
 
 let project;
 
@@ -26,8 +26,12 @@ const client = (identity, extra = {}) =>
     baseURL: `${BASE}/v1`,
     defaultHeaders: { 'x-identity': identity },
     timeout: 30000,
+    fetch: checkedFetch,
     ...extra,
   });
+
+// Every answer the SDK received matched docs/openapi.yaml.
+after(assertFetchedAnswersMatch);
 
 describe('official openai SDK', () => {
   test('chat.completions.create (non-stream) works and is counted', async () => {
@@ -138,7 +142,7 @@ describe('official openai SDK', () => {
       .chat.completions.create({ model: `usage-1-1-${hexSuffix()}`, messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
     assert.equal(res.response.headers.get('x-ratelimit-limit'), '1000');
-    const bad = new OpenAI({ apiKey: 'pk_wrong', baseURL: `${BASE}/v1`, defaultHeaders: { 'x-identity': identity }, maxRetries: 0 });
+    const bad = new OpenAI({ apiKey: 'pk_wrong', baseURL: `${BASE}/v1`, defaultHeaders: { 'x-identity': identity }, maxRetries: 0, fetch: checkedFetch });
     await assert.rejects(
       bad.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
       (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_project_key',

@@ -1,4 +1,4 @@
-// Canary test (API section 4, "Never stored, never logged"): plant unique
+// Canary test (docs/API.md, "Privacy"): plant unique
 // strings in prompts, send them through every proxy path, let analytics
 // flush, then look for them — and for the answers and the provider key — in
 // a dump of every Postgres table, in the Durable Object state files and in

@@ -1,7 +1,7 @@
 // Guarantee G9: bad input gets a clear 4xx in the contract's error shape,
 // never a 500 and never a panic (in WASM a panic kills the instance and
 // every request in it). A deterministic sweep of malformed requests over
-// every route of API.md: bodies that are not JSON, invalid UTF-8, JSON of the
+// every route of docs/API.md: bodies that are not JSON, invalid UTF-8, JSON of the
 // wrong type, every known field with wrong types and out-of-range values,
 // deep nesting, 100 KB strings, control characters and lone surrogates,
 // wrong content types, bad query parameters, percent-encoded garbage in path
@@ -214,6 +214,10 @@ async function runCase(c) {
   } else if (!ALLOWED_4XX.includes(res.status)) problems.push(`unexpected status`);
   else if (c.expect && !c.expect.includes(res.status)) problems.push(`expected ${c.expect.join('/')}`);
   if (res.status >= 400) problems.push(...shapeProblems(res, c.family || 'flat'));
+  if (c.allowIncludes && res.status === 405) {
+    const allow = (res.headers.get('allow') || '').split(',').map((m) => m.trim());
+    if (!allow.includes(c.allowIncludes) || allow.includes(c.method)) problems.push(`allow header '${allow.join(', ')}'`);
+  }
   if (problems.length) {
     failures.push({
       seq: c.seq ?? Infinity,
@@ -381,7 +385,7 @@ function describeValue(v) {
   return s.length > 40 ? `${s.slice(0, 30)}…(${s.length} chars)` : s;
 }
 
-/** Methods a route does not serve. */
+/** Methods a route does not serve: 405 with an `allow` header that names the route's own method. */
 function methodCases(base, methods) {
   return methods.map((m) => ({
     ...base,
@@ -389,7 +393,8 @@ function methodCases(base, methods) {
     method: m,
     body: m === 'GET' || m === 'DELETE' ? undefined : '{}',
     headers: { ...(base.headers || {}), ...(m === 'GET' || m === 'DELETE' ? {} : JSON_CT) },
-    expect: [404, 405],
+    expect: [405],
+    allowIncludes: base.method,
   }));
 }
 
@@ -441,7 +446,7 @@ const PROXY_BODY_SPEC = {
 function proxyCases(route, path, family) {
   const key = project.projectKey;
   const keyHeaders = family === 'openai' ? { authorization: `Bearer ${key}` } : { 'x-project-key': key };
-  // A token is verified whenever one is sent: a malformed one is 401 (1.5).
+  // A token is verified whenever one is sent: a malformed one is 401 (docs/API.md, "Signed identities").
   const base = { route, method: 'POST', path, family, headers: keyHeaders, expectFor: { identityToken: [400, 401] } };
   const valid = { identity: `robust-${hex(6)}`, tier: 'free', model: `gpt-robust-${hex(4)}`, messages: [{ role: 'user', content: 'hi' }] };
   const cases = [
@@ -462,7 +467,7 @@ function proxyCases(route, path, family) {
   return cases;
 }
 
-/** Bad signed identities (1.5): garbage and forged tokens are 401, bad claims 400/401. */
+/** Bad signed identities (docs/API.md, "Signed identities"): garbage and forged tokens are 401, bad claims 400/401. */
 function identityTokenCases(base, valid, family) {
   const sk = project.secretKey;
   const now = Math.floor(Date.now() / 1000);
@@ -957,7 +962,7 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
     assert.ok(bad.status < 500, `NUL model → ${bad.status} ${bad.text.slice(0, 200)}`);
     assert.equal(good.status, 200, good.text);
     const expected = bad.status === 200 ? 2 : 1;
-    // Analytics are visible within 10 s of the traffic (2.4); allow 15 s from the requests.
+    // Analytics are visible within 10 s of the traffic (docs/API.md, "Usage and analytics"); allow 15 s from the requests.
     await waitFor(
       async () => {
         const s = await api(`/api/projects/${poisonProject.id}/usage/summary?period=day`, { token: owner });

@@ -1,5 +1,5 @@
 // Rules CRUD, validation and templates through the dashboard API
-// (API sections 2.3 and 3, "Rules" and "Shapes").
+// (docs/API.md, "Rules").
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { api, createProject, login, waitFor } from './helpers.mjs';
@@ -50,7 +50,7 @@ function nested(levels) {
 const rulesPath = (p) => `/api/projects/${p.id}/rules`;
 
 describe('rule templates', () => {
-  test('GET /api/rule-templates lists the six templates of section 3', async () => {
+  test('GET /api/rule-templates lists the six templates', async () => {
     const res = await api('/api/rule-templates', { token });
     assert.equal(res.status, 200, res.text);
     assert.ok(Array.isArray(res.body), 'a bare array');
@@ -66,7 +66,7 @@ describe('rule templates', () => {
       res.body.map((t) => t.name),
       ['Free tier 80% warning', 'Free tier 100% block', 'Pro tier 95% warning', 'Token 90% warning', 'Image generation daily limit', 'Enterprise unlimited'],
     );
-    // The semantics section 3 names.
+    // The semantics docs/API.md ("Rules") gives them.
     const free80 = byId['free-tier-80-warning'].rule;
     assert.equal(free80.action.type, 'warn');
     assert.deepEqual(free80.condition, {

@@ -1,5 +1,5 @@
-// Every rule condition and action through the live proxy (API sections 1.1,
-// 1.2, 2.3 and 3, "Rules" and "The blocking window").
+// Every rule condition and action through the live proxy (docs/API.md,
+// "Warn, block and allow", "Limit exceeded (429)" and "Rules").
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {

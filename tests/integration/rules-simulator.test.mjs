@@ -1,4 +1,4 @@
-// The simulator (API 2.3 and section 3, "Simulator") gives the decision the
+// The simulator (docs/API.md, "Rule simulator") gives the decision the
 // live proxy gives for the same usage: a table of cases, each brought to its
 // usage with real admitted requests, then simulated and sent once more.
 import assert from 'node:assert/strict';

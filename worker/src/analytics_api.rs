@@ -1,4 +1,5 @@
-//! Dashboard API for usage and analytics (2.4), read from the rollups the
+//! Owner API for usage and analytics (docs/API.md, "Usage and analytics"),
+//! read from the rollups the
 //! identities' Durable Objects flush to Postgres (`usage_daily`,
 //! `rule_triggers`), and live identity usage read from the object itself.
 //! Every route first loads the project through the owner filter.
@@ -13,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 use shared::period::{date_string, iso8601, parse_date, window_end, window_start, Period, DAY_MS};
+use shared::values::Identity;
 use shared::ApiError;
 use worker::{Date, Env, Request, Response};
 
@@ -362,7 +364,7 @@ pub async fn identity(
     identity: &str,
 ) -> ApiResult<Response> {
     let project = load_owned(client, owner, id).await?;
-    shared::proxy_request::check_identity(identity)?;
+    Identity::parse("identity", identity)?;
     let tier = tier_for(req, &project.settings)?;
     json_response(
         200,
@@ -380,7 +382,7 @@ pub async fn reset_identity(
     identity: &str,
 ) -> ApiResult<Response> {
     let project = load_owned(client, owner, id).await?;
-    shared::proxy_request::check_identity(identity)?;
+    Identity::parse("identity", identity)?;
     let tier = tier_for(req, &project.settings)?;
     let stub = limiter::stub(env, id, identity)?;
     limiter::call::<_, Value>(&stub, "/reset", &json!({})).await?;

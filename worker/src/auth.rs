@@ -14,7 +14,7 @@ use crate::db;
 use crate::http::{json_response, read_json_body, ApiResult, OrInternal};
 use crate::tokens;
 use serde_json::json;
-use shared::ApiError;
+use shared::{ApiError, ErrorCode};
 use worker::{console_log, Env, Fetch, Headers, Method, Request, RequestInit, Response};
 
 const LINK_TTL_MINUTES: i64 = 15;
@@ -48,8 +48,7 @@ fn normalise_email(v: &serde_json::Value) -> ApiResult<String> {
 
 fn rate_limited() -> ApiError {
     ApiError::new(
-        429,
-        "rate_limited",
+        ErrorCode::RateLimited,
         "Too many sign-in requests; try again in a few minutes",
     )
 }
@@ -172,8 +171,8 @@ fn jwt_secret(cfg: &Config) -> ApiResult<&str> {
 pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
     let (_, body) = read_json_body(&mut req, 16 * 1024).await?;
     let invalid = || {
-        ApiError::unauthorized(
-            "invalid_token",
+        ApiError::new(
+            ErrorCode::InvalidToken,
             "This sign-in link is invalid, used or expired",
         )
     };
@@ -220,7 +219,7 @@ pub async fn require_owner(
     cfg: &Config,
 ) -> ApiResult<(Owner, db::Client)> {
     let unauthorized =
-        || ApiError::unauthorized("unauthorized", "Sign in to use the dashboard API");
+        || ApiError::new(ErrorCode::Unauthorized, "Sign in to use the dashboard API");
     let header = req
         .headers()
         .get("authorization")

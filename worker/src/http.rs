@@ -94,7 +94,7 @@ pub async fn read_json_body(
     let bytes = req
         .bytes()
         .await
-        .map_err(|_| ApiError::new(400, "invalid_request", "Could not read the request body"))?;
+        .map_err(|_| ApiError::invalid_body("Could not read the request body"))?;
     if bytes.len() > max_bytes {
         return Err(ApiError::payload_too_large(max_bytes));
     }

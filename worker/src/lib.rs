@@ -1,5 +1,6 @@
 //! The AI Ratelimit edge Worker: routes requests to the proxy, the owner
-//! API and the health check. Handlers validate and authenticate; state lives
+//! API and the health check through the one route table
+//! (`shared::routes`: a known path with another method is 405 with `allow`). Handlers validate and authenticate; state lives
 //! in Postgres (projects, rules, analytics) and in one `IdentityLimiter`
 //! Durable Object per project × identity (counters).
 //!
@@ -25,6 +26,7 @@ pub use durable_objects::IdentityLimiter;
 
 use config::Config;
 use http::{error_response, set_header};
+use shared::routes::{self, Matched, RouteId};
 use shared::ApiError;
 use worker::{event, Context, Env, Method, Request, Response};
 
@@ -34,47 +36,57 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     let path = req.path();
     let method = req.method();
 
-    // The hot path first: no route table.
-    if method == Method::Post {
-        let route = match path.as_str() {
-            "/api/v1/proxy/chat" => Some(proxy::Route::Chat),
-            "/api/v1/proxy/chat/stream" => Some(proxy::Route::ChatStream),
-            "/v1/chat/completions" => Some(proxy::Route::OpenAi),
-            _ => None,
-        };
-        if let Some(route) = route {
-            return proxy::handle(req, &env, &ctx, &cfg, route).await;
-        }
-    }
     if method == Method::Options {
         return preflight(&req, &cfg, &path);
     }
-    if path == "/healthz" && method == Method::Get {
-        return health::healthz(&env).await;
-    }
-    if path == "/api/v1/usage" && method == Method::Get {
-        return proxy::usage(req, &env, &cfg).await;
-    }
-    if path.starts_with("/api/") {
-        let origin = req.headers().get("origin").ok().flatten();
-        let result = owner::route(req, &env, &cfg, &path, method).await;
-        let mut resp = match result {
-            Ok(r) => r,
-            Err(e) => error_response(&e, false)?,
-        };
-        set_header(&mut resp, "cache-control", "no-store");
-        if let Some(origin) =
-            origin.filter(|o| !cfg.cors_origin.is_empty() && *o == cfg.cors_origin)
-        {
-            set_header(&mut resp, "access-control-allow-origin", &origin);
-            set_header(&mut resp, "vary", "Origin");
+    let openai_envelope = path.starts_with("/v1/");
+    let (id, params) = match routes::match_route(route_method(&method), &path) {
+        Matched::Found { id, params } => (id, params),
+        Matched::WrongMethod { allow } => {
+            let e = ApiError::method_not_allowed(method.as_ref());
+            let mut resp = error_response(&e, openai_envelope)?;
+            set_header(&mut resp, "allow", &allow);
+            return Ok(resp);
         }
-        return Ok(resp);
+        Matched::NotFound => return error_response(&ApiError::not_found("Route"), openai_envelope),
+    };
+    match id {
+        RouteId::Healthz => health::healthz(&env).await,
+        RouteId::Usage => proxy::usage(req, &env, &cfg).await,
+        RouteId::ProxyChat => proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Chat).await,
+        RouteId::ProxyChatStream => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::ChatStream).await
+        }
+        RouteId::OpenAiChatCompletions => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::OpenAi).await
+        }
+        _ => {
+            let origin = req.headers().get("origin").ok().flatten();
+            let mut resp = match owner::route(req, &env, &cfg, id, params).await {
+                Ok(r) => r,
+                Err(e) => error_response(&e, false)?,
+            };
+            set_header(&mut resp, "cache-control", "no-store");
+            if let Some(origin) =
+                origin.filter(|o| !cfg.cors_origin.is_empty() && *o == cfg.cors_origin)
+            {
+                set_header(&mut resp, "access-control-allow-origin", &origin);
+                set_header(&mut resp, "vary", "Origin");
+            }
+            Ok(resp)
+        }
     }
-    if path.starts_with("/v1/") {
-        return error_response(&ApiError::not_found("Route"), true);
+}
+
+/// The route table's method for a request's (None: one the API never uses).
+fn route_method(method: &Method) -> Option<routes::Method> {
+    match method {
+        Method::Get => Some(routes::Method::Get),
+        Method::Post => Some(routes::Method::Post),
+        Method::Patch => Some(routes::Method::Patch),
+        Method::Delete => Some(routes::Method::Delete),
+        _ => None,
     }
-    error_response(&ApiError::not_found("Route"), false)
 }
 
 /// Answers CORS preflights: the proxy for any origin (the origin check is

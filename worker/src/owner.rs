@@ -1,92 +1,67 @@
-//! The dashboard API router (section 2): auth, projects, rules, analytics.
-//! Every `/api/projects/:id/*` route loads the project through
-//! [`projects::load_owned`], which filters by the authenticated owner.
+//! The dashboard API router (docs/API.md, "Owner API"): auth, projects,
+//! rules, analytics. The route was matched in the route table
+//! (`shared::routes`); every `/api/projects/{id}/*` route loads the project
+//! through [`projects::load_owned`], which filters by the authenticated owner.
 
 use crate::auth::{self, require_owner};
 use crate::config::Config;
 use crate::http::percent_decode;
 use crate::http::ApiResult;
 use crate::{analytics_api, projects, rules_api};
+use shared::routes::{Params, RouteId};
 use shared::ApiError;
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Request, Response};
 
 pub async fn route(
     req: Request,
     env: &Env,
     cfg: &Config,
-    path: &str,
-    method: Method,
+    route: RouteId,
+    params: Params<'_>,
 ) -> ApiResult<Response> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (method.clone(), segments.as_slice()) {
-        (Method::Post, ["api", "auth", "magic-link"]) => {
-            return auth::magic_link(req, env, cfg).await
-        }
-        (Method::Post, ["api", "auth", "verify"]) => return auth::verify(req, env, cfg).await,
-        (Method::Get, ["api", "auth", "me"]) => return auth::me(req, env, cfg).await,
+    match route {
+        RouteId::MagicLink => return auth::magic_link(req, env, cfg).await,
+        RouteId::Verify => return auth::verify(req, env, cfg).await,
+        RouteId::Me => return auth::me(req, env, cfg).await,
         _ => {}
     }
-    let known = matches!(
-        segments.as_slice(),
-        ["api", "projects", ..] | ["api", "rule-templates"]
-    );
-    if !known {
-        return Err(ApiError::not_found("Route"));
-    }
     let (owner, client) = require_owner(&req, env, cfg).await?;
-    match (method, segments.as_slice()) {
-        (Method::Get, ["api", "projects"]) => projects::list(&client, &owner).await,
-        (Method::Post, ["api", "projects"]) => projects::create(req, &client, &owner, cfg).await,
-        (Method::Get, ["api", "projects", id]) => projects::get(&client, &owner, id).await,
-        (Method::Patch, ["api", "projects", id]) => {
-            projects::patch(req, &client, &owner, id, cfg).await
-        }
-        (Method::Delete, ["api", "projects", id]) => projects::delete(&client, &owner, id).await,
-        (Method::Post, ["api", "projects", id, "keys", "rotate"]) => {
-            projects::rotate_key(&client, &owner, id).await
-        }
-        (Method::Post, ["api", "projects", id, "secret", "rotate"]) => {
-            projects::rotate_secret(&client, &owner, id, cfg).await
-        }
-        (Method::Get, ["api", "rule-templates"]) => rules_api::templates(),
-        (Method::Get, ["api", "projects", id, "rules"]) => {
-            rules_api::list(&client, &owner, id).await
-        }
-        (Method::Post, ["api", "projects", id, "rules"]) => {
-            rules_api::create(req, &client, &owner, id).await
-        }
-        (Method::Post, ["api", "projects", id, "rules", "simulate"]) => {
-            rules_api::simulate(req, &client, &owner, id).await
-        }
-        (Method::Patch, ["api", "projects", id, "rules", rule]) => {
-            rules_api::patch(req, &client, &owner, id, rule).await
-        }
-        (Method::Delete, ["api", "projects", id, "rules", rule]) => {
-            rules_api::delete(&client, &owner, id, rule).await
-        }
-        (Method::Get, ["api", "projects", id, "usage", "summary"]) => {
-            analytics_api::summary(&req, &client, &owner, id).await
-        }
-        (Method::Get, ["api", "projects", id, "usage", "by-identity"]) => {
-            analytics_api::by_identity(&req, &client, &owner, id).await
-        }
-        (Method::Get, ["api", "projects", id, "usage", "timeseries"]) => {
-            analytics_api::timeseries(&req, &client, &owner, id).await
-        }
-        (Method::Get, ["api", "projects", id, "analytics", "rule-triggers"]) => {
-            analytics_api::rule_triggers(&req, &client, &owner, id).await
-        }
-        (Method::Get, ["api", "projects", id, "analytics", "recent-triggers"]) => {
-            analytics_api::recent_triggers(&req, &client, &owner, id).await
-        }
-        (Method::Get, ["api", "projects", id, "identities", identity]) => {
-            let identity = percent_decode(identity)?;
+    let id = params.first();
+    match route {
+        RouteId::ListProjects => projects::list(&client, &owner).await,
+        RouteId::CreateProject => projects::create(req, &client, &owner, cfg).await,
+        RouteId::GetProject => projects::get(&client, &owner, id).await,
+        RouteId::PatchProject => projects::patch(req, &client, &owner, id, cfg).await,
+        RouteId::DeleteProject => projects::delete(&client, &owner, id).await,
+        RouteId::RotateProjectKey => projects::rotate_key(&client, &owner, id).await,
+        RouteId::RotateSecretKey => projects::rotate_secret(&client, &owner, id, cfg).await,
+        RouteId::RuleTemplates => rules_api::templates(),
+        RouteId::ListRules => rules_api::list(&client, &owner, id).await,
+        RouteId::CreateRule => rules_api::create(req, &client, &owner, id).await,
+        RouteId::SimulateRules => rules_api::simulate(req, &client, &owner, id).await,
+        RouteId::PatchRule => rules_api::patch(req, &client, &owner, id, params.second()).await,
+        RouteId::DeleteRule => rules_api::delete(&client, &owner, id, params.second()).await,
+        RouteId::UsageSummary => analytics_api::summary(&req, &client, &owner, id).await,
+        RouteId::UsageByIdentity => analytics_api::by_identity(&req, &client, &owner, id).await,
+        RouteId::UsageTimeseries => analytics_api::timeseries(&req, &client, &owner, id).await,
+        RouteId::RuleTriggers => analytics_api::rule_triggers(&req, &client, &owner, id).await,
+        RouteId::RecentTriggers => analytics_api::recent_triggers(&req, &client, &owner, id).await,
+        RouteId::Identity => {
+            let identity = percent_decode(params.second())?;
             analytics_api::identity(&req, env, &client, &owner, id, &identity).await
         }
-        (Method::Post, ["api", "projects", id, "identities", identity, "reset"]) => {
-            let identity = percent_decode(identity)?;
+        RouteId::ResetIdentity => {
+            let identity = percent_decode(params.second())?;
             analytics_api::reset_identity(&req, env, &client, &owner, id, &identity).await
         }
-        _ => Err(ApiError::not_found("Route")),
+        // Served by the Worker's entry, never routed here.
+        RouteId::Healthz
+        | RouteId::ProxyChat
+        | RouteId::ProxyChatStream
+        | RouteId::OpenAiChatCompletions
+        | RouteId::Usage
+        | RouteId::MagicLink
+        | RouteId::Verify
+        | RouteId::Me => Err(ApiError::not_found("Route")),
     }
 }

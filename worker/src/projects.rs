@@ -1,4 +1,5 @@
-//! Dashboard API for projects (2.2): CRUD, key rotation, secrets sealed.
+//! Owner API for projects (docs/API.md, "Projects"): CRUD, key rotation,
+//! secrets sealed.
 //!
 //! Every query filters by the authenticated owner: another owner's project
 //! is indistinguishable from a missing one (404). The provider key and the

@@ -1,4 +1,4 @@
-//! The proxy (API section 1): admit, forward, translate, settle.
+//! The proxy (docs/API.md, "Proxy"): admit, forward, translate, settle.
 //!
 //! Order on the request path: key present → body parsed and validated (no
 //! I/O yet) → project from the isolate cache → origin → identity (signed or
@@ -24,6 +24,7 @@ use futures_util::future::{select, Either};
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict, WindowReport};
+use shared::error::{LimitExceeded, RuleRef};
 use shared::ledger::ReserveRequest;
 use shared::limiter_api::{
     ReadAnswer, ReadCall, ReleaseCall, ReserveAnswer, ReserveCall, SettleAnswer, SettleCall,
@@ -31,10 +32,12 @@ use shared::limiter_api::{
 };
 use shared::period::{iso8601, seconds_until};
 use shared::providers::{build_request, error_message, translate_response, StreamTranslator};
-use shared::proxy_request::{check_identity, check_tier, parse, prompt_estimate, ProxyRequest};
+use shared::proxy_request::{parse, prompt_estimate, ProxyRequest};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::simulate::decision_message;
+use shared::values::{Identity, TierName};
 use shared::ApiError;
+use shared::ErrorCode;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
@@ -86,15 +89,15 @@ fn project_key(req: &Request) -> ApiResult<String> {
             return Ok(k.trim().to_string());
         }
     }
-    Err(ApiError::unauthorized(
-        "missing_project_key",
+    Err(ApiError::new(
+        ErrorCode::MissingProjectKey,
         "Send your project key in the x-project-key header",
     ))
 }
 
 fn invalid_key() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_project_key",
+    ApiError::new(
+        ErrorCode::InvalidProjectKey,
         "The project key is invalid or revoked",
     )
 }
@@ -119,8 +122,7 @@ fn check_origin(req: &Request, project: &ResolvedProject) -> ApiResult<Option<St
         return Ok(Some(origin));
     }
     Err(ApiError::new(
-        403,
-        "origin_not_allowed",
+        ErrorCode::OriginNotAllowed,
         "This origin is not allowed to use the project",
     ))
 }
@@ -137,16 +139,16 @@ fn identity_and_tier(
     let (identity, tier) = match token {
         Some(token) => {
             let claims = tokens::verify_identity(&project.secret_key, token).ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_identity_token",
+                ApiError::new(
+                    ErrorCode::InvalidIdentityToken,
                     "The identity token is missing, expired or forged",
                 )
             })?;
             (claims.sub, claims.tier)
         }
         None if settings.require_signed_identity => {
-            return Err(ApiError::unauthorized(
-                "invalid_identity_token",
+            return Err(ApiError::new(
+                ErrorCode::InvalidIdentityToken,
                 "This project requires a signed identity token",
             ))
         }
@@ -155,9 +157,11 @@ fn identity_and_tier(
             tier,
         ),
     };
-    check_identity(&identity)?;
-    let tier = tier.unwrap_or_else(|| settings.default_tier.clone());
-    check_tier(&tier)?;
+    let identity = Identity::parse("identity", &identity)?.into_string();
+    let tier = match tier {
+        Some(t) => TierName::parse("tier", &t)?.into_string(),
+        None => settings.default_tier.clone(),
+    };
     if !settings.tiers.contains_key(&tier) {
         return Err(ApiError::invalid_field(
             "tier",
@@ -179,7 +183,7 @@ fn limit_entry(w: &WindowReport) -> Value {
     })
 }
 
-/// Headers every proxied answer carries (1.1).
+/// Headers every proxied answer carries (docs/API.md, "Limit headers").
 struct AnswerMeta {
     request_id: String,
     overhead_ms: i64,
@@ -267,8 +271,12 @@ async fn serve(
     let (_, body) = read_json_body(&mut req, cfg.max_body_bytes).await?;
     let mut parsed: ProxyRequest = parse(body, route == Route::ChatStream)?;
     if route == Route::OpenAi {
-        parsed.identity = header(&req, "x-identity").or(parsed.identity);
-        parsed.tier = header(&req, "x-tier").or(parsed.tier);
+        if let Some(i) = header(&req, "x-identity") {
+            parsed.identity = Some(Identity::parse("identity", &i)?);
+        }
+        if let Some(t) = header(&req, "x-tier") {
+            parsed.tier = Some(TierName::parse("tier", &t)?);
+        }
         parsed.identity_token = header(&req, "x-identity-token").or(parsed.identity_token);
     }
     let project = resolve_project(&req, env, cfg).await?;
@@ -276,8 +284,8 @@ async fn serve(
     let (identity, tier_name) = identity_and_tier(
         &project,
         parsed.identity_token.as_deref(),
-        parsed.identity.take(),
-        parsed.tier.take(),
+        parsed.identity.take().map(String::from),
+        parsed.tier.take().map(String::from),
     )?;
     let tier = project
         .settings
@@ -349,7 +357,7 @@ async fn serve(
     let base_url = project
         .settings
         .effective_base_url()
-        .ok_or_else(|| ApiError::new(400, "invalid_request", "The project has no provider URL"))?
+        .ok_or_else(|| ApiError::invalid_body("The project has no provider URL"))?
         .to_string();
     let built = match build_request(
         provider,
@@ -481,26 +489,23 @@ fn limit_exceeded(
     let retry_after = seconds_until(reset_at, now);
     meta.limit_headers
         .push(("retry-after", retry_after.to_string()));
-    ApiError::new(
-        429,
-        "limit_exceeded",
+    ApiError::limit_exceeded(
         message.unwrap_or_else(|| "Usage limit reached".into()),
+        LimitExceeded {
+            deep_link,
+            rule: decision.rule.as_ref().map(|r| RuleRef {
+                id: r.id.clone(),
+                name: r.name.clone(),
+            }),
+            tier: tier_name.to_string(),
+            limit_type: window.map(|w| w.metric.as_str()),
+            limit: window.and_then(|w| w.limit),
+            usage: window.map(|w| w.used),
+            period: window.map(|w| w.period.as_str()),
+            reset_at: iso8601(reset_at),
+            retry_after,
+        },
     )
-    .with("deepLink", deep_link)
-    .with(
-        "rule",
-        decision
-            .rule
-            .as_ref()
-            .map(|r| json!({"id": r.id, "name": r.name})),
-    )
-    .with("tier", tier_name)
-    .with("limitType", window.map(|w| w.metric.as_str()))
-    .with("limit", window.and_then(|w| w.limit))
-    .with("usage", window.map(|w| w.used))
-    .with("period", window.map(|w| w.period.as_str()))
-    .with("resetAt", iso8601(reset_at))
-    .with("retryAfter", retry_after)
 }
 
 /// Everything needed to forward one admitted request and settle it.
@@ -675,7 +680,7 @@ impl Drop for ProxyStream {
     }
 }
 
-/// `GET /api/v1/usage` (1.6).
+/// `GET /api/v1/usage` (docs/API.md, "GET /api/v1/usage").
 pub async fn usage(req: Request, env: &Env, cfg: &Config) -> worker::Result<Response> {
     // An allowed origin gets CORS on errors too (a browser app must be able
     // to read a 401 for its token), as on the chat routes.

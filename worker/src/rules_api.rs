@@ -1,4 +1,5 @@
-//! Dashboard API for rules (2.3): CRUD, templates and the simulator.
+//! Owner API for rules (docs/API.md, "Rules" and "Rule simulator"): CRUD,
+//! templates and the simulator.
 //!
 //! Rules are validated by `shared::rule_input` (unknown fields rejected, at
 //! most `MAX_RULES_PER_PROJECT`), stored as JSON, and the project's cache
@@ -18,6 +19,7 @@ use shared::rule_input::{
 };
 use shared::rules::Rule;
 use shared::simulate::simulate as run_simulation;
+use shared::values::{ModelId, TierName, MAX_SAFE_INTEGER};
 use shared::ApiError;
 use worker::{Date, Request, Response};
 
@@ -180,7 +182,7 @@ fn count(v: &Value, field: &str) -> ApiResult<u64> {
         None | Some(Value::Null) => Ok(0),
         Some(n) => n
             .as_u64()
-            .filter(|n| *n <= shared::project::MAX_SAFE_INTEGER)
+            .filter(|n| *n <= MAX_SAFE_INTEGER)
             .ok_or_else(|| {
                 ApiError::invalid_field(field, format!("{field} must be a non-negative integer"))
             }),
@@ -198,7 +200,7 @@ pub async fn simulate(
     let (_, body) = read_json_body(&mut req, RULE_BODY_MAX).await?;
     let obj = body
         .as_object()
-        .ok_or_else(|| ApiError::new(400, "invalid_request", "The body must be a JSON object"))?;
+        .ok_or_else(|| ApiError::invalid_body("The body must be a JSON object"))?;
     if let Some(k) = obj
         .keys()
         .find(|k| !["tier", "model", "usage", "requestTokens", "rules"].contains(&k.as_str()))
@@ -207,7 +209,7 @@ pub async fn simulate(
     }
     let tier_name = match obj.get("tier") {
         None | Some(Value::Null) => project.settings.default_tier.clone(),
-        Some(Value::String(t)) => t.clone(),
+        Some(Value::String(t)) => TierName::parse("tier", t)?.into_string(),
         Some(_) => return Err(ApiError::invalid_field("tier", "tier must be a string")),
     };
     let tier =
@@ -216,7 +218,7 @@ pub async fn simulate(
         })?;
     let model = match obj.get("model") {
         None | Some(Value::Null) => None,
-        Some(Value::String(m)) if !m.is_empty() && m.len() <= 256 => Some(m.as_str()),
+        Some(Value::String(m)) => Some(ModelId::parse("model", m)?),
         Some(_) => return Err(ApiError::invalid_field("model", "model must be a string")),
     };
     let usage = obj.get("usage").cloned().unwrap_or_else(|| json!({}));
@@ -226,8 +228,8 @@ pub async fn simulate(
             "usage must be {requests, tokens}",
         ));
     }
-    let requests = count(&usage, "requests").map_err(|e| e.with("field", "usage.requests"))?;
-    let tokens = count(&usage, "tokens").map_err(|e| e.with("field", "usage.tokens"))?;
+    let requests = count(&usage, "requests").map_err(|e| e.in_field("usage.requests"))?;
+    let tokens = count(&usage, "tokens").map_err(|e| e.in_field("usage.tokens"))?;
     let request_tokens = count(&body, "requestTokens")?;
     let rules = match obj.get("rules") {
         None | Some(Value::Null) => load_rules(client, project_id, false).await?,
@@ -238,7 +240,7 @@ pub async fn simulate(
         &tier_name,
         tier,
         &rules,
-        model,
+        model.as_ref().map(ModelId::as_str),
         requests,
         tokens,
         request_tokens,

@@ -643,7 +643,7 @@ mod tests {
         );
         let e = req.unwrap_err();
         assert_eq!(e.status(), 400);
-        assert_eq!(e.extra["field"], "messages");
+        assert_eq!(e.field().unwrap_or_default(), "messages");
     }
 
     #[test]

@@ -510,7 +510,7 @@ mod tests {
         for model in ["", "a/b", "x?key=1", "m#f", "../x"] {
             let e = req(json!({"model": model, "messages": []}), false).unwrap_err();
             assert_eq!(e.status(), 400, "{model}");
-            assert_eq!(e.extra["field"], "model");
+            assert_eq!(e.field().unwrap_or_default(), "model");
         }
     }
 

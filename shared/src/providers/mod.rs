@@ -59,7 +59,8 @@ impl ProviderKind {
         }
     }
 
-    /// The API root used when the project sets no `baseUrl` (API.md 2.2).
+    /// The API root used when the project sets no `baseUrl` (docs/API.md,
+    /// "Projects").
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {
             Self::Openai => Some("https://api.openai.com/v1"),

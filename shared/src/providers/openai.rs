@@ -214,7 +214,7 @@ mod tests {
             super::super::translate_response(ProviderKind::Openai, "m", b"<html>", 0).unwrap_err();
         assert_eq!(e.status(), 502);
         assert_eq!(e.code(), "provider_error");
-        assert_eq!(e.extra["provider"], "openai");
+        assert_eq!(e.to_json()["provider"], "openai");
     }
 
     fn run(input: &[u8]) -> (String, StreamTranslator) {

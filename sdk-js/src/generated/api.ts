@@ -1,0 +1,2395 @@
+/**
+ * Wire types of the AI Ratelimit HTTP API, generated from docs/openapi.yaml
+ * by sdk-js/scripts/generate-api.mjs. Do not edit: change the document and
+ * run `npm run generate -w sdk-js`.
+ */
+
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Checks that Postgres and the Durable Object namespace answer. */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One chat completion, counted against the identity's limits.
+         * @description OpenAI chat format plus `identity`, `tier`, `identityToken` and
+         *     `limitType`. Answers an OpenAI `chat.completion` with an extra
+         *     `ratelimit` field, or — with `"stream": true` — an event stream
+         *     exactly like `/api/v1/proxy/chat/stream`.
+         */
+        post: operations["proxyChat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proxy/chat/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A streamed chat completion (Server-Sent Events in OpenAI's chunk format).
+         * @description Same body as `/api/v1/proxy/chat`; the answer is always a stream
+         *     (`stream` in the body cannot turn it off). Errors before the first
+         *     event (including the 429) are plain JSON answers.
+         */
+        post: operations["proxyChatStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI-compatible chat completions (any OpenAI SDK with `baseURL = <edge>/v1`).
+         * @description The project key is the SDK's `apiKey` (`Authorization: Bearer pk_…`,
+         *     or `x-project-key`). The identity, tier and identity token come from
+         *     the headers `x-identity`, `x-tier`, `x-identity-token` (a header wins
+         *     over the same field in the body). `"stream": true` streams. Errors use
+         *     OpenAI's envelope so the SDKs raise their usual exceptions.
+         */
+        post: operations["openaiChatCompletions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an identity has used and has left, per window of its tier.
+         * @description With a signed identity (`x-identity-token`) the token decides identity
+         *     and tier; otherwise `identity` (required) and optional `tier` come
+         *     from the query, which is refused when the project requires signed
+         *     identities. Reading never counts.
+         */
+        get: operations["getIdentityUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/magic-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a one-time sign-in link (15 minutes, single use).
+         * @description The same answer for known and unknown addresses; the first
+         *     verification creates the account. At most 5 links per address per 15
+         *     minutes, and (outside development) `AUTH_RATE_LIMIT_PER_IP` per
+         *     minute per IP. Body cap 16 KiB.
+         */
+        post: operations["requestMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeems a magic-link token for an owner session token. */
+        post: operations["verifyMagicLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in owner. */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The owner's projects, oldest first. */
+        get: operations["listProjects"];
+        put?: never;
+        /** Creates a project; the answer carries its `sk_` secret once. */
+        post: operations["createProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** One project. */
+        get: operations["getProject"];
+        put?: never;
+        post?: never;
+        /** Deletes the project with its rules; its keys stop working. */
+        delete: operations["deleteProject"];
+        options?: never;
+        head?: never;
+        /** Changes the fields given; the others stay. */
+        patch: operations["updateProject"];
+        trace?: never;
+    };
+    "/api/projects/{id}/keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issues a new `pk_` project key; the old one stops working. */
+        post: operations["rotateProjectKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issues a new `sk_` signing secret (shown once); the old one stops working. */
+        post: operations["rotateProjectSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rule-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in rule templates; each `rule` is a valid create body. */
+        get: operations["listRuleTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's rules in evaluation order (priority, then creation). */
+        get: operations["listRules"];
+        put?: never;
+        /** Adds a rule (at most 50 per project). Applies at once. */
+        post: operations["createRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/rules/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decides one imagined request exactly as the live path would. */
+        post: operations["simulateRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/rules/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The rule's id (`rule_…`). */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a rule. Applies at once. */
+        delete: operations["deleteRule"];
+        options?: never;
+        head?: never;
+        /** Replaces the fields given (`condition` and `action` as a whole). */
+        patch: operations["updateRule"];
+        trace?: never;
+    };
+    "/api/projects/{id}/usage/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** Totals for the current calendar window (UTC). */
+        get: operations["getUsageSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/usage/by-identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** One row per identity × tier × model (× day for a range), keyset-paged. */
+        get: operations["getUsageByIdentity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/usage/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** One entry per UTC day, oldest first, empty days included. */
+        get: operations["getUsageTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/analytics/rule-triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** How often each rule fired over the last days, and per day. */
+        get: operations["getRuleTriggers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/analytics/recent-triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The latest rule triggers, newest first. */
+        get: operations["getRecentTriggers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/identities/{identity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        /** Live usage of one identity, read from its counter (same shape as `/api/v1/usage`). */
+        get: operations["getIdentity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/identities/{identity}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Zeroes every counter of the identity (analytics history stays). */
+        post: operations["resetIdentity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * @description Calendar windows in UTC — minute, hour, day (00:00), week (Monday 00:00), month (the 1st, 00:00).
+         * @enum {string}
+         */
+        Period: "minute" | "hour" | "day" | "week" | "month";
+        /** @enum {string} */
+        LimitType: "requests" | "tokens";
+        Count: number;
+        /** Format: date-time */
+        Timestamp: string;
+        /** Format: date */
+        Day: string;
+        Health: {
+            /** @constant */
+            ok: true;
+            version: string;
+            /** @constant */
+            db: "ok";
+            /** @constant */
+            limiter: "ok";
+        };
+        HealthUnhealthy: {
+            /** @constant */
+            ok: false;
+            version: string;
+            /** @enum {string} */
+            db: "ok" | "error";
+            /** @enum {string} */
+            limiter: "ok" | "error";
+            /** @constant */
+            error: "unhealthy";
+            failing: ("db" | "limiter")[];
+        };
+        /** @description An OpenAI chat message. `content` may be absent or null only for `assistant` (e.g. with `tool_calls`). */
+        ChatMessage: {
+            /** @enum {string} */
+            role: "system" | "developer" | "user" | "assistant" | "tool";
+            content?: string | {
+                [key: string]: unknown;
+            }[] | null;
+            name?: string;
+            tool_calls?: {
+                [key: string]: unknown;
+            }[];
+            tool_call_id?: string;
+        };
+        /**
+         * @description OpenAI's chat body plus the proxy-only fields `identity`, `tier`,
+         *     `identityToken` and `limitType`, which are removed before forwarding.
+         *     Any other OpenAI parameter (`temperature`, `top_p`, `stop`, `tools`,
+         *     `tool_choice`, `response_format`, `user`, …) is forwarded, translated
+         *     for Anthropic and Google.
+         */
+        ProxyChatRequest: {
+            /** @description User, session or device id; opaque; no control characters. Required unless `identityToken` is given (`null` counts as absent). */
+            identity?: string | null;
+            /** @description One of the project's tiers (default the project's default tier). An unknown tier is `400`, field `tier`. */
+            tier?: string | null;
+            /** @description A signed identity; when given, `identity` and `tier` are ignored. */
+            identityToken?: string | null;
+            /**
+             * @description Accepted for compatibility; the project's tiers decide what is counted.
+             * @enum {string|null}
+             */
+            limitType?: "requests" | "tokens" | null;
+            /** @description Any model id of the project's provider; never restricted. */
+            model: string;
+            messages: components["schemas"]["ChatMessage"][];
+            /** @description On `/api/v1/proxy/chat` and `/v1/chat/completions`, `true` streams. */
+            stream?: boolean | null;
+            /** @description Sizes the token reservation. */
+            max_tokens?: number | null;
+            /** @description Sizes the token reservation when `max_tokens` is absent. */
+            max_completion_tokens?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description OpenAI's chat body; `identity`, `tier` and `identityToken` usually come from the `x-identity`, `x-tier`, `x-identity-token` headers instead. */
+        OpenAIChatRequest: components["schemas"]["ProxyChatRequest"];
+        CompletionUsage: {
+            prompt_tokens: components["schemas"]["Count"];
+            completion_tokens: components["schemas"]["Count"];
+            total_tokens: components["schemas"]["Count"];
+        } & {
+            [key: string]: unknown;
+        };
+        ChatCompletion: {
+            id: string;
+            /** @constant */
+            object: "chat.completion";
+            created: number;
+            model: string;
+            choices: ({
+                index: number;
+                message: {
+                    role: string;
+                    content?: string | null;
+                    tool_calls?: {
+                        [key: string]: unknown;
+                    }[];
+                } & {
+                    [key: string]: unknown;
+                };
+                finish_reason: string | null;
+            } & {
+                [key: string]: unknown;
+            })[];
+            usage?: components["schemas"]["CompletionUsage"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description One window of the identity's tier, as the counter holds it. */
+        LimitEntry: {
+            limitType: components["schemas"]["LimitType"];
+            period: components["schemas"]["Period"];
+            /** @description `null` for a tier-wide window. */
+            model: string | null;
+            /** @description `null` when unlimited. */
+            limit: number | null;
+            /** @description Committed usage plus the reservations of requests still in flight. */
+            used: number;
+            /** @description `max(limit - used, 0)`; `null` when unlimited. */
+            remaining: number | null;
+            /** @description The end of the window. */
+            resetAt: components["schemas"]["Timestamp"];
+        };
+        RateLimitWarning: {
+            ruleId: string;
+            message: string;
+            deepLink: string | null;
+        };
+        /** @description The limit state right after this request was admitted (its reservation included). */
+        RateLimitBody: {
+            tier: string;
+            limits: components["schemas"]["LimitEntry"][];
+            warning: components["schemas"]["RateLimitWarning"] | null;
+        };
+        ProxyChatCompletion: components["schemas"]["ChatCompletion"] & {
+            ratelimit: components["schemas"]["RateLimitBody"];
+        };
+        ChatCompletionChunk: {
+            id: string;
+            /** @constant */
+            object: "chat.completion.chunk";
+            created: number;
+            model: string;
+            choices: ({
+                index: number;
+                delta: {
+                    role?: string;
+                    content?: string | null;
+                    tool_calls?: {
+                        [key: string]: unknown;
+                    }[];
+                } & {
+                    [key: string]: unknown;
+                };
+                finish_reason?: string | null;
+            } & {
+                [key: string]: unknown;
+            })[];
+            usage?: components["schemas"]["CompletionUsage"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The last event of a stream the provider broke (no `[DONE]` follows). */
+        StreamErrorEvent: {
+            error: {
+                message: string;
+                /** @constant */
+                type: "provider_error";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The JSON of one `data:` line (every data line but the final `[DONE]`). */
+        StreamEvent: components["schemas"]["ChatCompletionChunk"] | components["schemas"]["StreamErrorEvent"];
+        /** @description `text/event-stream` text: `data: <StreamEvent JSON>` events separated by a blank line, ending with `data: [DONE]` on success. */
+        EventStream: string;
+        IdentityUsage: {
+            identity: string;
+            tier: string;
+            limits: components["schemas"]["LimitEntry"][];
+        };
+        /** @description The flat error shape of `/api/*`. */
+        Error: {
+            /** @description A stable snake_case code. */
+            error: string;
+            /** @description A human-readable explanation. */
+            message: string;
+        };
+        BadRequestError: components["schemas"]["Error"] & {
+            /** @enum {unknown} */
+            error?: "invalid_json" | "invalid_request";
+            /** @description The offending field (`invalid_request`), dotted for nested ones; absent when the whole body is wrong. */
+            field?: string;
+        };
+        ProjectKeyError: components["schemas"]["Error"] & {
+            /** @enum {unknown} */
+            error?: "missing_project_key" | "invalid_project_key" | "invalid_identity_token";
+        };
+        OriginError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "origin_not_allowed";
+        };
+        OwnerUnauthorizedError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "unauthorized";
+        };
+        InvalidTokenError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "invalid_token";
+        };
+        NotFoundError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "not_found";
+        };
+        MethodNotAllowedError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "method_not_allowed";
+        };
+        PayloadTooLargeError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "payload_too_large";
+        };
+        UnsupportedMediaTypeError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "unsupported_media_type";
+        };
+        RateLimitedError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "rate_limited";
+        };
+        InternalErrorBody: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "internal_error";
+        };
+        LimiterUnavailableError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "limiter_unavailable";
+        };
+        ProviderError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "provider_error";
+            /** @enum {string} */
+            provider: "openai" | "anthropic" | "google" | "xai" | "other";
+            /** @description The provider's HTTP status (502 when it could not be reached or read). */
+            status: number;
+        };
+        ProviderTimeoutError: components["schemas"]["Error"] & {
+            /** @constant */
+            error?: "provider_timeout";
+            /** @enum {string} */
+            provider: "openai" | "anthropic" | "google" | "xai" | "other";
+        };
+        /** @description What a 429 says about the refusal; the window fields describe the window that blocked. */
+        LimitExceededFields: {
+            /** @description From the blocking rule or the tier's `limitMessage`, variables substituted (and percent-encoded). */
+            deepLink: string | null;
+            /** @description The blocking rule, `null` when the tier's own limit blocked. */
+            rule: {
+                id: string;
+                name: string;
+            } | null;
+            tier: string;
+            limitType: components["schemas"]["LimitType"] | null;
+            /** @description The blocking window's limit (`null` when it has none, e.g. a rule on an unlimited tier). */
+            limit: number | null;
+            /** @description The counter's `used` when the request was refused, without the refused request. */
+            usage: number | null;
+            period: components["schemas"]["Period"] | null;
+            resetAt: components["schemas"]["Timestamp"];
+            /** @description Whole seconds until `resetAt` (rounded up, at least 1), as in the `retry-after` header. */
+            retryAfter: number;
+        };
+        LimitExceeded: components["schemas"]["Error"] & components["schemas"]["LimitExceededFields"] & {
+            /** @constant */
+            error?: "limit_exceeded";
+            /** @description The blocking rule's message, else the tier's `limitMessage.message`, else a default; variables substituted. */
+            message?: string;
+        };
+        OpenAIErrorObject: {
+            message: string;
+            /** @enum {string} */
+            type: "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "rate_limit_exceeded" | "api_error";
+            /** @description The flat shape's `error` code. */
+            code: string;
+            param: null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description OpenAI's error envelope, used on `/v1/*`. */
+        OpenAIError: {
+            error: components["schemas"]["OpenAIErrorObject"];
+        };
+        OpenAIBadRequestError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "invalid_request_error";
+                /** @enum {unknown} */
+                code?: "invalid_json" | "invalid_request";
+                field?: string;
+            };
+        };
+        OpenAIUnauthorizedError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "authentication_error";
+                /** @enum {unknown} */
+                code?: "missing_project_key" | "invalid_project_key" | "invalid_identity_token";
+            };
+        };
+        OpenAIForbiddenError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "permission_error";
+                /** @constant */
+                code?: "origin_not_allowed";
+            };
+        };
+        OpenAINotFoundError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "not_found_error";
+                /** @constant */
+                code?: "not_found";
+            };
+        };
+        OpenAIMethodNotAllowedError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "invalid_request_error";
+                /** @constant */
+                code?: "method_not_allowed";
+            };
+        };
+        OpenAIPayloadTooLargeError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "invalid_request_error";
+                /** @constant */
+                code?: "payload_too_large";
+            };
+        };
+        OpenAIUnsupportedMediaTypeError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "invalid_request_error";
+                /** @constant */
+                code?: "unsupported_media_type";
+            };
+        };
+        OpenAILimitExceeded: components["schemas"]["OpenAIError"] & {
+            error?: components["schemas"]["LimitExceededFields"] & {
+                /** @constant */
+                type?: "rate_limit_exceeded";
+                /** @constant */
+                code?: "limit_exceeded";
+            };
+        };
+        OpenAIInternalErrorBody: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "api_error";
+                /** @constant */
+                code?: "internal_error";
+            };
+        };
+        OpenAIProviderError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "api_error";
+                /** @constant */
+                code?: "provider_error";
+                provider: string;
+                status: number;
+            };
+        };
+        OpenAILimiterUnavailableError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "api_error";
+                /** @constant */
+                code?: "limiter_unavailable";
+            };
+        };
+        OpenAIProviderTimeoutError: components["schemas"]["OpenAIError"] & {
+            error?: {
+                /** @constant */
+                type?: "api_error";
+                /** @constant */
+                code?: "provider_timeout";
+                provider: string;
+            };
+        };
+        MagicLinkRequest: {
+            /** @description Trimmed and lower-cased. */
+            email: string;
+        };
+        MagicLinkAnswer: {
+            message: string;
+            /** @description Only with `ENVIRONMENT=development` and no email provider configured — the link itself (its query has `token=`). */
+            devLink?: string;
+        };
+        VerifyRequest: {
+            token: string;
+        };
+        User: {
+            id: string;
+            email: string;
+        };
+        VerifyAnswer: {
+            /** @description The owner session token (JWT) for `Authorization: Bearer`. */
+            accessToken: string;
+            user: components["schemas"]["User"];
+        };
+        /** @enum {string} */
+        Provider: "openai" | "anthropic" | "google" | "xai" | "other";
+        LimitSpec: {
+            /** @description `null` means unlimited. */
+            limit: number | null;
+            period: components["schemas"]["Period"];
+        };
+        ModelLimits: {
+            requests?: components["schemas"]["LimitSpec"];
+            tokens?: components["schemas"]["LimitSpec"];
+        };
+        LimitMessage: {
+            /** @description The 429 message when the tier's own limit blocks; may use `{{tier}} {{limit}} {{usage}} {{limitType}} {{period}} {{identity}} {{resetAt}}`. No control characters. */
+            message: string;
+            /**
+             * @description Sent with that 429. The same variables may be used; their values
+             *     are percent-encoded where they are substituted. No whitespace or
+             *     control characters; the schemes `javascript:`, `data:`,
+             *     `vbscript:` and `file:` are refused.
+             */
+            deepLink?: string;
+        };
+        /** @description What one tier may use. Counters belong to the identity; the tier only picks the caps. */
+        Tier: {
+            requests?: components["schemas"]["LimitSpec"];
+            tokens?: components["schemas"]["LimitSpec"];
+            /** @description Per-model windows (model id → limits), checked in addition to the tier-wide ones. At most 50. */
+            models?: {
+                [key: string]: components["schemas"]["ModelLimits"];
+            };
+            limitMessage?: components["schemas"]["LimitMessage"];
+            /** @description The completion part of a token reservation when a request gives no `max_tokens` (default 1024). */
+            defaultMaxTokens?: number;
+        };
+        /** @description Tier name (1–64 letters, digits, `-`, `_`, `.`) → tier. 1 to 20 tiers. */
+        Tiers: {
+            [key: string]: components["schemas"]["Tier"];
+        };
+        ProjectFields: {
+            name?: string;
+            provider?: components["schemas"]["Provider"];
+            /**
+             * @description The provider's API root; required for `other`, an optional override
+             *     otherwise (`null` clears it). In production: `https` only, and no
+             *     loopback, private, link-local or metadata address.
+             */
+            baseUrl?: string | null;
+            /** @description Write-only; stored encrypted; answers show `providerApiKeyHint`. */
+            providerApiKey?: string;
+            defaultTier?: string;
+            tiers?: components["schemas"]["Tiers"];
+            requireSignedIdentity?: boolean;
+            /** @description Origins (`https://app.example.com`) allowed to call the proxy from a browser; empty means any. */
+            allowedOrigins?: string[];
+        };
+        /** @description Without `tiers` a project gets `free` (100 requests/day) and `pro` (5000 requests/day); without `defaultTier`, `free` if it exists. */
+        ProjectCreate: components["schemas"]["ProjectFields"] & Record<string, never>;
+        ProjectPatch: components["schemas"]["ProjectFields"];
+        ProjectBase: {
+            id: string;
+            name: string;
+            provider: components["schemas"]["Provider"];
+            /** @description The URL requests go to (the override, else the provider's default). */
+            baseUrl: string | null;
+            /** @description The `baseUrl` the owner set, `null` when the default is used. */
+            baseUrlOverride: string | null;
+            /** @description Like `sk-…abcd`; `null` when no key was given. */
+            providerApiKeyHint: string | null;
+            /** @description The publishable key apps send as `x-project-key`. */
+            projectKey: string;
+            defaultTier: string;
+            tiers: components["schemas"]["Tiers"];
+            requireSignedIdentity: boolean;
+            allowedOrigins: string[];
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        Project: components["schemas"]["ProjectBase"];
+        ProjectWithSecret: components["schemas"]["ProjectBase"] & {
+            /** @description The signing secret for identity tokens, shown only here and by `secret/rotate`. */
+            secretKey: string;
+        };
+        SecretAnswer: {
+            secretKey: string;
+        };
+        UsageCondition: {
+            /**
+             * @description `usage_percent`: the highest percentage over the tier-wide windows
+             *     of `metric` with a finite limit (never matches without one), 0–1000.
+             *     `usage_absolute`: the highest `used` among those windows (the
+             *     `day` window when the tier caps the metric nowhere), 0–2^53.
+             *     Usage includes the request being decided.
+             * @enum {string}
+             */
+            type: "usage_percent" | "usage_absolute";
+            metric: components["schemas"]["LimitType"];
+            /** @enum {string} */
+            operator: "gte" | "gt" | "lte" | "lt" | "eq";
+            threshold: number;
+        };
+        TierCondition: {
+            /** @constant */
+            type: "tier";
+            tiers: string[];
+        };
+        ModelCondition: {
+            /** @constant */
+            type: "model";
+            models: string[];
+        };
+        /** @description `all` (and) / `any` (or); nests at most 5 levels. */
+        GroupCondition: {
+            /** @enum {string} */
+            type: "all" | "any";
+            conditions: components["schemas"]["Condition"][];
+        };
+        Condition: components["schemas"]["UsageCondition"] | components["schemas"]["TierCondition"] | components["schemas"]["ModelCondition"] | components["schemas"]["GroupCondition"];
+        Action: {
+            /**
+             * @description `warn` admits and attaches the message; `block` answers 429 without counting; `allow` admits past the tier's limits.
+             * @enum {string}
+             */
+            type: "warn" | "block" | "allow";
+            /** @description May use the message variables; no control characters except newline and tab. Blank or `null` means none. */
+            message?: string | null;
+            /** @description No whitespace or control characters; `javascript:`, `data:`, `vbscript:` and `file:` are refused. Substituted variables are percent-encoded. */
+            deepLink?: string | null;
+        };
+        RuleCreate: {
+            name: string;
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @description Lower runs first; ties in creation order.
+             * @default 0
+             */
+            priority: number;
+            condition: components["schemas"]["Condition"];
+            action: components["schemas"]["Action"];
+        };
+        RulePatch: {
+            name?: string;
+            enabled?: boolean;
+            priority?: number;
+            condition?: components["schemas"]["Condition"];
+            action?: components["schemas"]["Action"];
+        };
+        Rule: {
+            id: string;
+            name: string;
+            enabled: boolean;
+            priority: number;
+            condition: components["schemas"]["Condition"];
+            action: components["schemas"]["Action"];
+        };
+        RuleTemplate: {
+            id: string;
+            name: string;
+            description: string;
+            rule: components["schemas"]["RuleCreate"];
+        };
+        /** @description A rule of the simulator's draft; `id` is optional (`draft-<index>` when absent). */
+        DraftRule: {
+            id?: string | null;
+            name: string;
+            enabled?: boolean;
+            priority?: number;
+            condition: components["schemas"]["Condition"];
+            action: components["schemas"]["Action"];
+        };
+        SimulateRequest: {
+            /** @description One of the project's tiers (default the project's default tier). */
+            tier?: string | null;
+            model?: string | null;
+            /** @description What the counter holds before the request, in every window. */
+            usage?: {
+                requests?: number | null;
+                tokens?: number | null;
+            };
+            /** @description Tokens the simulated request adds (default 0); it always adds 1 request. */
+            requestTokens?: number | null;
+            /** @description A draft rule set to try instead of the saved rules. */
+            rules?: components["schemas"]["DraftRule"][] | null;
+        };
+        SimulateAnswer: {
+            /** @enum {string} */
+            decision: "allow" | "warn" | "block";
+            /** @description The deciding block/allow rule, else the warn rule; `null` when none matched. */
+            matchedRule: {
+                id: string;
+                name: string;
+            } | null;
+            message: string | null;
+            deepLink: string | null;
+            /** @description Every rule in evaluation order; disabled ones with `matched false` and reason `disabled`. */
+            trace: {
+                ruleId: string;
+                matched: boolean;
+                reason: string;
+            }[];
+        };
+        UsageSummary: {
+            /** @enum {string} */
+            period: "day" | "week" | "month";
+            from: components["schemas"]["Timestamp"];
+            to: components["schemas"]["Timestamp"];
+            requests: components["schemas"]["Count"];
+            tokens: {
+                input: components["schemas"]["Count"];
+                output: components["schemas"]["Count"];
+                total: components["schemas"]["Count"];
+            };
+            /** @description Identities with at least one admitted or blocked request. */
+            identities: components["schemas"]["Count"];
+            blocked: components["schemas"]["Count"];
+            warned: components["schemas"]["Count"];
+            byTier: {
+                [key: string]: {
+                    requests: components["schemas"]["Count"];
+                    tokens: components["schemas"]["Count"];
+                    blocked: components["schemas"]["Count"];
+                };
+            };
+        };
+        UsageByIdentityRow: {
+            /** @description The UTC day of the row (where the server reports it; with a `from`/`to` range rows of several days are listed). */
+            date?: components["schemas"]["Day"];
+            identity: string;
+            tier: string;
+            model: string;
+            requests: components["schemas"]["Count"];
+            inputTokens: components["schemas"]["Count"];
+            outputTokens: components["schemas"]["Count"];
+            /** @description inputTokens + outputTokens. */
+            tokens: components["schemas"]["Count"];
+            /** @description Requests refused with a 429 (where the server reports it). */
+            blocked?: components["schemas"]["Count"];
+            /** @description Admitted requests that carried a warning (where the server reports it). */
+            warned?: components["schemas"]["Count"];
+        };
+        UsageByIdentity: {
+            items: components["schemas"]["UsageByIdentityRow"][];
+            /** @description `null` on the last page. */
+            nextCursor: string | null;
+        };
+        TimeseriesDay: {
+            date: components["schemas"]["Day"];
+            requests: components["schemas"]["Count"];
+            tokens: components["schemas"]["Count"];
+            blocked: components["schemas"]["Count"];
+        };
+        RuleTriggers: {
+            stats: {
+                ruleId: string;
+                ruleName: string;
+                triggerCount: components["schemas"]["Count"];
+                uniqueIdentities: components["schemas"]["Count"];
+                lastTriggered: components["schemas"]["Timestamp"];
+            }[];
+            byDay: {
+                date: components["schemas"]["Day"];
+                count: components["schemas"]["Count"];
+            }[];
+        };
+        RecentTrigger: {
+            ruleId: string;
+            ruleName: string;
+            identity: string;
+            tier: string;
+            /** @enum {string} */
+            action: "warn" | "block" | "allow";
+            /** @description The highest percentage of a finite tier-wide limit when the rule fired. */
+            usagePercent: number | null;
+            triggeredAt: components["schemas"]["Timestamp"];
+        };
+    };
+    responses: {
+        /**
+         * @description A non-stream answer is an OpenAI `chat.completion` with the extra
+         *     `ratelimit` field. With `stream` the answer is `text/event-stream`
+         *     (see `ProxyStreamOk`).
+         */
+        ProxyChatOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProxyChatCompletion"];
+                "text/event-stream": components["schemas"]["EventStream"];
+            };
+        };
+        /**
+         * @description Server-Sent Events in OpenAI's format, whatever the provider:
+         *     `data: <chat.completion.chunk JSON>\n\n` per event; the last chunk
+         *     before the end has `choices: []` and `usage`; then `data: [DONE]\n\n`.
+         *     A provider failure after the stream started is one event
+         *     `data: {"error": {"message", "type": "provider_error"}}` and the
+         *     stream ends without `[DONE]`. Each event's JSON is described by
+         *     `StreamEvent` (`x-sse-data`).
+         */
+        ProxyStreamOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/event-stream": components["schemas"]["EventStream"];
+            };
+        };
+        /** @description `invalid_json` (not JSON) or `invalid_request` (a field is missing or wrong; `field` names it). */
+        ProxyBadRequest: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["BadRequestError"];
+            };
+        };
+        /** @description `missing_project_key`, `invalid_project_key` (unknown, malformed or rotated key) or `invalid_identity_token`. */
+        ProxyUnauthorized: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProjectKeyError"];
+            };
+        };
+        /** @description `origin_not_allowed`: the `Origin` is not in the project's `allowedOrigins`. */
+        ProxyForbidden: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OriginError"];
+            };
+        };
+        /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` (default 1 MiB). */
+        ProxyPayloadTooLarge: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PayloadTooLargeError"];
+            };
+        };
+        /** @description `unsupported_media_type`: a content type that is not JSON. */
+        ProxyUnsupportedMediaType: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+            };
+        };
+        /**
+         * @description `limit_exceeded`: a limit or a blocking rule refused the request.
+         *     Nothing was forwarded or counted. The `x-ratelimit-*` headers
+         *     describe the blocking window when it has a finite limit.
+         */
+        ProxyLimitExceeded: {
+            headers: {
+                "retry-after": components["headers"]["RetryAfter"];
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LimitExceeded"];
+            };
+        };
+        /** @description `internal_error`: an unexpected failure (the cause is logged, never sent). */
+        ProxyInternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InternalErrorBody"];
+            };
+        };
+        /** @description `provider_error`: the provider answered an error status or could not be reached; `provider` and `status` say which. Not counted. */
+        ProxyProviderError: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProviderError"];
+            };
+        };
+        /** @description `limiter_unavailable`: the identity's counter could not be reached; nothing was forwarded. */
+        ProxyLimiterUnavailable: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LimiterUnavailableError"];
+            };
+        };
+        /** @description `provider_timeout`: no answer head within `PROVIDER_TIMEOUT_MS`. Not counted. */
+        ProxyProviderTimeout: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProviderTimeoutError"];
+            };
+        };
+        /** @description `invalid_json` or `invalid_request` (`field` names the field), type `invalid_request_error`. */
+        OpenAIBadRequest: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIBadRequestError"];
+            };
+        };
+        /** @description `missing_project_key`, `invalid_project_key` or `invalid_identity_token`, type `authentication_error`. */
+        OpenAIUnauthorized: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIUnauthorizedError"];
+            };
+        };
+        /** @description `origin_not_allowed`, type `permission_error`. */
+        OpenAIForbidden: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIForbiddenError"];
+            };
+        };
+        /** @description `payload_too_large`, type `invalid_request_error`. */
+        OpenAIPayloadTooLarge: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIPayloadTooLargeError"];
+            };
+        };
+        /** @description `unsupported_media_type`, type `invalid_request_error`. */
+        OpenAIUnsupportedMediaType: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIUnsupportedMediaTypeError"];
+            };
+        };
+        /** @description `limit_exceeded`, type `rate_limit_exceeded`, with the fields of the flat 429 inside `error`. */
+        OpenAILimitExceeded: {
+            headers: {
+                "retry-after": components["headers"]["RetryAfter"];
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAILimitExceeded"];
+            };
+        };
+        /** @description `internal_error`, type `api_error`. */
+        OpenAIInternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIInternalErrorBody"];
+            };
+        };
+        /** @description `provider_error`, type `api_error`, with `provider` and `status`. */
+        OpenAIProviderError: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIProviderError"];
+            };
+        };
+        /** @description `limiter_unavailable`, type `api_error`. */
+        OpenAILimiterUnavailable: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAILimiterUnavailableError"];
+            };
+        };
+        /** @description `provider_timeout`, type `api_error`. */
+        OpenAIProviderTimeout: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OpenAIProviderTimeoutError"];
+            };
+        };
+        /** @description `invalid_json` or `invalid_request` (`field` names the field, dotted for nested ones, e.g. `tiers.free.requests.limit`). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["BadRequestError"];
+            };
+        };
+        /** @description `missing_project_key`, `invalid_project_key` or `invalid_identity_token`. */
+        ProjectKeyUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ProjectKeyError"];
+            };
+        };
+        /** @description `origin_not_allowed`. */
+        OriginNotAllowed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OriginError"];
+            };
+        };
+        /** @description `unauthorized`: no, malformed or expired session token, or its account is gone. */
+        OwnerUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OwnerUnauthorizedError"];
+            };
+        };
+        /** @description `invalid_token`: the sign-in token is unknown, used or expired. */
+        InvalidToken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InvalidTokenError"];
+            };
+        };
+        /** @description `not_found`: no such project or rule for this owner (another owner's is the same 404), or no such route. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["NotFoundError"];
+            };
+        };
+        /** @description `method_not_allowed`: the path exists but not with this method. */
+        MethodNotAllowed: {
+            headers: {
+                allow: components["headers"]["Allow"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MethodNotAllowedError"];
+            };
+        };
+        /** @description `payload_too_large`. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PayloadTooLargeError"];
+            };
+        };
+        /** @description `unsupported_media_type`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["UnsupportedMediaTypeError"];
+            };
+        };
+        /** @description `rate_limited`: too many sign-in links for this address (5 per 15 minutes) or IP. */
+        RateLimited: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["RateLimitedError"];
+            };
+        };
+        /** @description `internal_error`. */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["InternalErrorBody"];
+            };
+        };
+        /** @description `limiter_unavailable`: the identity's counter could not be reached. */
+        LimiterUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["LimiterUnavailableError"];
+            };
+        };
+    };
+    parameters: {
+        /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+        ProjectId: string;
+        /** @description The identity, percent-encoded (UTF-8). */
+        IdentityPath: string;
+        /** @description Whose caps are shown (default the project's default tier). */
+        TierQuery: string;
+        /** @description The identity (wins over a body `identity`). */
+        IdentityHeader: string;
+        /** @description The tier (wins over a body `tier`). */
+        TierHeader: string;
+        /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+        IdentityTokenHeader: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The request's id (`req_…`), also the key of its idempotent settlement. */
+        RequestId: string;
+        /** @description Milliseconds the proxy spent before forwarding (admission). */
+        OverheadMs: string;
+        /** @description The limit of the tightest window that applies (absent when no finite limit applies). */
+        RateLimitLimit: string;
+        /** @description What is left in that window after this request's reservation. */
+        RateLimitRemaining: string;
+        /** @description Whole seconds until that window resets (rounded up, at least 1). */
+        RateLimitReset: string;
+        /** @description `<limit>;w=<seconds>` with the window's nominal length (60, 3600, 86400, 604800, 2592000). */
+        RateLimitPolicy: string;
+        /** @description Only when a warn rule fired — its message, UTF-8 percent-encoded. */
+        RateLimitWarning: string;
+        /** @description Only when the firing warn rule has a deep link. */
+        RateLimitDeepLink: string;
+        /** @description Whole seconds until the blocking window resets (rounded up, at least 1). */
+        RetryAfter: string;
+        /** @description The methods the path serves. */
+        Allow: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything answers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A dependency failed; `failing` names it. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthUnhealthy"];
+                };
+            };
+        };
+    };
+    proxyChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyChatRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ProxyChatOk"];
+            400: components["responses"]["ProxyBadRequest"];
+            401: components["responses"]["ProxyUnauthorized"];
+            403: components["responses"]["ProxyForbidden"];
+            413: components["responses"]["ProxyPayloadTooLarge"];
+            415: components["responses"]["ProxyUnsupportedMediaType"];
+            429: components["responses"]["ProxyLimitExceeded"];
+            500: components["responses"]["ProxyInternalError"];
+            502: components["responses"]["ProxyProviderError"];
+            503: components["responses"]["ProxyLimiterUnavailable"];
+            504: components["responses"]["ProxyProviderTimeout"];
+        };
+    };
+    proxyChatStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyChatRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ProxyStreamOk"];
+            400: components["responses"]["ProxyBadRequest"];
+            401: components["responses"]["ProxyUnauthorized"];
+            403: components["responses"]["ProxyForbidden"];
+            413: components["responses"]["ProxyPayloadTooLarge"];
+            415: components["responses"]["ProxyUnsupportedMediaType"];
+            429: components["responses"]["ProxyLimitExceeded"];
+            500: components["responses"]["ProxyInternalError"];
+            502: components["responses"]["ProxyProviderError"];
+            503: components["responses"]["ProxyLimiterUnavailable"];
+            504: components["responses"]["ProxyProviderTimeout"];
+        };
+    };
+    openaiChatCompletions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The identity (wins over a body `identity`). */
+                "x-identity"?: components["parameters"]["IdentityHeader"];
+                /** @description The tier (wins over a body `tier`). */
+                "x-tier"?: components["parameters"]["TierHeader"];
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenAIChatRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ProxyChatOk"];
+            400: components["responses"]["OpenAIBadRequest"];
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            413: components["responses"]["OpenAIPayloadTooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
+            429: components["responses"]["OpenAILimitExceeded"];
+            500: components["responses"]["OpenAIInternalError"];
+            502: components["responses"]["OpenAIProviderError"];
+            503: components["responses"]["OpenAILimiterUnavailable"];
+            504: components["responses"]["OpenAIProviderTimeout"];
+        };
+    };
+    getIdentityUsage: {
+        parameters: {
+            query?: {
+                /** @description The identity (1–256 characters, no control characters). Required without a token. */
+                identity?: string;
+                /** @description Whose caps are shown (default the project's default tier). Ignored with a token. */
+                tier?: string;
+            };
+            header?: {
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per window the tier defines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["ProjectKeyUnauthorized"];
+            403: components["responses"]["OriginNotAllowed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    requestMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MagicLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted (the link is emailed, or logged in development). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MagicLinkAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    verifyMagicLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["InvalidToken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The owner. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"][];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (no body). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectPatch"];
+            };
+        };
+        responses: {
+            /** @description The project after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateProjectKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project with its new `projectKey`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    rotateProjectSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretAnswer"];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRuleTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array, in display order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleTemplate"][];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"][];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    simulateRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulateRequest"];
+            };
+        };
+        responses: {
+            /** @description The decision and the trace of every rule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulateAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The rule's id (`rule_…`). */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (no body). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The rule's id (`rule_…`). */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePatch"];
+            };
+        };
+        responses: {
+            /** @description The rule after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getUsageSummary: {
+        parameters: {
+            query?: {
+                period?: "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getUsageByIdentity: {
+        parameters: {
+            query?: {
+                /** @description The UTC day (default today). Not together with `from`/`to`. */
+                date?: string;
+                /** @description First day of a range (with `to`), as an alternative to `date`, where the server supports ranges. */
+                from?: string;
+                /** @description Last day of a range (inclusive, with `from`; at most 31 days). */
+                to?: string;
+                limit?: number;
+                /** @description The previous page's `nextCursor`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageByIdentity"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getUsageTimeseries: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array ending with today. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeseriesDay"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRuleTriggers: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Statistics per rule and counts per day. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleTriggers"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRecentTriggers: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecentTrigger"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getIdentity: {
+        parameters: {
+            query?: {
+                /** @description Whose caps are shown (default the project's default tier). */
+                tier?: components["parameters"]["TierQuery"];
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity's windows under the tier. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    resetIdentity: {
+        parameters: {
+            query?: {
+                /** @description Whose caps are shown (default the project's default tier). */
+                tier?: components["parameters"]["TierQuery"];
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity's windows after the reset. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+}
