@@ -5,6 +5,11 @@
 //                      [--pg-port 54329] [--mock-url http://127.0.0.1:3100] [--quick]
 //                      [--wait-idle 120] [--gateway URL [--gateway-header 'k: v']…
 //                      [--gateway-pid PID] [--gateway-name portkey]]
+//                      [--build-dir DIR] [--only REGEX]
+//
+// --build-dir runs another build (index.js + index_bg.wasm, e.g. a saved
+// copy of an earlier one) instead of worker/build; --only keeps the rows
+// whose label (e.g. proxy-one-json-c1, gateway-json-c64) matches.
 //
 // --gateway adds a side-by-side row for any OpenAI-compatible chat
 // completions URL pointed at the same mock (`{mock}` in a header value is
@@ -49,6 +54,8 @@ function parseArgs(argv) {
     gatewayHeaders: [],
     gatewayPid: null,
     gatewayName: 'gateway',
+    buildDir: null,
+    only: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -64,11 +71,13 @@ function parseArgs(argv) {
     else if (k === '--gateway-header') o.gatewayHeaders.push(String(val()));
     else if (k === '--gateway-pid') o.gatewayPid = Number(val());
     else if (k === '--gateway-name') o.gatewayName = String(val());
+    else if (k === '--build-dir') o.buildDir = path.resolve(String(val()));
+    else if (k === '--only') o.only = new RegExp(String(val()));
     else if (k === '--mock-url') o.mockUrl = String(val()).replace(/\/$/, '');
     else if (k === '--quick') o.quick = true;
     else if (k === '--wait-idle') o.waitIdle = Number(val());
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 27).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 32).join('\n'));
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (try --help)`);
@@ -234,12 +243,20 @@ async function startWorkerd(workerd, base) {
   const doDir = path.join(tmpDir, 'do');
   fs.mkdirSync(doDir);
   const logFile = path.join(tmpDir, 'workerd.log');
+  let capnp = path.join(BENCH, 'workerd.capnp');
+  if (opt.buildDir) {
+    capnp = path.join(tmpDir, 'workerd.capnp');
+    const text = fs
+      .readFileSync(path.join(BENCH, 'workerd.capnp'), 'utf8')
+      .replaceAll('embed "../worker/build/', `embed "${path.relative(tmpDir, opt.buildDir)}/`);
+    fs.writeFileSync(capnp, text);
+  }
   const child = spawnGroup(
     'workerd',
     workerd,
     [
       'serve',
-      path.join(BENCH, 'workerd.capnp'),
+      capnp,
       '--directory-path',
       `do-disk=${doDir}`,
       '--socket-addr',
@@ -484,7 +501,7 @@ function summarize(run) {
 
 // ---------------------------------------------------------------- main
 async function main() {
-  const build = path.join(ROOT, 'worker/build');
+  const build = opt.buildDir || path.join(ROOT, 'worker/build');
   for (const f of ['index.js', 'index_bg.wasm']) {
     if (!fs.existsSync(path.join(build, f))) {
       console.error(`worker/build/${f} is missing. Build the Worker first:\n\n  cd worker && worker-build --release\n\n(or start the dev stack once: wrangler dev runs the same build command). Then: node bench/run.mjs`);
@@ -577,6 +594,7 @@ async function main() {
   const rows = [];
   for (const s of scenarios) {
     const label = `${s.kind}${s.kind === 'proxy' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
+    if (opt.only && !opt.only.test(label)) continue;
     const target = makeTarget(s.kind, ctx);
     const idOf = s.ids === 'fresh' ? (i) => identity.fresh(i, `${label}-w`) : identity[s.ids];
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
@@ -645,10 +663,13 @@ function report(rows, { workerdVersion, mockUrl }) {
     for (const ids of ['one', 'pool', 'fresh']) {
       const p1 = rows.find((r) => r.kind === 'proxy' && r.ids === ids && r.stream === stream && r.c === 1);
       const p16 = rows.find((r) => r.kind === 'proxy' && r.ids === ids && r.stream === stream && r.c === 16);
+      if (!p1 || !p16 || !d1 || !d16) continue;
       L.push(`| ${idsLabel(p1)} | ${stream ? 'stream' : 'json'} | ${sign(p1.p50 - d1.p50)} | ${sign(p1.p99 - d1.p99)} | ${f0(p16.rps)} | ${((p16.rps / d16.rps) * 100).toFixed(0)}% | ${sign(p16.p50 - d16.p50)} |`);
     }
   }
-  const find = (kind, ids, stream, c) => rows.find((r) => r.kind === kind && r.ids === ids && r.stream === stream && r.c === c);
+  // A row left out by --only reads as not measured.
+  const MISSING = { p50: NaN, p99: NaN, rps: NaN, ttfb50: NaN, cpuPerReq: null };
+  const find = (kind, ids, stream, c) => rows.find((r) => r.kind === kind && r.ids === ids && r.stream === stream && r.c === c) || MISSING;
   const d64 = find('direct', 'none', false, 64);
   const p64 = find('proxy', 'one', false, 64);
   const pool64 = find('proxy', 'pool', false, 64);
