@@ -37,8 +37,10 @@ use worker::*;
 
 /// How soon after an event the outbox is flushed (analytics visible within 10 s).
 const FLUSH_DELAY_MS: i64 = 1_500;
-/// Retry delay after a failed flush.
+/// Retry delay after a failed flush, doubled per failure in a row up to
+/// [`FLUSH_RETRY_MAX_MS`], so that objects do not crowd a struggling Postgres.
 const FLUSH_RETRY_MS: i64 = 5_000;
+const FLUSH_RETRY_MAX_MS: i64 = 60_000;
 /// Events written to Postgres per flush.
 const FLUSH_BATCH: i64 = 200;
 /// The ledger's tables: one row per scope, lease and expired lease.
@@ -50,6 +52,9 @@ pub struct IdentityLimiter {
     env: Env,
     ledger: RefCell<Option<IdentityLedger>>,
     alarm_at: Cell<Option<i64>>,
+    /// Flush failures in a row, and no flush before this time.
+    flush_failures: Cell<u32>,
+    retry_at: Cell<i64>,
     /// The subject last written to storage (skips rewriting it per request).
     subject_saved: RefCell<Option<Subject>>,
 }
@@ -274,7 +279,7 @@ impl IdentityLimiter {
             .as_ref()
             .and_then(IdentityLedger::next_expiry);
         let flush = (enqueued || self.alarm_at.get().is_none() && self.outbox_len() > 0)
-            .then_some(now + FLUSH_DELAY_MS);
+            .then_some((now + FLUSH_DELAY_MS).max(self.retry_at.get()));
         let wanted = match (expiry, flush) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -462,13 +467,17 @@ impl IdentityLimiter {
                 self.enqueue(&events)?;
             }
         }
-        let rows: Vec<OutboxRow> = self
-            .sql()
-            .exec(
-                "SELECT event_id, payload FROM outbox ORDER BY rowid LIMIT ?",
-                vec![FLUSH_BATCH.into()],
-            )?
-            .to_array()?;
+        // While backing off, a lease expiry does not flush early.
+        let rows: Vec<OutboxRow> = if now < self.retry_at.get() {
+            Vec::new()
+        } else {
+            self.sql()
+                .exec(
+                    "SELECT event_id, payload FROM outbox ORDER BY rowid LIMIT ?",
+                    vec![FLUSH_BATCH.into()],
+                )?
+                .to_array()?
+        };
         if !rows.is_empty() {
             let events: Vec<AnalyticsEvent> = rows
                 .iter()
@@ -493,21 +502,31 @@ impl IdentityLimiter {
                         )?;
                     }
                     if done.iter().any(|d| !d) {
-                        self.alarm_at.set(Some(now + FLUSH_RETRY_MS));
-                        self.state.storage().set_alarm(FLUSH_RETRY_MS).await?;
-                        return Ok(());
+                        return self.retry_flush(now).await;
                     }
+                    self.flush_failures.set(0);
+                    self.retry_at.set(0);
                 }
                 Err(e) => {
                     console_error!("analytics flush failed, retrying: {e}");
-                    self.alarm_at.set(Some(now + FLUSH_RETRY_MS));
-                    self.state.storage().set_alarm(FLUSH_RETRY_MS).await?;
-                    return Ok(());
+                    return self.retry_flush(now).await;
                 }
             }
         }
         let more = self.outbox_len() > 0;
         self.arm(now_ms(), more).await
+    }
+
+    /// Schedules the next flush attempt after a failure (backing off).
+    async fn retry_flush(&self, now: i64) -> Result<()> {
+        let failures = self.flush_failures.get().saturating_add(1);
+        self.flush_failures.set(failures);
+        let delay = FLUSH_RETRY_MS
+            .saturating_mul(1_i64 << failures.saturating_sub(1).min(4))
+            .min(FLUSH_RETRY_MAX_MS);
+        self.retry_at.set(now + delay);
+        self.alarm_at.set(Some(now + delay));
+        self.state.storage().set_alarm(delay).await
     }
 
     async fn route(&self, req: Request) -> Result<Response> {
@@ -551,6 +570,8 @@ impl DurableObject for IdentityLimiter {
             env,
             ledger: RefCell::new(None),
             alarm_at: Cell::new(None),
+            flush_failures: Cell::new(0),
+            retry_at: Cell::new(0),
             subject_saved: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {
