@@ -504,7 +504,7 @@ async function main() {
   const build = opt.buildDir || path.join(ROOT, 'worker/build');
   for (const f of ['index.js', 'index_bg.wasm']) {
     if (!fs.existsSync(path.join(build, f))) {
-      console.error(`worker/build/${f} is missing. Build the Worker first:\n\n  cd worker && worker-build --release\n\n(or start the dev stack once: wrangler dev runs the same build command). Then: node bench/run.mjs`);
+      console.error(`worker/build/${f} is missing. Build the Worker first:\n\n  cd worker && worker-build --release && node ../scripts/wasm-strip-names.mjs build/index_bg.wasm\n\n(or start the dev stack once: wrangler dev runs the same build command). Then: node bench/run.mjs`);
       process.exit(1);
     }
   }
@@ -584,7 +584,7 @@ async function main() {
   scenarios.push({ kind: 'proxy', ids: 'pool', stream: false, c: 64, n: opt.n64 });
 
   // Warm the pool's objects once so "pool" is steady state over many objects.
-  {
+  if (scenarios.some((x) => x.ids === 'pool' && (!opt.only || opt.only.test(`proxy-pool-${x.stream ? 'stream' : 'json'}-c${x.c}`)))) {
     const target = makeTarget('proxy', ctx);
     const warm = await load({ target, stream: false, kind: 'proxy', c: 8, n: opt.pool, identityOf: (i) => identity.pool(i) });
     const bad = warm.results.filter((r) => !r.ok);
