@@ -6,7 +6,11 @@
 //! at once. The entry holds the project's decrypted provider key and `sk_`
 //! secret (memory only, never logged) and its enabled rules in evaluation
 //! order. Unknown keys are cached briefly too, so a flood of bad keys does
-//! not become a flood of queries.
+//! not become a flood of queries. When the refresh of an expired entry
+//! fails (Postgres unreachable or out of connections), the entry is served
+//! for up to [`STALE_IF_ERROR_MS`] more rather than failing the request: a
+//! database hiccup does not become a proxy outage (a change made in
+//! another isolate then takes effect once Postgres answers again).
 
 use crate::config::Config;
 use crate::crypto::open;
@@ -21,6 +25,8 @@ use std::rc::Rc;
 use worker::{Date, Env};
 
 pub const TTL_MS: u64 = 30_000;
+/// How long an expired project may be served while its refresh fails.
+pub const STALE_IF_ERROR_MS: u64 = 5 * 60_000;
 const NEGATIVE_TTL_MS: u64 = 5_000;
 const MAX_ENTRIES: usize = 10_000;
 
@@ -67,6 +73,16 @@ fn cached(key: &str, now: u64) -> Option<Option<Rc<ResolvedProject>>> {
     })
 }
 
+/// An expired project entry still within [`STALE_IF_ERROR_MS`].
+fn stale(key: &str, now: u64) -> Option<Rc<ResolvedProject>> {
+    CACHE.with(|c| {
+        let cache = c.borrow();
+        let entry = cache.get(key)?;
+        let project = entry.project.clone()?;
+        (now.saturating_sub(entry.fetched_at) < TTL_MS + STALE_IF_ERROR_MS).then_some(project)
+    })
+}
+
 fn store(key: &str, project: Option<Rc<ResolvedProject>>, now: u64) {
     CACHE.with(|c| {
         let mut cache = c.borrow_mut();
@@ -96,6 +112,25 @@ pub async fn resolve(
     if let Some(hit) = cached(project_key, now) {
         return Ok(hit);
     }
+    match load(env, cfg, project_key, now).await {
+        Ok(found) => Ok(found),
+        Err(e) => match stale(project_key, now) {
+            Some(project) => {
+                worker::console_error!("project refresh failed, serving the cached entry: {e}");
+                Ok(Some(project))
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// Loads a key's project from Postgres and caches the answer.
+async fn load(
+    env: &Env,
+    cfg: &Config,
+    project_key: &str,
+    now: u64,
+) -> ApiResult<Option<Rc<ResolvedProject>>> {
     let client = db::connect(env).await?;
     let row = client
         .query_opt(
