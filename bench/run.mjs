@@ -1,8 +1,22 @@
 #!/usr/bin/env node
 // Hot-path benchmark: the built Worker under bare workerd vs. the mock provider.
 //
-//   node bench/run.mjs [--n1 500] [--n16 2000] [--pool 256] [--port 8788]
-//                      [--mock-url http://127.0.0.1:3100] [--quick] [--wait-idle 120]
+//   node bench/run.mjs [--n1 500] [--n16 2000] [--n64 3000] [--pool 1000] [--port 8788]
+//                      [--pg-port 54329] [--mock-url http://127.0.0.1:3100] [--quick]
+//                      [--wait-idle 120] [--gateway URL [--gateway-header 'k: v']…
+//                      [--gateway-pid PID] [--gateway-name portkey]]
+//                      [--build-dir DIR] [--only REGEX]
+//
+// --build-dir runs another build (index.js + index_bg.wasm, e.g. a saved
+// copy of an earlier one) instead of worker/build; --only keeps the rows
+// whose label (e.g. proxy-one-json-c1, gateway-json-c64) matches.
+//
+// --gateway adds a side-by-side row for any OpenAI-compatible chat
+// completions URL pointed at the same mock (`{mock}` in a header value is
+// replaced by the mock's base URL), e.g. a Node gateway:
+//   --gateway http://127.0.0.1:8787/v1/chat/completions \
+//   --gateway-header 'x-portkey-provider: openai' \
+//   --gateway-header 'x-portkey-custom-host: {mock}/openai/v1' --gateway-pid <its pid>
 //
 // Builds nothing: it runs worker/build/ (from `cd worker && worker-build
 // --release`) with bench/workerd.capnp on 127.0.0.1:8788, a fresh temp dir
@@ -26,7 +40,23 @@ const BENCH = path.join(ROOT, 'bench');
 
 // ---------------------------------------------------------------- options
 function parseArgs(argv) {
-  const o = { n1: 500, n16: 2000, pool: 256, port: 8788, mockUrl: null, quick: false, waitIdle: 0 };
+  const o = {
+    n1: 500,
+    n16: 2000,
+    n64: 3000,
+    pool: 1000,
+    port: 8788,
+    pgPort: Number(process.env.AIRL_PG_PORT || 54329),
+    mockUrl: null,
+    quick: false,
+    waitIdle: 0,
+    gateway: null,
+    gatewayHeaders: [],
+    gatewayPid: null,
+    gatewayName: 'gateway',
+    buildDir: null,
+    only: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [k, inline] = a.includes('=') ? a.split(/=(.*)/s) : [a, undefined];
@@ -34,24 +64,32 @@ function parseArgs(argv) {
     if (k === '--n1') o.n1 = Number(val());
     else if (k === '--n16') o.n16 = Number(val());
     else if (k === '--pool') o.pool = Number(val());
+    else if (k === '--n64') o.n64 = Number(val());
     else if (k === '--port') o.port = Number(val());
+    else if (k === '--pg-port') o.pgPort = Number(val());
+    else if (k === '--gateway') o.gateway = String(val());
+    else if (k === '--gateway-header') o.gatewayHeaders.push(String(val()));
+    else if (k === '--gateway-pid') o.gatewayPid = Number(val());
+    else if (k === '--gateway-name') o.gatewayName = String(val());
+    else if (k === '--build-dir') o.buildDir = path.resolve(String(val()));
+    else if (k === '--only') o.only = new RegExp(String(val()));
     else if (k === '--mock-url') o.mockUrl = String(val()).replace(/\/$/, '');
     else if (k === '--quick') o.quick = true;
     else if (k === '--wait-idle') o.waitIdle = Number(val());
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 32).join('\n'));
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (try --help)`);
       process.exit(2);
     }
   }
-  if (o.quick) Object.assign(o, { n1: 100, n16: 300, pool: 32 });
+  if (o.quick) Object.assign(o, { n1: 100, n16: 300, n64: 600 });
   if (!Number.isFinite(o.waitIdle) || o.waitIdle < 0) {
     console.error('--wait-idle must be a number of seconds >= 0');
     process.exit(2);
   }
-  for (const k of ['n1', 'n16', 'pool', 'port']) {
+  for (const k of ['n1', 'n16', 'n64', 'pool', 'port', 'pgPort']) {
     if (!Number.isInteger(o[k]) || o[k] <= 0) {
       console.error(`--${k} must be a positive integer`);
       process.exit(2);
@@ -205,10 +243,27 @@ async function startWorkerd(workerd, base) {
   const doDir = path.join(tmpDir, 'do');
   fs.mkdirSync(doDir);
   const logFile = path.join(tmpDir, 'workerd.log');
+  let capnp = path.join(BENCH, 'workerd.capnp');
+  if (opt.buildDir) {
+    capnp = path.join(tmpDir, 'workerd.capnp');
+    const text = fs
+      .readFileSync(path.join(BENCH, 'workerd.capnp'), 'utf8')
+      .replaceAll('embed "../worker/build/', `embed "${path.relative(tmpDir, opt.buildDir)}/`);
+    fs.writeFileSync(capnp, text);
+  }
   const child = spawnGroup(
     'workerd',
     workerd,
-    ['serve', path.join(BENCH, 'workerd.capnp'), '--directory-path', `do-disk=${doDir}`, '--socket-addr', `http=127.0.0.1:${opt.port}`],
+    [
+      'serve',
+      capnp,
+      '--directory-path',
+      `do-disk=${doDir}`,
+      '--socket-addr',
+      `http=127.0.0.1:${opt.port}`,
+      '--external-addr',
+      `pg=127.0.0.1:${opt.pgPort}`,
+    ],
     { env: { ...process.env, ...vars }, logFile },
   );
   const deadline = Date.now() + 30000;
@@ -288,17 +343,26 @@ function makeTarget(kind, { base, mockUrl, projectKey }) {
     const u = new URL(`${mockUrl}/openai/v1/chat/completions`);
     return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { authorization: 'Bearer sk-mock-bench' } };
   }
+  if (kind === 'gateway') {
+    const u = new URL(opt.gateway);
+    const headers = { authorization: 'Bearer sk-mock-bench' };
+    for (const h of opt.gatewayHeaders) {
+      const i = h.indexOf(':');
+      if (i > 0) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim().replaceAll('{mock}', mockUrl);
+    }
+    return { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, headers };
+  }
   const u = new URL(`${base}/api/v1/proxy/chat`);
   return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { 'x-project-key': projectKey } };
 }
 
 function bodyFor(kind, stream, identity) {
   const b = { model: MODEL, messages: MESSAGES };
-  if (kind !== 'direct') b.identity = identity;
+  if (kind === 'proxy') b.identity = identity;
   if (stream) {
     b.stream = true;
     // the proxy forces include_usage upstream; ask the mock the same directly
-    if (kind === 'direct') b.stream_options = { include_usage: true };
+    if (kind !== 'proxy') b.stream_options = { include_usage: true };
   }
   return Buffer.from(JSON.stringify(b));
 }
@@ -437,10 +501,10 @@ function summarize(run) {
 
 // ---------------------------------------------------------------- main
 async function main() {
-  const build = path.join(ROOT, 'worker/build');
+  const build = opt.buildDir || path.join(ROOT, 'worker/build');
   for (const f of ['index.js', 'index_bg.wasm']) {
     if (!fs.existsSync(path.join(build, f))) {
-      console.error(`worker/build/${f} is missing. Build the Worker first:\n\n  cd worker && worker-build --release\n\n(or start the dev stack once: wrangler dev runs the same build command). Then: node bench/run.mjs`);
+      console.error(`worker/build/${f} is missing. Build the Worker first:\n\n  cd worker && worker-build --release && node ../scripts/wasm-strip-names.mjs build/index_bg.wasm\n\n(or start the dev stack once: wrangler dev runs the same build command). Then: node bench/run.mjs`);
       process.exit(1);
     }
   }
@@ -464,7 +528,7 @@ async function main() {
 
   // smoke: both paths answer what we expect, before timing anything
   for (const stream of [false, true]) {
-    for (const kind of ['direct', 'proxy']) {
+    for (const kind of opt.gateway ? ['direct', 'proxy', 'gateway'] : ['direct', 'proxy']) {
       const agent = new http.Agent({ keepAlive: false });
       const r = await once(agent, makeTarget(kind, ctx), bodyFor(kind, stream, 'smoke'));
       if (!r.ok) fail(`smoke ${kind} ${stream ? 'stream' : 'non-stream'} → ${r.status} ${r.err}`);
@@ -506,15 +570,21 @@ async function main() {
       [16, opt.n16],
     ]) {
       scenarios.push({ kind: 'direct', ids: 'none', stream, c, n });
+      if (opt.gateway) scenarios.push({ kind: 'gateway', ids: 'none', stream, c, n });
       scenarios.push({ kind: 'proxy', ids: 'one', stream, c, n });
       scenarios.push({ kind: 'proxy', ids: 'pool', stream, c, n });
       // every request creates a Durable Object: slow, so fewer of them at c=16
       scenarios.push({ kind: 'proxy', ids: 'fresh', stream, c, n: c === 1 ? n : Math.min(n, Math.max(opt.n1, 100)) });
     }
   }
+  // Throughput at concurrency 64 (JSON): direct, the gateway, the proxy on one identity and on the pool.
+  scenarios.push({ kind: 'direct', ids: 'none', stream: false, c: 64, n: opt.n64 });
+  if (opt.gateway) scenarios.push({ kind: 'gateway', ids: 'none', stream: false, c: 64, n: opt.n64 });
+  scenarios.push({ kind: 'proxy', ids: 'one', stream: false, c: 64, n: opt.n64 });
+  scenarios.push({ kind: 'proxy', ids: 'pool', stream: false, c: 64, n: opt.n64 });
 
   // Warm the pool's objects once so "pool" is steady state over many objects.
-  {
+  if (scenarios.some((x) => x.ids === 'pool' && (!opt.only || opt.only.test(`proxy-pool-${x.stream ? 'stream' : 'json'}-c${x.c}`)))) {
     const target = makeTarget('proxy', ctx);
     const warm = await load({ target, stream: false, kind: 'proxy', c: 8, n: opt.pool, identityOf: (i) => identity.pool(i) });
     const bad = warm.results.filter((r) => !r.ok);
@@ -524,11 +594,12 @@ async function main() {
   const rows = [];
   for (const s of scenarios) {
     const label = `${s.kind}${s.kind === 'proxy' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
+    if (opt.only && !opt.only.test(label)) continue;
     const target = makeTarget(s.kind, ctx);
     const idOf = s.ids === 'fresh' ? (i) => identity.fresh(i, `${label}-w`) : identity[s.ids];
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
     await load({ target, stream: s.stream, kind: s.kind, c: s.c, n: Math.max(50, Math.min(200, Math.floor(s.n / 10))), identityOf: idOf });
-    const cpuPid = s.kind === 'direct' ? mockChild?.pid : wd.pid;
+    const cpuPid = s.kind === 'direct' ? mockChild?.pid : s.kind === 'gateway' ? opt.gatewayPid : wd.pid;
     const run = await load({
       target,
       stream: s.stream,
@@ -558,6 +629,7 @@ const f0 = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.
 const sign = (v) => (Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
 
 function idsLabel(r) {
+  if (r.kind === 'gateway') return `${opt.gatewayName} (${opt.gateway})`;
   return r.kind === 'direct' ? 'direct to mock' : { one: 'proxy, 1 identity', pool: `proxy, ${opt.pool} identities (warm)`, fresh: 'proxy, new identity each request' }[r.ids];
 }
 
@@ -570,7 +642,7 @@ function report(rows, { workerdVersion, mockUrl }) {
   L.push(`- machine: ${os.availableParallelism ? os.availableParallelism() : cpus.length} CPUs (nproc), ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}`);
   L.push(`- runtime: workerd ${workerdVersion.replace(/^workerd\s*/, '')} (bare, bench/workerd.capnp), Node ${process.version} load generator (node:http keep-alive), mock provider ${opt.mockUrl ? mockUrl : 'own process'}; all on loopback on the same machine`);
   L.push(`- machine load: 1/5/15-min load average ${LOAD_START.map((v) => v.toFixed(2)).join(' / ')} at start, ${os.loadavg().map((v) => v.toFixed(2)).join(' / ')} at end`);
-  L.push(`- requests: ${opt.n1} at concurrency 1, ${opt.n16} at concurrency 16 per row (fewer for new-identity rows at c=16, see n), after a warm-up; model \`${MODEL}\` (4 content chunks, ~70 B JSON / ~1 KB SSE)`);
+  L.push(`- requests: ${opt.n1} at concurrency 1, ${opt.n16} at concurrency 16, ${opt.n64} at concurrency 64 per row (fewer for new-identity rows at c=16, see n), after a warm-up; model \`${MODEL}\` (4 content chunks, ~70 B JSON / ~1 KB SSE)`);
   L.push('');
   L.push('## All runs', '');
   L.push('Latency is client-side, request sent → last body byte, over successful requests. `CPU ms/req` is workerd\'s user+sys CPU time over the run divided by requests (the mock\'s for direct rows): it includes the Durable Object and the `waitUntil` settle, and is the figure least disturbed by other load. `other load` is the CPU used by processes other than the benchmark\'s own (this Node, workerd, the mock) during the run, in cores out of nproc: above ~0.3 the latencies of that row are noisy.', '');
@@ -585,13 +657,49 @@ function report(rows, { workerdVersion, mockUrl }) {
   L.push('| path | body | added p50 ms (c=1) | added p99 ms (c=1) | req/s c=16 | vs direct | added p50 ms (c=16) |');
   L.push('|---|---|---:|---:|---:|---:|---:|');
   for (const stream of [false, true]) {
+    if (!rows.some((r) => r.kind === 'direct' && r.stream === stream && r.c === 16)) continue;
     const d1 = rows.find((r) => r.kind === 'direct' && r.stream === stream && r.c === 1);
     const d16 = rows.find((r) => r.kind === 'direct' && r.stream === stream && r.c === 16);
     for (const ids of ['one', 'pool', 'fresh']) {
       const p1 = rows.find((r) => r.kind === 'proxy' && r.ids === ids && r.stream === stream && r.c === 1);
       const p16 = rows.find((r) => r.kind === 'proxy' && r.ids === ids && r.stream === stream && r.c === 16);
+      if (!p1 || !p16 || !d1 || !d16) continue;
       L.push(`| ${idsLabel(p1)} | ${stream ? 'stream' : 'json'} | ${sign(p1.p50 - d1.p50)} | ${sign(p1.p99 - d1.p99)} | ${f0(p16.rps)} | ${((p16.rps / d16.rps) * 100).toFixed(0)}% | ${sign(p16.p50 - d16.p50)} |`);
     }
+  }
+  // A row left out by --only reads as not measured.
+  const MISSING = { p50: NaN, p99: NaN, rps: NaN, ttfb50: NaN, cpuPerReq: null };
+  const find = (kind, ids, stream, c) => rows.find((r) => r.kind === kind && r.ids === ids && r.stream === stream && r.c === c) || MISSING;
+  const d64 = find('direct', 'none', false, 64);
+  const p64 = find('proxy', 'one', false, 64);
+  const pool64 = find('proxy', 'pool', false, 64);
+  L.push('');
+  L.push('## Throughput at concurrency 64 (JSON)', '');
+  L.push('| path | req/s | p50 ms | p99 ms | CPU ms/req | errors |');
+  L.push('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows.filter((x) => x.c === 64)) L.push(`| ${idsLabel(r)} | ${f0(r.rps)} | ${f2(r.p50)} | ${f2(r.p99)} | ${f2(r.cpuPerReq)} | ${r.errors} |`);
+  const p1 = find('proxy', 'one', false, 1);
+  const d1 = find('direct', 'none', false, 1);
+  const fresh1 = find('proxy', 'fresh', false, 1);
+  const pool1 = find('proxy', 'pool', false, 1);
+  L.push('', '## Identities', '');
+  L.push('| what | value |', '|---|---:|');
+  L.push(`| new identity: added p50 over 1 identity (c=1, JSON) | ${sign(fresh1.p50 - p1.p50)} ms |`);
+  L.push(`| ${opt.pool} warm identities vs 1: added p50 (c=1, JSON) | ${sign(pool1.p50 - p1.p50)} ms (${(((pool1.p50 - d1.p50) / (p1.p50 - d1.p50) - 1) * 100).toFixed(0)}% of the added latency) |`);
+  L.push(`| ${opt.pool} warm identities vs 1: req/s at c=64 | ${f0(pool64.rps)} vs ${f0(p64.rps)} (${((pool64.rps / p64.rps - 1) * 100).toFixed(0)}%) |`);
+  if (opt.gateway) {
+    const g1 = find('gateway', 'none', false, 1);
+    const g64 = find('gateway', 'none', false, 64);
+    const gs1 = find('gateway', 'none', true, 1);
+    const ps1 = find('proxy', 'one', true, 1);
+    const ds1 = find('direct', 'none', true, 1);
+    L.push('', `## Against ${opt.gatewayName}, same run`, '');
+    L.push('| target | ours | theirs | ratio |', '|---|---:|---:|---:|');
+    L.push(`| added p50 ms, c=1 (JSON) | ${sign(p1.p50 - d1.p50)} | ${sign(g1.p50 - d1.p50)} | ${((p1.p50 - d1.p50) / (g1.p50 - d1.p50)).toFixed(2)}× |`);
+    L.push(`| added p99 ms, c=1 (JSON) | ${sign(p1.p99 - d1.p99)} | ${sign(g1.p99 - d1.p99)} | ${((p1.p99 - d1.p99) / (g1.p99 - d1.p99)).toFixed(2)}× |`);
+    L.push(`| req/s, c=64 | ${f0(p64.rps)} | ${f0(g64.rps)} | ${(p64.rps / g64.rps).toFixed(2)}× |`);
+    L.push(`| CPU ms/req, c=64 | ${f2(p64.cpuPerReq)} | ${f2(g64.cpuPerReq)} | ${g64.cpuPerReq ? (p64.cpuPerReq / g64.cpuPerReq).toFixed(2) + '×' : '–'} |`);
+    L.push(`| added stream TTFB p50 ms, c=1 | ${sign(ps1.ttfb50 - ds1.ttfb50)} | ${sign(gs1.ttfb50 - ds1.ttfb50)} | – |`);
   }
   L.push('');
   L.push('## `x-ratelimit-overhead-ms` (as reported by the Worker)', '');

@@ -4,8 +4,14 @@
 //! Every call reads the ledger, decides and writes it back with no `.await`
 //! in between (SQLite storage calls are synchronous), so admission is atomic
 //! per identity: concurrent requests are serialised by the object. The
-//! ledger is cached in memory and written through on every change, so it
-//! survives eviction and restarts. Analytics events go to an `outbox` table
+//! ledger is cached in memory and written through on every change, one row
+//! per counter scope, lease and expired lease (tables `scopes`, `leases`,
+//! `expired`): a call writes only the rows it changed, never the whole
+//! ledger, so its cost does not grow with the identity's history. A ledger
+//! stored by an earlier version as one JSON row is moved to those tables
+//! on first load. A call carries the endings (settle or release) of the
+//! identity's earlier requests, applied before anything else in the same
+//! synchronous step. Analytics events go to an `outbox` table
 //! in the same synchronous step and are flushed to Postgres by the alarm;
 //! the same alarm settles expired leases (a Worker that died mid-request).
 //! Failure modes: a storage error answers 500 to the Worker, which answers
@@ -20,19 +26,25 @@ use serde::Serialize;
 use shared::decision::Verdict;
 use shared::ledger::{IdentityLedger, SettleOutcome};
 use shared::limiter_api::{
-    AnalyticsEvent, ReadAnswer, ReadCall, ReleaseCall, ReserveAnswer, ReserveCall, SettleAnswer,
-    SettleCall, Subject,
+    AnalyticsEvent, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall, ReadAnswer,
+    ReadCall, ReserveAnswer, ReserveCall, ResetAnswer, ResetCall, SettleAnswer, SettleCall,
+    Subject,
 };
 use shared::period::date_string;
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use worker::*;
 
 /// How soon after an event the outbox is flushed (analytics visible within 10 s).
 const FLUSH_DELAY_MS: i64 = 1_500;
-/// Retry delay after a failed flush.
+/// Retry delay after a failed flush, doubled per failure in a row up to
+/// [`FLUSH_RETRY_MAX_MS`], so that objects do not crowd a struggling Postgres.
 const FLUSH_RETRY_MS: i64 = 5_000;
+const FLUSH_RETRY_MAX_MS: i64 = 60_000;
 /// Events written to Postgres per flush.
 const FLUSH_BATCH: i64 = 200;
+/// The ledger's tables: one row per scope, lease and expired lease.
+const TABLES: [&str; 3] = ["scopes", "leases", "expired"];
 
 #[durable_object]
 pub struct IdentityLimiter {
@@ -40,6 +52,9 @@ pub struct IdentityLimiter {
     env: Env,
     ledger: RefCell<Option<IdentityLedger>>,
     alarm_at: Cell<Option<i64>>,
+    /// Flush failures in a row, and no flush before this time.
+    flush_failures: Cell<u32>,
+    retry_at: Cell<i64>,
     /// The subject last written to storage (skips rewriting it per request).
     subject_saved: RefCell<Option<Subject>>,
 }
@@ -48,16 +63,29 @@ fn now_ms() -> i64 {
     Date::now().as_millis() as i64
 }
 
-fn json_answer<T: Serialize>(value: &T) -> Result<Response> {
-    Response::from_json(value)
+fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::RustError(format!("{what}: {e}"))
 }
 
-async fn parse<T: DeserializeOwned>(req: &mut Request) -> Result<T> {
-    req.json::<T>().await
+/// Reads a call of type `C` and answers with exactly `C::Answer`.
+async fn serve<C, F, Fut>(mut req: Request, handle: F) -> Result<Response>
+where
+    C: LimiterCall,
+    F: FnOnce(C) -> Fut,
+    Fut: std::future::Future<Output = Result<C::Answer>>,
+{
+    let call: C = req.json().await?;
+    Response::from_json(&handle(call).await?)
 }
 
 #[derive(serde::Deserialize)]
-struct LedgerRow {
+struct DataRow {
+    data: String,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyedRow {
+    k: String,
     data: String,
 }
 
@@ -67,6 +95,16 @@ struct OutboxRow {
     payload: String,
 }
 
+fn decode<T: DeserializeOwned>(rows: Vec<KeyedRow>) -> Result<BTreeMap<String, T>> {
+    rows.into_iter()
+        .map(|r| {
+            serde_json::from_str(&r.data)
+                .map(|v| (r.k, v))
+                .map_err(|e| corrupt("ledger row corrupt", e))
+        })
+        .collect()
+}
+
 impl IdentityLimiter {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
@@ -74,10 +112,14 @@ impl IdentityLimiter {
 
     fn init_schema(&self) -> Result<()> {
         let sql = self.sql();
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
-            None,
-        )?;
+        for table in TABLES {
+            sql.exec(
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS {table} (k TEXT PRIMARY KEY, data TEXT NOT NULL)"
+                ),
+                None,
+            )?;
+        }
         sql.exec(
             "CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
             None,
@@ -89,33 +131,90 @@ impl IdentityLimiter {
         Ok(())
     }
 
-    /// Runs `f` on the ledger and persists it — synchronously, atomically.
-    fn with_ledger<R>(&self, f: impl FnOnce(&mut IdentityLedger) -> R) -> Result<R> {
-        let mut cache = self.ledger.borrow_mut();
-        if cache.is_none() {
-            let rows: Vec<LedgerRow> = self
+    fn rows(&self, table: &str) -> Result<Vec<KeyedRow>> {
+        self.sql()
+            .exec(&format!("SELECT k, data FROM {table}"), None)?
+            .to_array()
+    }
+
+    /// Loads the ledger from its rows, moving a ledger stored as one JSON
+    /// row by an earlier version into them first.
+    fn load(&self) -> Result<IdentityLedger> {
+        let legacy_table = self
+            .sql()
+            .exec(
+                "SELECT name AS data FROM sqlite_master WHERE type = 'table' AND name = 'ledger'",
+                None,
+            )?
+            .to_array::<DataRow>()?;
+        if !legacy_table.is_empty() {
+            let rows: Vec<DataRow> = self
                 .sql()
                 .exec("SELECT data FROM ledger WHERE id = 1", None)?
                 .to_array()?;
-            let ledger = match rows.first() {
-                Some(row) => serde_json::from_str(&row.data)
-                    .map_err(|e| Error::RustError(format!("ledger corrupt: {e}")))?,
-                None => IdentityLedger::default(),
-            };
-            *cache = Some(ledger);
+            if let Some(row) = rows.first() {
+                let old: IdentityLedger =
+                    serde_json::from_str(&row.data).map_err(|e| corrupt("ledger corrupt", e))?;
+                self.write_rows(&IdentityLedger::default(), &old)?;
+            }
+            self.sql().exec("DROP TABLE ledger", None)?;
+        }
+        Ok(IdentityLedger {
+            scopes: decode(self.rows("scopes")?)?,
+            leases: decode(self.rows("leases")?)?,
+            expired: decode(self.rows("expired")?)?,
+        })
+    }
+
+    /// Writes the rows that differ between `before` and `after`.
+    fn write_rows(&self, before: &IdentityLedger, after: &IdentityLedger) -> Result<()> {
+        self.sync("scopes", &before.scopes, &after.scopes)?;
+        self.sync("leases", &before.leases, &after.leases)?;
+        self.sync("expired", &before.expired, &after.expired)
+    }
+
+    fn sync<T: Serialize + PartialEq>(
+        &self,
+        table: &str,
+        before: &BTreeMap<String, T>,
+        after: &BTreeMap<String, T>,
+    ) -> Result<()> {
+        let sql = self.sql();
+        for (k, v) in after {
+            if before.get(k) != Some(v) {
+                let data = serde_json::to_string(v).map_err(|e| corrupt("ledger encode", e))?;
+                sql.exec(
+                    &format!(
+                        "INSERT INTO {table} (k, data) VALUES (?, ?) \
+                         ON CONFLICT (k) DO UPDATE SET data = excluded.data"
+                    ),
+                    vec![k.as_str().into(), data.into()],
+                )?;
+            }
+        }
+        for k in before.keys().filter(|k| !after.contains_key(*k)) {
+            sql.exec(
+                &format!("DELETE FROM {table} WHERE k = ?"),
+                vec![k.as_str().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the ledger and persists what changed — synchronously,
+    /// atomically.
+    fn with_ledger<R>(&self, f: impl FnOnce(&mut IdentityLedger) -> R) -> Result<R> {
+        let mut cache = self.ledger.borrow_mut();
+        if cache.is_none() {
+            *cache = Some(self.load()?);
         }
         let ledger = cache.get_or_insert_with(IdentityLedger::default);
         let before = ledger.clone();
         let out = f(ledger);
         if *ledger != before {
-            let data = serde_json::to_string(ledger)
-                .map_err(|e| Error::RustError(format!("ledger encode: {e}")))?;
-            if let Err(e) = self.sql().exec(
-                "INSERT INTO ledger (id, data) VALUES (1, ?) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                vec![data.into()],
-            ) {
-                *cache = Some(before);
+            if let Err(e) = self.write_rows(&before, ledger) {
+                // Storage may hold part of the change: reload on next use.
+                *cache = None;
                 return Err(e);
             }
         }
@@ -137,7 +236,10 @@ impl IdentityLimiter {
     }
 
     fn subject(&self) -> Option<Subject> {
-        let rows: Vec<LedgerRow> = self
+        if let Some(s) = self.subject_saved.borrow().as_ref() {
+            return Some(s.clone());
+        }
+        let rows: Vec<DataRow> = self
             .sql()
             .exec("SELECT data FROM subject WHERE id = 1", None)
             .and_then(|c| c.to_array())
@@ -170,13 +272,14 @@ impl IdentityLimiter {
     }
 
     /// Makes sure an alarm fires by the next lease expiry or outbox flush.
-    async fn arm(&self, now: i64) -> Result<()> {
+    async fn arm(&self, now: i64, enqueued: bool) -> Result<()> {
         let expiry = self
             .ledger
             .borrow()
             .as_ref()
             .and_then(IdentityLedger::next_expiry);
-        let flush = (self.outbox_len() > 0).then_some(now + FLUSH_DELAY_MS);
+        let flush = (enqueued || self.alarm_at.get().is_none() && self.outbox_len() > 0)
+            .then_some((now + FLUSH_DELAY_MS).max(self.retry_at.get()));
         let wanted = match (expiry, flush) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -190,13 +293,93 @@ impl IdentityLimiter {
         Ok(())
     }
 
-    async fn reserve(&self, call: ReserveCall) -> Result<Response> {
+    /// Applies the endings of earlier requests; answers each one's outcome
+    /// and queues their analytics. No `.await`: part of the caller's step.
+    fn apply_endings(
+        &self,
+        subject: Option<&Subject>,
+        endings: &[Ending],
+        now: i64,
+    ) -> Result<Vec<SettleOutcome>> {
+        if endings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let subject = subject.cloned().or_else(|| self.subject());
+        let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let mut outcomes = Vec::with_capacity(endings.len());
+        let mut events = Vec::new();
+        for ending in endings {
+            match ending {
+                Ending::Release { request_id } => {
+                    let released = self.with_ledger(|l| l.release(request_id))?;
+                    outcomes.push(if released {
+                        SettleOutcome::Released
+                    } else {
+                        SettleOutcome::Duplicate
+                    });
+                }
+                Ending::Settle {
+                    request_id,
+                    input_tokens,
+                    output_tokens,
+                } => {
+                    let real = input_tokens.saturating_add(*output_tokens);
+                    let (outcome, lease, expired) = self.with_ledger(|l| {
+                        let lease = l.lease(request_id).cloned();
+                        let expired = l.expired_entry(request_id).cloned();
+                        (l.settle(request_id, real, now), lease, expired)
+                    })?;
+                    outcomes.push(outcome);
+                    let Some(subject) = subject.as_ref() else {
+                        continue;
+                    };
+                    let event = match (outcome, lease) {
+                        (SettleOutcome::Settled, Some(lease)) => Some(AnalyticsEvent::Usage {
+                            event_id: request_id.clone(),
+                            project_id: subject.project_id.clone(),
+                            identity: subject.identity.clone(),
+                            tier: lease.tier,
+                            model: lease.model,
+                            day: date_string(lease.reserved_at),
+                            requests: 1,
+                            input_tokens: to_i64(*input_tokens),
+                            output_tokens: to_i64(*output_tokens),
+                            blocked: 0,
+                            warned: i64::from(lease.warned),
+                        }),
+                        (SettleOutcome::Corrected, _) => expired.map(|entry| {
+                            // The expiry counted `counted` tokens as output; move to the real split.
+                            let counted = to_i64(entry.counted);
+                            AnalyticsEvent::Usage {
+                                event_id: format!("{request_id}:correction"),
+                                project_id: subject.project_id.clone(),
+                                identity: subject.identity.clone(),
+                                tier: entry.tier,
+                                model: entry.model,
+                                day: date_string(entry.reserved_at),
+                                requests: 0,
+                                input_tokens: to_i64(*input_tokens),
+                                output_tokens: to_i64(*output_tokens) - counted,
+                                blocked: 0,
+                                warned: 0,
+                            }
+                        }),
+                        _ => None,
+                    };
+                    events.extend(event);
+                }
+            }
+        }
+        self.enqueue(&events)?;
+        Ok(outcomes)
+    }
+
+    async fn reserve(&self, call: ReserveCall) -> Result<ReserveAnswer> {
         let now = now_ms();
-        let request = &call.request;
-        let mut decision = self.with_ledger(|l| l.reserve(request, now))?;
-        // The rule trace is for the simulator; the live path does not need it back.
-        decision.trace.clear();
         let subject = &call.subject;
+        let settled = self.apply_endings(Some(subject), &call.endings, now)?;
+        let request = &call.request;
+        let decision = self.with_ledger(|l| l.reserve(request, now))?;
         let tier = &request.policy.tier_name;
         let mut events = Vec::new();
         if decision.verdict == Verdict::Block {
@@ -231,61 +414,32 @@ impl IdentityLimiter {
             self.remember_subject(subject)?;
         }
         self.enqueue(&events)?;
-        self.arm(now).await?;
-        json_answer(&ReserveAnswer {
+        self.arm(now, !events.is_empty() || !settled.is_empty())
+            .await?;
+        Ok(ReserveAnswer {
             decision,
             now_ms: now,
         })
     }
 
-    async fn settle(&self, call: SettleCall) -> Result<Response> {
+    async fn settle(&self, call: SettleCall) -> Result<SettleAnswer> {
         let now = now_ms();
-        let real = call.input_tokens.saturating_add(call.output_tokens);
-        let (outcome, lease, expired) = self.with_ledger(|l| {
-            let lease = l.lease(&call.request_id).cloned();
-            let expired = l.expired_entry(&call.request_id).cloned();
-            (l.settle(&call.request_id, real, now), lease, expired)
-        })?;
-        let to_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        let subject = &call.subject;
-        let event = match (outcome, lease) {
-            (SettleOutcome::Settled, Some(lease)) => Some(AnalyticsEvent::Usage {
-                event_id: call.request_id.clone(),
-                project_id: subject.project_id.clone(),
-                identity: subject.identity.clone(),
-                tier: lease.tier,
-                model: lease.model,
-                day: date_string(lease.reserved_at),
-                requests: 1,
-                input_tokens: to_i64(call.input_tokens),
-                output_tokens: to_i64(call.output_tokens),
-                blocked: 0,
-                warned: i64::from(lease.warned),
-            }),
-            (SettleOutcome::Corrected, _) => expired.map(|entry| {
-                // The expiry counted `counted` tokens as output; move to the real split.
-                let counted = to_i64(entry.counted);
-                AnalyticsEvent::Usage {
-                    event_id: format!("{}:correction", call.request_id),
-                    project_id: subject.project_id.clone(),
-                    identity: subject.identity.clone(),
-                    tier: entry.tier,
-                    model: entry.model,
-                    day: date_string(entry.reserved_at),
-                    requests: 0,
-                    input_tokens: to_i64(call.input_tokens),
-                    output_tokens: to_i64(call.output_tokens) - counted,
-                    blocked: 0,
-                    warned: 0,
-                }
-            }),
-            _ => None,
-        };
-        if let Some(event) = event {
-            self.enqueue(&[event])?;
+        let outcomes = self.apply_endings(Some(&call.subject), &call.endings, now)?;
+        self.arm(now, true).await?;
+        Ok(SettleAnswer { outcomes })
+    }
+
+    async fn read(&self, call: ReadCall) -> Result<ReadAnswer> {
+        let now = now_ms();
+        let settled = self.apply_endings(call.subject.as_ref(), &call.endings, now)?;
+        let windows = self.with_ledger(|l| l.read(&call.tier, now))?;
+        if !settled.is_empty() {
+            self.arm(now, true).await?;
         }
-        self.arm(now).await?;
-        json_answer(&SettleAnswer { outcome })
+        Ok(ReadAnswer {
+            windows,
+            now_ms: now,
+        })
     }
 
     async fn expire_and_flush(&self) -> Result<()> {
@@ -313,13 +467,17 @@ impl IdentityLimiter {
                 self.enqueue(&events)?;
             }
         }
-        let rows: Vec<OutboxRow> = self
-            .sql()
-            .exec(
-                "SELECT event_id, payload FROM outbox ORDER BY rowid LIMIT ?",
-                vec![FLUSH_BATCH.into()],
-            )?
-            .to_array()?;
+        // While backing off, a lease expiry does not flush early.
+        let rows: Vec<OutboxRow> = if now < self.retry_at.get() {
+            Vec::new()
+        } else {
+            self.sql()
+                .exec(
+                    "SELECT event_id, payload FROM outbox ORDER BY rowid LIMIT ?",
+                    vec![FLUSH_BATCH.into()],
+                )?
+                .to_array()?
+        };
         if !rows.is_empty() {
             let events: Vec<AnalyticsEvent> = rows
                 .iter()
@@ -344,58 +502,61 @@ impl IdentityLimiter {
                         )?;
                     }
                     if done.iter().any(|d| !d) {
-                        self.alarm_at.set(Some(now + FLUSH_RETRY_MS));
-                        self.state.storage().set_alarm(FLUSH_RETRY_MS).await?;
-                        return Ok(());
+                        return self.retry_flush(now).await;
                     }
+                    self.flush_failures.set(0);
+                    self.retry_at.set(0);
                 }
                 Err(e) => {
                     console_error!("analytics flush failed, retrying: {e}");
-                    self.alarm_at.set(Some(now + FLUSH_RETRY_MS));
-                    self.state.storage().set_alarm(FLUSH_RETRY_MS).await?;
-                    return Ok(());
+                    return self.retry_flush(now).await;
                 }
             }
         }
-        self.arm(now_ms()).await
+        let more = self.outbox_len() > 0;
+        self.arm(now_ms(), more).await
     }
 
-    async fn route(&self, mut req: Request) -> Result<Response> {
+    /// Schedules the next flush attempt after a failure (backing off).
+    async fn retry_flush(&self, now: i64) -> Result<()> {
+        let failures = self.flush_failures.get().saturating_add(1);
+        self.flush_failures.set(failures);
+        let delay = FLUSH_RETRY_MS
+            .saturating_mul(1_i64 << failures.saturating_sub(1).min(4))
+            .min(FLUSH_RETRY_MAX_MS);
+        self.retry_at.set(now + delay);
+        self.alarm_at.set(Some(now + delay));
+        self.state.storage().set_alarm(delay).await
+    }
+
+    async fn route(&self, req: Request) -> Result<Response> {
         let path = req.path();
-        match (req.method(), path.as_str()) {
-            (Method::Post, "/reserve") => {
-                let call: ReserveCall = parse(&mut req).await?;
-                self.reserve(call).await
-            }
-            (Method::Post, "/settle") => {
-                let call: SettleCall = parse(&mut req).await?;
-                self.settle(call).await
-            }
-            (Method::Post, "/release") => {
-                let call: ReleaseCall = parse(&mut req).await?;
-                let released = self.with_ledger(|l| l.release(&call.request_id))?;
-                json_answer(&serde_json::json!({ "released": released }))
-            }
-            (Method::Post, "/read") => {
-                let call: ReadCall = parse(&mut req).await?;
-                let now = now_ms();
-                let windows = self.with_ledger(|l| l.read(&call.tier, now))?;
-                json_answer(&ReadAnswer {
-                    windows,
-                    now_ms: now,
+        match path.as_str() {
+            ReserveCall::PATH => serve(req, |c: ReserveCall| self.reserve(c)).await,
+            SettleCall::PATH => serve(req, |c: SettleCall| self.settle(c)).await,
+            ReadCall::PATH => serve(req, |c: ReadCall| self.read(c)).await,
+            ResetCall::PATH => {
+                serve(req, |_: ResetCall| async {
+                    self.with_ledger(IdentityLedger::reset)?;
+                    Ok(ResetAnswer { reset: true })
                 })
+                .await
             }
-            (Method::Post, "/reset") => {
-                self.with_ledger(IdentityLedger::reset)?;
-                json_answer(&serde_json::json!({ "reset": true }))
+            FlushCall::PATH => {
+                serve(req, |_: FlushCall| async {
+                    self.expire_and_flush().await?;
+                    Ok(FlushAnswer {
+                        pending: self.outbox_len(),
+                    })
+                })
+                .await
             }
-            (Method::Post, "/flush") => {
-                self.expire_and_flush().await?;
-                json_answer(&serde_json::json!({ "pending": self.outbox_len() }))
-            }
-            (Method::Get, "/ping") => {
-                self.with_ledger(|_| ())?;
-                json_answer(&serde_json::json!({ "ok": true }))
+            PingCall::PATH => {
+                serve(req, |_: PingCall| async {
+                    self.with_ledger(|_| ())?;
+                    Ok(PingAnswer { ok: true })
+                })
+                .await
             }
             _ => Response::error("unknown limiter call", 404),
         }
@@ -409,6 +570,8 @@ impl DurableObject for IdentityLimiter {
             env,
             ledger: RefCell::new(None),
             alarm_at: Cell::new(None),
+            flush_failures: Cell::new(0),
+            retry_at: Cell::new(0),
             subject_saved: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {

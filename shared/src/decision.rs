@@ -140,12 +140,26 @@ pub fn limit_headers(w: &WindowReport, now_ms: i64) -> Vec<(&'static str, String
 
 /// Decides one request. `used_before(scope, metric, period)` reads the
 /// counters before this request (`scope` is `""` tier-wide or the model).
+/// The live path: no rule trace is formatted.
 pub fn decide(
     policy: &Policy,
     model: Option<&str>,
     request_tokens: u64,
     used_before: impl Fn(&str, Metric, Period) -> u64,
     now_ms: i64,
+) -> Decision {
+    decide_with(policy, model, request_tokens, used_before, now_ms, false)
+}
+
+/// [`decide`], with the human-readable rule trace when `explain` is set
+/// (the simulator).
+pub fn decide_with(
+    policy: &Policy,
+    model: Option<&str>,
+    request_tokens: u64,
+    used_before: impl Fn(&str, Metric, Period) -> u64,
+    now_ms: i64,
+    explain: bool,
 ) -> Decision {
     let increment = |m: Metric| match m {
         Metric::Requests => 1,
@@ -208,6 +222,7 @@ pub fn decide(
         tier: &policy.tier_name,
         model,
         windows: &rule_windows,
+        explain,
     };
     let eval = evaluate(&policy.rules, &input);
     let top_percent = rule_windows
@@ -510,6 +525,18 @@ mod tests {
             ],
         );
         assert_eq!(at(&p, 0, 0, 0).warning.unwrap().id, "w1");
+    }
+
+    #[test]
+    fn the_live_path_formats_no_trace_and_the_simulator_does() {
+        let p = policy("free", free(), vec![rule("w1", 0, free_tier(), "warn")]);
+        let live = at(&p, 0, 0, 0);
+        assert_eq!(live.verdict, Verdict::Warn);
+        assert!(live.trace.is_empty());
+        let explained = decide_with(&p, None, 0, |_, _, _| 0, NOW, true);
+        assert_eq!(explained.verdict, Verdict::Warn);
+        assert_eq!(explained.trace.len(), 1);
+        assert!(!explained.trace[0].reason.is_empty());
     }
 
     #[test]

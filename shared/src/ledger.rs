@@ -7,9 +7,14 @@
 //!   limit` (requests) or `used < limit` (tokens) *before* it reserves; then
 //!   it reserves 1 request and its token estimate in every window at once
 //!   (all or nothing: a blocked request changes nothing).
-//! - Counters belong to the identity: tier-wide (scope `""`) and per model
-//!   (scope = model id), for both metrics and every period, whatever the
-//!   tier; the tier only picks which of them are capped.
+//! - Counters belong to the identity: tier-wide (scope `""`) for both
+//!   metrics and every period, whatever the tier; the tier only picks which
+//!   of them are capped. A model gets its own scope only when the project
+//!   caps it somewhere (`ReserveRequest::count_model`, or a cap of the tier
+//!   in force), so the scopes are bounded by the project's configuration,
+//!   never by the model strings apps send; each lease remembers whether it
+//!   reserved in its model's scope, so settle and release correct exactly
+//!   the scopes it reserved in.
 //! - Each request id is settled at most once: `settle` and `release` act
 //!   only on an open lease and remove it, so a repeated call finds nothing
 //!   and changes nothing. `settle` replaces the estimate with the real
@@ -105,6 +110,13 @@ pub struct Lease {
     /// A warn rule fired when it was admitted (for analytics).
     #[serde(default)]
     pub warned: bool,
+    /// It reserved in its model's scope too.
+    #[serde(default = "yes")]
+    pub model_scoped: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +130,8 @@ pub struct ExpiredEntry {
     pub reserved_at: i64,
     /// Tokens counted for it (its reservation).
     pub counted: u64,
+    #[serde(default = "yes")]
+    pub model_scoped: bool,
 }
 
 /// The name of the identity's Durable Object: the project id is length
@@ -136,6 +150,9 @@ pub struct ReserveRequest {
     #[serde(default)]
     pub lease_ms: Option<i64>,
     pub policy: Policy,
+    /// The project caps this model in some tier: count it in its own scope.
+    #[serde(default)]
+    pub count_model: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +162,8 @@ pub enum SettleOutcome {
     Settled,
     /// A lease settled by expiry was corrected to the real usage.
     Corrected,
+    /// The reservation was taken back: not counted.
+    Released,
     /// Nothing to do: already settled or never reserved.
     Duplicate,
 }
@@ -187,7 +206,8 @@ impl IdentityLedger {
         let duplicate =
             self.leases.contains_key(&req.request_id) || self.expired.contains_key(&req.request_id);
         if decision.verdict != Verdict::Block && !duplicate {
-            for scope in ["", req.model.as_str()] {
+            let model_scoped = req.count_model || req.policy.tier.models.contains_key(&req.model);
+            for scope in scopes(&req.model, model_scoped) {
                 self.scopes
                     .entry(scope.to_string())
                     .or_default()
@@ -203,14 +223,21 @@ impl IdentityLedger {
                     reserved_at: now_ms,
                     expires_at: now_ms + lease_ms,
                     warned: decision.warning.is_some(),
+                    model_scoped,
                 },
             );
         }
         decision
     }
 
-    fn correct(&mut self, model: &str, requests: i64, tokens: i64, reserved_at: i64) {
-        for scope in ["", model] {
+    fn correct(
+        &mut self,
+        (model, model_scoped): (&str, bool),
+        requests: i64,
+        tokens: i64,
+        reserved_at: i64,
+    ) {
+        for scope in scopes(model, model_scoped) {
             if let Some(s) = self.scopes.get_mut(scope) {
                 s.correct(requests, tokens, reserved_at);
             }
@@ -222,14 +249,24 @@ impl IdentityLedger {
         self.forget_expired(now_ms);
         if let Some(lease) = self.leases.remove(request_id) {
             let delta = signed_delta(real_tokens, lease.tokens);
-            self.correct(&lease.model, 0, delta, lease.reserved_at);
+            self.correct(
+                (&lease.model, lease.model_scoped),
+                0,
+                delta,
+                lease.reserved_at,
+            );
             return SettleOutcome::Settled;
         }
         let Some(entry) = self.expired.remove(request_id) else {
             return SettleOutcome::Duplicate;
         };
         let delta = signed_delta(real_tokens, entry.counted);
-        self.correct(&entry.model, 0, delta, entry.reserved_at);
+        self.correct(
+            (&entry.model, entry.model_scoped),
+            0,
+            delta,
+            entry.reserved_at,
+        );
         SettleOutcome::Corrected
     }
 
@@ -239,7 +276,7 @@ impl IdentityLedger {
             return false;
         };
         self.correct(
-            &lease.model,
+            (&lease.model, lease.model_scoped),
             -1,
             signed_delta(0, lease.tokens),
             lease.reserved_at,
@@ -267,6 +304,7 @@ impl IdentityLedger {
                         tier: lease.tier.clone(),
                         reserved_at: lease.reserved_at,
                         counted: lease.tokens,
+                        model_scoped: lease.model_scoped,
                     },
                 );
                 out.push(ExpiredLease {
@@ -333,6 +371,11 @@ impl IdentityLedger {
     }
 }
 
+/// The scopes a request counts in: tier-wide, and its model's when counted.
+fn scopes(model: &str, model_scoped: bool) -> impl Iterator<Item = &str> {
+    std::iter::once("").chain(model_scoped.then_some(model))
+}
+
 fn signed_delta(new: u64, old: u64) -> i64 {
     let new = i64::try_from(new).unwrap_or(i64::MAX);
     let old = i64::try_from(old).unwrap_or(i64::MAX);
@@ -359,6 +402,7 @@ mod tests {
             estimate_tokens: estimate,
             lease_ms: Some(60_000),
             policy: p.clone(),
+            count_model: true,
         }
     }
 
@@ -532,6 +576,34 @@ mod tests {
             "ledger JSON is {size} bytes after 2000 settled requests"
         );
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 14_000);
+    }
+
+    #[test]
+    fn model_names_no_cap_mentions_create_no_scope() {
+        // A per-model cap on one model; thousands of other model strings.
+        let p = policy(serde_json::json!({
+            "models": {"capped": {"requests": {"limit": 1000, "period": "day"}}}
+        }));
+        let mut l = IdentityLedger::default();
+        for i in 0..5_000 {
+            let mut r = req(&format!("r{i}"), 10, &p);
+            r.model = format!("bogus-{i}");
+            r.count_model = false;
+            l.reserve(&r, NOW);
+            l.settle(&r.request_id, 3, NOW);
+        }
+        let mut r = req("c", 10, &p);
+        r.model = "capped".into();
+        r.count_model = false; // capped by the tier in force: counted anyway
+        l.reserve(&r, NOW);
+        let names: Vec<&str> = l.scopes.keys().map(String::as_str).collect();
+        assert_eq!(names, ["", "capped"]);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 5_001);
+        assert_eq!(l.used("capped", Metric::Requests, Period::Day, NOW), 1);
+        // Release takes back only what was reserved, in the scopes it used.
+        assert!(l.release("c"));
+        assert_eq!(l.used("capped", Metric::Requests, Period::Day, NOW), 0);
+        assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 5_000);
     }
 
     #[test]

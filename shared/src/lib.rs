@@ -3,6 +3,7 @@
 //! per-identity ledger, and provider translation. Everything here is tested
 //! natively with `cargo test -p shared`.
 
+pub mod budget;
 pub mod decision;
 pub mod error;
 pub mod ledger;

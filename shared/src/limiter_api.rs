@@ -1,13 +1,56 @@
 //! The messages between the Worker and the `IdentityLimiter` Durable Object,
 //! and the analytics events the object batches for Postgres.
 //!
+//! The protocol is typed per call: each call type names its path and its
+//! answer type ([`LimiterCall`]), so the Worker cannot send a call to the
+//! wrong path or read its answer as the wrong type, and the object answers
+//! each path with exactly the declared type.
+//!
+//! Settlements travel as [`Ending`]s: the Worker folds the endings of an
+//! identity's finished requests into that identity's next call (a reserve
+//! or a read), or sends them in one [`SettleCall`] when no call comes soon;
+//! the object applies them before anything else in that call, so a reserve
+//! decides on settled counters. Each ending acts at most once (the ledger
+//! removes the lease), so a repeated ending changes nothing.
+//!
 //! Only counts, ids, tiers, model ids and rule ids travel here: never a
 //! prompt or an answer (guarantee G6).
 
 use crate::decision::{Decision, WindowReport};
 use crate::ledger::{ReserveRequest, SettleOutcome};
 use crate::tier::Tier;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// One call to the object: its path and the type it answers with.
+pub trait LimiterCall: Serialize + DeserializeOwned {
+    const PATH: &'static str;
+    type Answer: Serialize + DeserializeOwned;
+}
+
+/// How an admitted request ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "end", rename_all = "camelCase")]
+pub enum Ending {
+    /// Replace the reservation by the real usage.
+    #[serde(rename_all = "camelCase")]
+    Settle {
+        request_id: String,
+        input_tokens: u64,
+        output_tokens: u64,
+    },
+    /// Take the reservation back: not counted (provider error before any byte).
+    #[serde(rename_all = "camelCase")]
+    Release { request_id: String },
+}
+
+impl Ending {
+    pub fn request_id(&self) -> &str {
+        match self {
+            Ending::Settle { request_id, .. } | Ending::Release { request_id } => request_id,
+        }
+    }
+}
 
 /// Who the object counts for; sent with every call that may produce
 /// analytics so the object can label its events.
@@ -24,6 +67,14 @@ pub struct ReserveCall {
     pub subject: Subject,
     #[serde(flatten)]
     pub request: ReserveRequest,
+    /// Endings of this identity's earlier requests, applied first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endings: Vec<Ending>,
+}
+
+impl LimiterCall for ReserveCall {
+    const PATH: &'static str = "/reserve";
+    type Answer = ReserveAnswer;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,21 +89,19 @@ pub struct ReserveAnswer {
 #[serde(rename_all = "camelCase")]
 pub struct SettleCall {
     pub subject: Subject,
-    pub request_id: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    pub endings: Vec<Ending>,
+}
+
+impl LimiterCall for SettleCall {
+    const PATH: &'static str = "/settle";
+    type Answer = SettleAnswer;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettleAnswer {
-    pub outcome: SettleOutcome,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReleaseCall {
-    pub request_id: String,
+    /// One per ending, in order.
+    pub outcomes: Vec<SettleOutcome>,
 }
 
 /// Reads the usage of every window a tier defines (tier-wide and per model).
@@ -60,6 +109,59 @@ pub struct ReleaseCall {
 #[serde(rename_all = "camelCase")]
 pub struct ReadCall {
     pub tier: Tier,
+    /// Endings of this identity's requests, applied before reading.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endings: Vec<Ending>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+}
+
+impl LimiterCall for ReadCall {
+    const PATH: &'static str = "/read";
+    type Answer = ReadAnswer;
+}
+
+/// Forgets the identity's usage and in-flight reservations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ResetCall {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetAnswer {
+    pub reset: bool,
+}
+
+impl LimiterCall for ResetCall {
+    const PATH: &'static str = "/reset";
+    type Answer = ResetAnswer;
+}
+
+/// Expires due leases and flushes the analytics outbox now.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FlushCall {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FlushAnswer {
+    /// Events still waiting for Postgres.
+    pub pending: i64,
+}
+
+impl LimiterCall for FlushCall {
+    const PATH: &'static str = "/flush";
+    type Answer = FlushAnswer;
+}
+
+/// Proves the object and its storage answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PingCall {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PingAnswer {
+    pub ok: bool,
+}
+
+impl LimiterCall for PingCall {
+    const PATH: &'static str = "/ping";
+    type Answer = PingAnswer;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,12 +3,14 @@
 //!
 //! The body is OpenAI's chat format plus `identity`, `tier`,
 //! `identityToken` and `limitType`. Those four are removed before the body is
-//! forwarded (the project key never is in it). `max_tokens` /
-//! `max_completion_tokens` size the token reservation, so they are validated
-//! here; everything else OpenAI accepts is passed through untouched.
+//! forwarded (the project key never is in it). `max_tokens`,
+//! `max_completion_tokens` and `n` size the token reservation, so they are
+//! validated here (see [`crate::budget`]); everything else OpenAI accepts is
+//! passed through untouched.
 
+use crate::budget::RequestedOutput;
 use crate::error::ApiError;
-use crate::values::{Identity, ModelId, TierName, MAX_SAFE_INTEGER};
+use crate::values::{Identity, ModelId, TierName};
 use serde_json::{Map, Value};
 
 pub const PROXY_ONLY_FIELDS: [&str; 4] = ["identity", "tier", "identityToken", "limitType"];
@@ -21,7 +23,6 @@ pub struct ProxyRequest {
     pub identity_token: Option<String>,
     pub model: String,
     pub stream: bool,
-    pub max_tokens: Option<u64>,
     /// Characters of prompt text (message contents and text parts).
     pub prompt_chars: u64,
     /// The body to forward: the app's body without the proxy-only fields.
@@ -37,16 +38,6 @@ fn optional_string(obj: &Map<String, Value>, field: &str) -> Result<Option<Strin
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(bad(field, format!("{field} must be a string"))),
-    }
-}
-
-fn positive_int(obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, ApiError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_u64() {
-            Some(n) if n > 0 && n <= MAX_SAFE_INTEGER => Ok(Some(n)),
-            _ => Err(bad(field, format!("{field} must be a positive integer"))),
-        },
     }
 }
 
@@ -99,7 +90,7 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         if !ROLES.contains(&role) {
             return Err(bad(
                 &format!("messages[{i}].role"),
-                "role must be system, user, assistant or tool",
+                "role must be system, developer, user, assistant or tool",
             ));
         }
         match m.get("content") {
@@ -114,8 +105,7 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         }
         prompt_chars = prompt_chars.saturating_add(m.get("content").map_or(0, content_chars));
     }
-    let max_tokens = positive_int(&obj, "max_tokens")?;
-    let max_completion = positive_int(&obj, "max_completion_tokens")?;
+    RequestedOutput::from_body(&obj)?;
     let stream = match obj.get("stream") {
         None | Some(Value::Null) => stream_route,
         Some(Value::Bool(b)) => *b || stream_route,
@@ -130,7 +120,6 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         identity_token,
         model,
         stream,
-        max_tokens: max_tokens.or(max_completion),
         prompt_chars,
         forward: obj,
     })
@@ -175,7 +164,6 @@ mod tests {
             identity_token: None,
             model: String::new(),
             stream: false,
-            max_tokens: None,
             prompt_chars: 0,
             forward: Map::new(),
         }
@@ -190,6 +178,13 @@ mod tests {
         let mut b = base();
         b["max_completion_tokens"] = json!(1.5);
         assert_eq!(field(parse(b, false)), "max_completion_tokens");
+        let mut b = base();
+        b["max_tokens"] = json!(1);
+        b["max_completion_tokens"] = json!(5000);
+        assert_eq!(field(parse(b, false)), "max_completion_tokens");
+        let mut b = base();
+        b["n"] = json!(0);
+        assert_eq!(field(parse(b, false)), "n");
         let mut b = base();
         b["identity"] = json!("a\u{0}b");
         assert_eq!(field(parse(b, false)), "identity");

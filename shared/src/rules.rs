@@ -152,6 +152,20 @@ pub struct RuleInput<'a> {
     pub tier: &'a str,
     pub model: Option<&'a str>,
     pub windows: &'a [WindowUsage],
+    /// Write the human-readable trace (the simulator); the live path leaves
+    /// it off and formats nothing.
+    pub explain: bool,
+}
+
+/// A trace reason, formatted only when the caller asked for explanations.
+macro_rules! why {
+    ($input:expr, $($arg:tt)*) => {
+        if $input.explain {
+            format!($($arg)*)
+        } else {
+            String::new()
+        }
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,11 +199,13 @@ pub fn evaluate(rules: &[Rule], input: &RuleInput<'_>) -> Evaluation {
             continue;
         }
         let m = matches(&rule.condition, input, 0);
-        out.trace.push(TraceEntry {
-            rule_id: rule.id.clone(),
-            matched: m.matched,
-            reason: m.reason,
-        });
+        if input.explain {
+            out.trace.push(TraceEntry {
+                rule_id: rule.id.clone(),
+                matched: m.matched,
+                reason: m.reason,
+            });
+        }
         if !m.matched {
             continue;
         }
@@ -226,7 +242,13 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
             let m = tiers.iter().any(|t| t == input.tier);
             plain(
                 m,
-                format!("tier {} {} [{}]", input.tier, in_word(m), tiers.join(", ")),
+                why!(
+                    input,
+                    "tier {} {} [{}]",
+                    input.tier,
+                    in_word(m),
+                    tiers.join(", ")
+                ),
             )
         }
         Condition::Model { models } => {
@@ -234,7 +256,12 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
             let m = models.iter().any(|x| x == model);
             plain(
                 m,
-                format!("model {model} {} [{}]", in_word(m), models.join(", ")),
+                why!(
+                    input,
+                    "model {model} {} [{}]",
+                    in_word(m),
+                    models.join(", ")
+                ),
             )
         }
         Condition::UsagePercent {
@@ -246,7 +273,8 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
                 let m = operator.test(pct, *threshold);
                 Match {
                     matched: m,
-                    reason: format!(
+                    reason: why!(
+                        input,
                         "{} at {:.1}% {} {} {threshold}%",
                         metric.as_str(),
                         pct,
@@ -258,7 +286,7 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
             }
             None => plain(
                 false,
-                format!("no finite {} limit applies", metric.as_str()),
+                why!(input, "no finite {} limit applies", metric.as_str()),
             ),
         },
         Condition::UsageAbsolute {
@@ -271,7 +299,8 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
                 let m = operator.test(used as f64, *threshold);
                 Match {
                     matched: m,
-                    reason: format!(
+                    reason: why!(
+                        input,
                         "{} used {used} {} {} {threshold}",
                         metric.as_str(),
                         if m { "is" } else { "is not" },
@@ -280,12 +309,12 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
                     window: Some(idx),
                 }
             }
-            None => plain(false, format!("no {} usage is known", metric.as_str())),
+            None => plain(false, why!(input, "no {} usage is known", metric.as_str())),
         },
         Condition::All { conditions } | Condition::Any { conditions } => {
             let all = matches!(cond, Condition::All { .. });
             if depth >= MAX_CONDITION_DEPTH {
-                return plain(false, "conditions nested too deeply".into());
+                return plain(false, why!(input, "conditions nested too deeply"));
             }
             let mut window = None;
             let mut reasons = Vec::new();
@@ -295,7 +324,9 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
                 if window.is_none() {
                     window = m.window;
                 }
-                reasons.push(m.reason);
+                if input.explain {
+                    reasons.push(m.reason);
+                }
                 if all && !m.matched {
                     result = false;
                     break;
@@ -311,7 +342,8 @@ fn matches(cond: &Condition, input: &RuleInput<'_>, depth: usize) -> Match {
             }
             Match {
                 matched: result,
-                reason: format!(
+                reason: why!(
+                    input,
                     "{}({})",
                     if all { "all" } else { "any" },
                     reasons.join("; ")
@@ -410,6 +442,7 @@ mod tests {
             tier,
             model,
             windows: &ws,
+            explain: true,
         };
         let e = evaluate(&[rule("r", 0, condition, "warn")], &input);
         e.warning.is_some()
@@ -464,6 +497,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         for op in ["gte", "lte", "gt", "lt", "eq"] {
             let e = evaluate(&[rule("r", 0, pct("requests", op, 0.0), "block")], &input);
@@ -482,6 +516,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         let e = evaluate(
             &[rule("r", 0, pct("requests", "gte", 95.0), "block")],
@@ -506,6 +541,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         let e = evaluate(&[rule("r", 0, abs("requests", "gt", 5.0), "block")], &input);
         assert_eq!(e.decisive, Some((0, Some(1))));
@@ -513,6 +549,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &[],
+            explain: true,
         };
         let e = evaluate(&[rule("r", 0, abs("requests", "gte", 0.0), "block")], &none);
         assert_eq!(e.decisive, None);
@@ -542,6 +579,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         let c = json!({"type": "all", "conditions": [
             {"type": "tier", "tiers": ["free"]}, pct("tokens", "gte", 10.0)
@@ -570,6 +608,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         let t = json!({"type": "tier", "tiers": ["free"]});
         let rules = vec![
@@ -595,6 +634,7 @@ mod tests {
             tier: "free",
             model: None,
             windows: &ws,
+            explain: true,
         };
         let mut off = rule(
             "off",
@@ -614,6 +654,7 @@ mod tests {
             tier: "free",
             model: Some("gpt-4o"),
             windows: &ws,
+            explain: true,
         };
         let rules = vec![
             rule("a", 0, pct("requests", "gte", 80.0), "warn"),

@@ -11,7 +11,7 @@
 //! rule's message or [`DEFAULT_WARNING_MESSAGE`]; all are rendered with
 //! [`render_message`] over the window that explains the decision.
 
-use crate::decision::{decide, tightest, Decision, Policy, Verdict, WindowReport};
+use crate::decision::{decide_with, tightest, Decision, Policy, Verdict, WindowReport};
 use crate::period::{iso8601, window_end, Period};
 use crate::rules::{Rule, TraceEntry};
 use crate::templates::{render_deep_link, render_message, MessageVars};
@@ -131,7 +131,7 @@ pub fn simulate(
         tier: tier.clone(),
         rules: rules.to_vec(),
     };
-    let decision = decide(
+    let decision = decide_with(
         &policy,
         model,
         request_tokens,
@@ -140,6 +140,7 @@ pub fn simulate(
             Metric::Tokens => usage_tokens,
         },
         now_ms,
+        true,
     );
     let (message, deep_link) = decision_message(
         &decision,

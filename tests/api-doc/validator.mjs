@@ -7,7 +7,8 @@
 // type (JSON, or each `data:` event of a `text/event-stream` answer against
 // the media type's `x-sse-data` schema). A JSON object sent to a known route
 // that the server accepted (2xx) is checked against the operation's request
-// body schema too: the document must not be stricter than the server.
+// body schema too, and so are its query parameters: the document must not be
+// stricter than the server, nor miss a parameter the server reads.
 //
 // A path the document does not know, or a known path with a method it does
 // not serve, must answer the generic error (401, 404 or 405; OpenAI's
@@ -190,6 +191,24 @@ export function checkExchange(ex, doc = apiDocument()) {
     if (schema) {
       const v = doc.validator(`request ${route.template} ${method}`, schema);
       if (!v(ex.requestBody)) problems.push(`the server accepted a request body the document refuses:\n${ajvText(v.errors)}`);
+    }
+  }
+
+  // Query parameters of an accepted request: documented, and valid by their schema.
+  if (status.startsWith('2')) {
+    const params = [...(route.item.parameters ?? []), ...(op.parameters ?? [])].map((p) => doc.resolve(p));
+    const query = new Map(params.filter((p) => p.in === 'query').map((p) => [p.name, p]));
+    for (const [name, raw] of url.searchParams) {
+      const param = query.get(name);
+      if (!param) {
+        problems.push(`the server accepted the query parameter \`${name}\`, which the document does not list`);
+        continue;
+      }
+      const schema = param.schema ?? {};
+      // A query string carries text: an integer parameter is checked as the number it spells.
+      const value = schema.type === 'integer' && /^[+-]?[0-9]+$/.test(raw) ? Number(raw) : raw;
+      const v = doc.validator(`query ${route.template} ${method} ${name}`, schema);
+      if (!v(value)) problems.push(`the server accepted \`${name}=${raw}\`, which the document refuses:\n${ajvText(v.errors)}`);
     }
   }
 

@@ -124,6 +124,16 @@ describe('the answer checker', () => {
     assert.deepEqual(checkExchange({ ...refused, requestBody: { ...rule, colour: 'red' } }).problems, []);
   });
 
+  test('query parameters of an accepted request must be documented and valid by their schema', () => {
+    const days = (q) => ({ method: 'GET', url: `/api/projects/prj_1/usage/timeseries${q}`, status: 200, headers: json(), text: '[]' });
+    assert.deepEqual(checkExchange(days('?days=7')).problems, []);
+    assert.match(checkExchange(days('?days=0')).problems.join('\n'), /accepted `days=0`/);
+    assert.match(checkExchange(days('?colour=red')).problems.join('\n'), /query parameter `colour`/);
+    // A refused request is not held against the document.
+    const refused = { ...days('?days=0'), status: 400, text: '{"error":"invalid_request","message":"x","field":"days"}' };
+    assert.deepEqual(checkExchange(refused).problems, []);
+  });
+
   test('a 204 must have no body, and a project answer may not grow undocumented fields', () => {
     assert.deepEqual(checkExchange({ method: 'DELETE', url: '/api/projects/prj_1', status: 204, headers: new Headers(), text: '' }).problems, []);
     assert.notDeepEqual(checkExchange({ method: 'DELETE', url: '/api/projects/prj_1', status: 204, headers: new Headers(), text: '{}' }).problems, []);

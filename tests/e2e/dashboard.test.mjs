@@ -248,6 +248,11 @@ describe('the owner dashboard, end to end', () => {
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(`${U}\\s+free\\s+${MODEL}\\s+5\\s+50\\s+25\\s+1\\s+2`));
     await checkPage('identities');
+    // The last 7 days at once (from/to): each row says its day.
+    await page.getByLabel('A range (up to 31 days)').check();
+    const today = new Date().toISOString().slice(0, 10);
+    await waitText('[data-testid=identities-table]', new RegExp(`${today}\\s+${U}\\s+free`));
+    await page.getByLabel('One day').check();
     await row.getByRole('link', { name: U }).click();
     await page.getByText('requests per day: 5 of 5 (100%)').waitFor();
     assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
@@ -256,7 +261,7 @@ describe('the owner dashboard, end to end', () => {
     await checkPage('identity');
   });
 
-  test('what-if: a cap of 3 a day would have refused the heavy identity, not the light one', async () => {
+  test('what-if: a cap of 3 a day would have refused the heavy identity, not the light one; upgrade candidates as CSV', async () => {
     await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Tiers' }).click();
     // At the saved cap (5), the replay refuses what was really refused: U's 6th.
     await waitText('[data-testid=whatif-summary]', /1 identity would have been refused; 1 of 7 requests would have been refused/);
@@ -269,6 +274,14 @@ describe('the owner dashboard, end to end', () => {
     await page.locator('#cap-requests-period').selectOption('hour');
     await page.getByText('finer than the daily rows').waitFor();
     await page.locator('#cap-requests-period').selectOption('day');
+    // Upgrade candidates (saved cap, 5 a day): the heavy identity was at it today.
+    await page.getByLabel(/At the 5\/day cap on at least/).selectOption('1');
+    const candidates = page.locator('table', { hasText: 'Days at cap' });
+    assert.match(await candidates.innerText(), new RegExp(`${U}\\s+1\\s+5\\s+1`));
+    assert.doesNotMatch(await candidates.innerText(), new RegExp(V));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    assert.equal(csv, `identity,tier,days_at_cap,requests,blocked\r\n${U},free,1,5,1\r\n`);
     await checkPage('tiers-whatif');
     await page.getByRole('button', { name: 'Discard changes' }).click();
   });

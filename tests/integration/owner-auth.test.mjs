@@ -181,11 +181,20 @@ describe('POST /api/auth/verify', () => {
     assert.equal(res.body.error, 'invalid_token', res.text);
   });
 
-  test('401 invalid_token for unknown, empty, missing or non-string tokens', async () => {
-    for (const body of [{ token: crypto.randomBytes(32).toString('base64url') }, { token: '' }, {}, { token: 123 }, { token: 'x'.repeat(5000) }]) {
+  test('401 invalid_token for unknown or oversized tokens', async () => {
+    for (const body of [{ token: crypto.randomBytes(32).toString('base64url') }, { token: 'x'.repeat(5000) }]) {
       const res = await api('/api/auth/verify', { body });
       assert.equal(res.status, 401, `${JSON.stringify(body).slice(0, 60)} → ${res.text}`);
       assert.equal(res.body.error, 'invalid_token', res.text);
+    }
+  });
+
+  test('400 invalid_request naming token for empty, missing or non-string tokens', async () => {
+    for (const body of [{ token: '' }, {}, { token: 123 }, { token: null }]) {
+      const res = await api('/api/auth/verify', { body });
+      assert.equal(res.status, 400, `${JSON.stringify(body)} → ${res.text}`);
+      assert.equal(res.body.error, 'invalid_request', res.text);
+      assert.equal(res.body.field, 'token', res.text);
     }
   });
 

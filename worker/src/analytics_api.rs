@@ -385,8 +385,9 @@ pub async fn reset_identity(
     let project = load_owned(client, owner, id).await?;
     Identity::parse("identity", identity)?;
     let tier = tier_for(req, &project.settings)?;
-    let stub = limiter::stub(env, id, identity)?;
-    limiter::call::<_, Value>(&stub, "/reset", &json!({})).await?;
+    limiter::Counter::open(env, id, identity)?
+        .send(&shared::limiter_api::ResetCall {})
+        .await?;
     json_response(
         200,
         &read_usage(env, id, &project.settings, identity, &tier).await?,

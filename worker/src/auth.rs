@@ -177,11 +177,16 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
             "This sign-in link is invalid, used or expired",
         )
     };
+    // A body without a token is a bad request; a token that is not one we
+    // issued (unknown, used, expired, or longer than ours) is an invalid link.
     let token = body
         .get("token")
         .and_then(|t| t.as_str())
-        .filter(|t| !t.is_empty() && t.len() <= 256)
-        .ok_or_else(invalid)?;
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::invalid_field("token", "token must be the link's token string"))?;
+    if token.len() > 256 {
+        return Err(invalid());
+    }
     let secret = jwt_secret(cfg)?;
     let client = store::connect(env).await.or_store("connect")?;
     let row = client

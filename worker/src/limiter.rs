@@ -1,76 +1,324 @@
-//! Calls to an identity's `IdentityLimiter` Durable Object.
+//! Calls to an identity's `IdentityLimiter` Durable Object, and the
+//! reservation an admitted request holds until it ends.
 //!
 //! The object's name comes from [`shared::ledger::limiter_name`] over the
-//! project id and the identity, so tenants can never share a counter. Any
-//! failure to reach the object or to read its answer is
+//! project id and the identity, so tenants can never share a counter. Calls
+//! are typed ([`LimiterCall`]: a call names its path and its answer type).
+//! Any failure to reach the object or to read its answer is
 //! `503 limiter_unavailable`; callers on the proxy path forward nothing then.
+//!
+//! One round trip per request: an admitted request holds a [`Reservation`],
+//! a value that only [`Reservation::settle`] or [`Reservation::release`]
+//! consume (no `Clone`; dropping one unconsumed releases it). A settlement is
+//! not sent on its own at once: it waits in this isolate's queue of endings
+//! for the identity, and the identity's next reserve or read carries it (the
+//! object applies it first, in the same atomic step). When no call comes
+//! within [`FOLD_MS`], one settle call carries the identity's queued
+//! endings. If the isolate dies first, the object's lease alarm settles the
+//! reservation at its reserved amount, as before: usage is never lost, only
+//! counted at the reservation. A release is sent at once (an error path,
+//! not the hot one), with whatever else is queued.
 
 use crate::http::ApiResult;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use shared::ledger::limiter_name;
+use shared::limiter_api::{
+    Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, ReserveAnswer, ReserveCall, SettleCall,
+    Subject,
+};
+use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
-use worker::{console_error, Env, Headers, Method, Request, RequestInit, Stub};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+use worker::{console_error, Context, Delay, Env, Headers, Method, Request, RequestInit, Stub};
 
 pub const BINDING: &str = "IDENTITY_LIMITER";
 
-pub fn stub(env: &Env, project_id: &str, identity: &str) -> ApiResult<Stub> {
-    let fail = |e: worker::Error| {
-        console_error!("limiter stub: {e}");
-        ApiError::limiter_unavailable()
-    };
-    let ns = env.durable_object(BINDING).map_err(fail)?;
-    let id = ns
-        .id_from_name(&limiter_name(project_id, identity))
-        .map_err(fail)?;
-    id.get_stub().map_err(fail)
+/// How long a settlement waits for the identity's next call before it is
+/// sent on its own.
+pub const FOLD_MS: u64 = 2_000;
+
+/// An identity's counter: the object's stub and who it counts for.
+pub struct Counter {
+    stub: Stub,
+    name: String,
+    subject: Subject,
 }
 
-/// POSTs `body` to the object's `path` and decodes its JSON answer.
-pub async fn call<B: Serialize, R: DeserializeOwned>(
-    stub: &Stub,
-    path: &str,
-    body: &B,
-) -> ApiResult<R> {
-    let fail = |what: &str, e: &dyn std::fmt::Display| {
-        console_error!("limiter {path} {what}: {e}");
-        ApiError::limiter_unavailable()
-    };
-    let text = serde_json::to_string(body).map_err(|e| fail("encode", &e))?;
-    let headers = Headers::new();
-    headers
-        .set("content-type", "application/json")
-        .map_err(|e| fail("header", &e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(text.into()));
-    let req = Request::new_with_init(&format!("https://limiter{path}"), &init)
-        .map_err(|e| fail("request", &e))?;
-    let mut resp = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| fail("fetch", &e))?;
-    if resp.status_code() != 200 {
-        return Err(fail("status", &resp.status_code()));
-    }
-    resp.json::<R>().await.map_err(|e| fail("decode", &e))
-}
-
-/// GET `/ping` on a dedicated health object: proves the namespace works.
-pub async fn ping(env: &Env) -> ApiResult<()> {
-    let stub = stub(env, "__health", "__health")?;
-    let mut resp = stub
-        .fetch_with_str("https://limiter/ping")
-        .await
-        .map_err(|e| {
-            console_error!("limiter ping: {e}");
+impl Counter {
+    pub fn open(env: &Env, project_id: &str, identity: &str) -> ApiResult<Self> {
+        let fail = |e: worker::Error| {
+            console_error!("limiter stub: {e}");
             ApiError::limiter_unavailable()
-        })?;
-    let ok = resp.status_code() == 200 && resp.text().await.is_ok();
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::limiter_unavailable())
+        };
+        let name = limiter_name(project_id, identity);
+        let ns = env.durable_object(BINDING).map_err(fail)?;
+        let stub = ns
+            .id_from_name(&name)
+            .map_err(fail)?
+            .get_stub()
+            .map_err(fail)?;
+        Ok(Self {
+            stub,
+            name,
+            subject: Subject {
+                project_id: project_id.to_string(),
+                identity: identity.to_string(),
+            },
+        })
     }
+
+    /// Sends one call and decodes exactly its answer type.
+    pub async fn send<C: LimiterCall>(&self, call: &C) -> ApiResult<C::Answer> {
+        let path = C::PATH;
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            console_error!("limiter {path} {what}: {e}");
+            ApiError::limiter_unavailable()
+        };
+        let text = serde_json::to_string(call).map_err(|e| fail("encode", &e))?;
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| fail("header", &e))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(text.into()));
+        let req = Request::new_with_init(&format!("https://limiter{path}"), &init)
+            .map_err(|e| fail("request", &e))?;
+        let mut resp = self
+            .stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| fail("fetch", &e))?;
+        if resp.status_code() != 200 {
+            return Err(fail("status", &resp.status_code()));
+        }
+        resp.json::<C::Answer>()
+            .await
+            .map_err(|e| fail("decode", &e))
+    }
+
+    /// Sends a call that carries the identity's queued endings; they are
+    /// queued again if the call fails.
+    async fn send_with_endings<C: LimiterCall>(
+        &self,
+        make: impl FnOnce(Vec<Ending>) -> C,
+    ) -> ApiResult<C::Answer> {
+        let endings = take_endings(&self.name);
+        let carried = endings.clone();
+        let answer = self.send(&make(endings)).await;
+        if answer.is_err() {
+            requeue(&self.name, carried);
+        }
+        answer
+    }
+
+    /// Decides and, when admitted, reserves. The reservation is returned
+    /// unless the request was blocked.
+    pub async fn reserve(
+        self,
+        request: shared::ledger::ReserveRequest,
+        prompt_tokens: u64,
+    ) -> ApiResult<(ReserveAnswer, Option<Reservation>)> {
+        let request_id = request.request_id.clone();
+        let estimate = request.estimate_tokens;
+        let subject = self.subject.clone();
+        let answer = self
+            .send_with_endings(|endings| ReserveCall {
+                subject,
+                request,
+                endings,
+            })
+            .await?;
+        let admitted = answer.decision.verdict != shared::decision::Verdict::Block;
+        let reservation = admitted.then(|| Reservation {
+            held: Some(Held {
+                counter: self,
+                request_id,
+                prompt_tokens,
+                estimate,
+            }),
+        });
+        Ok((answer, reservation))
+    }
+
+    /// Usage of every window of `tier` (queued endings applied first).
+    pub async fn read(&self, tier: shared::tier::Tier) -> ApiResult<ReadAnswer> {
+        let subject = Some(self.subject.clone());
+        self.send_with_endings(|endings| ReadCall {
+            tier,
+            endings,
+            subject,
+        })
+        .await
+    }
+
+    /// Sends the identity's queued endings now (nothing when none are queued).
+    pub async fn flush(&self) -> ApiResult<()> {
+        let endings = take_endings(&self.name);
+        if endings.is_empty() {
+            return Ok(());
+        }
+        let call = SettleCall {
+            subject: self.subject.clone(),
+            endings,
+        };
+        if let Err(e) = self.send(&call).await {
+            requeue(&self.name, call.endings);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+struct Queued {
+    endings: Vec<Ending>,
+    /// A flush is scheduled for this identity.
+    timer: bool,
+}
+
+thread_local! {
+    /// Endings not yet delivered, per limiter name (this isolate only).
+    static QUEUE: RefCell<HashMap<String, Queued>> = RefCell::new(HashMap::new());
+}
+
+fn take_endings(name: &str) -> Vec<Ending> {
+    QUEUE.with(|q| {
+        q.borrow_mut()
+            .get_mut(name)
+            .map(|e| std::mem::take(&mut e.endings))
+            .unwrap_or_default()
+    })
+}
+
+fn requeue(name: &str, endings: Vec<Ending>) {
+    if endings.is_empty() {
+        return;
+    }
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let entry = q.entry(name.to_string()).or_insert_with(|| Queued {
+            endings: Vec::new(),
+            timer: false,
+        });
+        entry.endings.extend(endings);
+    });
+}
+
+/// Queues an ending; answers whether the caller must schedule the flush.
+fn queue(name: &str, ending: Ending) -> bool {
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let entry = q.entry(name.to_string()).or_insert_with(|| Queued {
+            endings: Vec::new(),
+            timer: false,
+        });
+        entry.endings.push(ending);
+        !std::mem::replace(&mut entry.timer, true)
+    })
+}
+
+/// After [`FOLD_MS`], sends what no other call carried, and forgets the
+/// identity's queue entry when it is empty.
+async fn flush_later(counter: Counter) {
+    Delay::from(Duration::from_millis(FOLD_MS)).await;
+    QUEUE.with(|q| {
+        if let Some(e) = q.borrow_mut().get_mut(&counter.name) {
+            e.timer = false;
+        }
+    });
+    if let Err(e) = counter.flush().await {
+        console_error!("settle flush failed (the lease alarm is the backstop): {e}");
+    }
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.get(&counter.name)
+            .is_some_and(|e| e.endings.is_empty() && !e.timer)
+        {
+            q.remove(&counter.name);
+        }
+    });
+}
+
+struct Held {
+    counter: Counter,
+    request_id: String,
+    /// Prompt estimate and the whole reservation, for [`counted_usage`].
+    prompt_tokens: u64,
+    estimate: u64,
+}
+
+/// An admitted request's reservation. Only [`Reservation::settle`] and
+/// [`Reservation::release`] consume it; a reservation dropped unconsumed is
+/// released (queued, sent with the identity's next call or by the lease
+/// alarm's expiry at the latest).
+#[must_use = "a reservation must be settled or released"]
+pub struct Reservation {
+    held: Option<Held>,
+}
+
+impl Reservation {
+    /// The provider answered an error before any byte: not counted. Sent
+    /// at once.
+    pub async fn release(mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        let counter = &held.counter;
+        let mut endings = take_endings(&counter.name);
+        endings.push(Ending::Release {
+            request_id: held.request_id.clone(),
+        });
+        let call = SettleCall {
+            subject: counter.subject.clone(),
+            endings,
+        };
+        if let Err(e) = counter.send(&call).await {
+            console_error!("release {}: {e}", held.request_id);
+            requeue(&counter.name, call.endings);
+        }
+    }
+
+    /// Settles once `outcome` resolves (in `waitUntil`, after the last
+    /// byte): the provider's usage when the answer completed, else at least
+    /// the reservation.
+    pub fn settle(mut self, ctx: &Context, outcome: impl Future<Output = AnswerOutcome> + 'static) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        ctx.wait_until(async move {
+            let usage = counted_usage(&outcome.await, held.prompt_tokens, held.estimate);
+            let ending = Ending::Settle {
+                request_id: held.request_id,
+                input_tokens: usage.input_tokens,
+                output_tokens: usage.output_tokens,
+            };
+            if queue(&held.counter.name, ending) {
+                flush_later(held.counter).await;
+            }
+        });
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            let ending = Ending::Release {
+                request_id: held.request_id,
+            };
+            if queue(&held.counter.name, ending) {
+                wasm_bindgen_futures::spawn_local(flush_later(held.counter));
+            }
+        }
+    }
+}
+
+/// Proves the namespace works: a ping on a dedicated health object.
+pub async fn ping(env: &Env) -> ApiResult<()> {
+    Counter::open(env, "__health", "__health")?
+        .send(&PingCall {})
+        .await
+        .map(|_| ())
 }

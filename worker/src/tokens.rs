@@ -3,15 +3,31 @@
 //! owner sessions (signed with `JWT_SECRET`, 7 days, issuer and audience
 //! checked) and signed identities (signed with the project's `sk_` secret by
 //! the app's backend; `exp` required and at most 24 h ahead; 60 s leeway).
+//!
+//! Only HS256 is ever needed, so it is implemented here on HMAC-SHA-256
+//! (compact form `base64url(header).base64url(claims).base64url(mac)`, no
+//! padding) rather than with a general JWT library and the asymmetric
+//! algorithms it links in. Verification order: three segments → header
+//! names `HS256` → the MAC, compared in constant time → the claims decoded
+//! into their type (a missing or mistyped required claim fails) → `exp`
+//! (and `nbf` when present) against the clock with the leeway. Any failure
+//! is `None`; nothing here panics.
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 pub const SESSION_ISSUER: &str = "ai-ratelimit";
 pub const SESSION_AUDIENCE: &str = "ai-ratelimit-dashboard";
 pub const SESSION_TTL_SECS: u64 = 7 * 24 * 3600;
 pub const IDENTITY_MAX_TTL_SECS: u64 = 24 * 3600;
 pub const LEEWAY_SECS: u64 = 60;
+
+/// `{"alg":"HS256","typ":"JWT"}`, base64url.
+const HS256_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionClaims {
@@ -24,36 +40,84 @@ pub struct SessionClaims {
 }
 
 pub fn now_secs() -> u64 {
-    jsonwebtoken::get_current_timestamp()
+    worker::Date::now().as_millis() / 1000
+}
+
+fn mac(secret: &str, signing_input: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    mac.update(signing_input.as_bytes());
+    Some(mac)
+}
+
+fn sign<T: Serialize>(secret: &str, claims: &T) -> Option<String> {
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).ok()?);
+    let input = format!("{HS256_HEADER}.{payload}");
+    let tag = mac(secret, &input)?.finalize().into_bytes();
+    Some(format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag)))
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+}
+
+/// The time claims every token is checked on.
+#[derive(Deserialize)]
+struct Times {
+    exp: u64,
+    #[serde(default)]
+    nbf: Option<u64>,
+}
+
+/// Verifies an HS256 token and decodes its claims; `None` on any failure.
+fn verify<T: DeserializeOwned>(secret: &str, token: &str, now: u64, leeway: u64) -> Option<T> {
+    let (signing_input, signature) = token.rsplit_once('.')?;
+    let (header, payload) = signing_input.split_once('.')?;
+    if payload.contains('.') {
+        return None;
+    }
+    let header: Header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    if header.alg != "HS256" {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    mac(secret, signing_input)?.verify_slice(&signature).ok()?;
+    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let times: Times = serde_json::from_slice(&payload).ok()?;
+    if times.exp.saturating_add(leeway) < now {
+        return None;
+    }
+    if times
+        .nbf
+        .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+    {
+        return None;
+    }
+    serde_json::from_slice(&payload).ok()
 }
 
 pub fn issue_session(secret: &str, account_id: &str, email: &str) -> Option<String> {
     let now = now_secs();
-    let claims = SessionClaims {
-        sub: account_id.to_string(),
-        email: email.to_string(),
-        iss: SESSION_ISSUER.into(),
-        aud: SESSION_AUDIENCE.into(),
-        iat: now,
-        exp: now + SESSION_TTL_SECS,
-    };
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
+    sign(
+        secret,
+        &SessionClaims {
+            sub: account_id.to_string(),
+            email: email.to_string(),
+            iss: SESSION_ISSUER.into(),
+            aud: SESSION_AUDIENCE.into(),
+            iat: now,
+            exp: now + SESSION_TTL_SECS,
+        },
     )
-    .ok()
 }
 
 pub fn verify_session(secret: &str, token: &str) -> Option<SessionClaims> {
-    let mut v = Validation::new(Algorithm::HS256);
-    v.set_issuer(&[SESSION_ISSUER]);
-    v.set_audience(&[SESSION_AUDIENCE]);
-    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    v.leeway = 0;
-    decode::<SessionClaims>(token, &DecodingKey::from_secret(secret.as_bytes()), &v)
-        .ok()
-        .map(|d| d.claims)
+    session_at(secret, token, now_secs())
+}
+
+fn session_at(secret: &str, token: &str, now: u64) -> Option<SessionClaims> {
+    let claims: SessionClaims = verify(secret, token, now, 0)?;
+    (claims.iss == SESSION_ISSUER && claims.aud == SESSION_AUDIENCE).then_some(claims)
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,16 +130,104 @@ pub struct IdentityClaims {
 
 /// Verifies a signed identity against the project's `sk_` secret.
 pub fn verify_identity(secret: &str, token: &str) -> Option<IdentityClaims> {
-    let mut v = Validation::new(Algorithm::HS256);
-    v.set_required_spec_claims(&["exp", "sub"]);
-    v.validate_nbf = true;
-    v.leeway = LEEWAY_SECS;
-    v.validate_aud = false;
-    let claims = decode::<IdentityClaims>(token, &DecodingKey::from_secret(secret.as_bytes()), &v)
-        .ok()?
-        .claims;
-    if claims.exp > now_secs() + IDENTITY_MAX_TTL_SECS + LEEWAY_SECS {
+    identity_at(secret, token, now_secs())
+}
+
+fn identity_at(secret: &str, token: &str, now: u64) -> Option<IdentityClaims> {
+    let claims: IdentityClaims = verify(secret, token, now, LEEWAY_SECS)?;
+    if claims.exp > now + IDENTITY_MAX_TTL_SECS + LEEWAY_SECS {
         return None;
     }
     Some(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use serde_json::json;
+
+    const NOW: u64 = 1_795_000_000;
+
+    fn token(header: serde_json::Value, claims: serde_json::Value, secret: &str) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let tag = mac(secret, &input).unwrap().finalize().into_bytes();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    fn hs256() -> serde_json::Value {
+        json!({"alg": "HS256", "typ": "JWT"})
+    }
+
+    #[test]
+    fn the_fixed_header_is_hs256() {
+        let h = URL_SAFE_NO_PAD.decode(HS256_HEADER).unwrap();
+        let h: serde_json::Value = serde_json::from_slice(&h).unwrap();
+        assert_eq!(h, hs256());
+    }
+
+    #[test]
+    fn a_session_round_trips_and_checks_issuer_and_audience() {
+        let t = sign(
+            "s",
+            &SessionClaims {
+                sub: "a".into(),
+                email: "e@x".into(),
+                iss: SESSION_ISSUER.into(),
+                aud: SESSION_AUDIENCE.into(),
+                iat: NOW,
+                exp: NOW + 10,
+            },
+        )
+        .unwrap();
+        assert_eq!(session_at("s", &t, NOW).unwrap().sub, "a");
+        assert!(session_at("other", &t, NOW).is_none());
+        assert!(session_at("s", &t, NOW + 11).is_none());
+        let wrong_aud = token(
+            hs256(),
+            json!({"sub": "a", "email": "e", "iss": SESSION_ISSUER, "aud": "x", "iat": NOW, "exp": NOW + 10}),
+            "s",
+        );
+        assert!(session_at("s", &wrong_aud, NOW).is_none());
+    }
+
+    #[test]
+    fn only_hs256_with_the_right_key_and_an_intact_token_verifies() {
+        let claims = json!({"sub": "u", "exp": NOW + 60});
+        assert!(identity_at("k", &token(hs256(), claims.clone(), "k"), NOW).is_some());
+        for alg in ["none", "HS512", "hs256", "RS256"] {
+            let t = token(json!({"alg": alg}), claims.clone(), "k");
+            assert!(identity_at("k", &t, NOW).is_none(), "{alg}");
+        }
+        let good = token(hs256(), claims.clone(), "k");
+        let unsigned = format!("{}.", &good[..good.rfind('.').unwrap()]);
+        assert!(identity_at("k", &unsigned, NOW).is_none());
+        assert!(identity_at("k", &format!("{good}.x"), NOW).is_none());
+        // Another payload under this token's signature.
+        let other = token(hs256(), json!({"sub": "admin", "exp": NOW + 60}), "k");
+        let (other_input, _) = other.rsplit_once('.').unwrap();
+        let (_, good_sig) = good.rsplit_once('.').unwrap();
+        let forged = format!("{other_input}.{good_sig}");
+        assert!(identity_at("k", &forged, NOW).is_none());
+        assert!(identity_at("k", "", NOW).is_none());
+    }
+
+    #[test]
+    fn identity_times_are_checked_with_the_leeway() {
+        let at = |claims: serde_json::Value| identity_at("k", &token(hs256(), claims, "k"), NOW);
+        assert!(at(json!({"sub": "u", "exp": NOW - LEEWAY_SECS})).is_some());
+        assert!(at(json!({"sub": "u", "exp": NOW - LEEWAY_SECS - 1})).is_none());
+        assert!(at(json!({"sub": "u"})).is_none());
+        assert!(at(json!({"sub": "u", "exp": -1})).is_none());
+        assert!(at(json!({"sub": 5, "exp": NOW + 60})).is_none());
+        assert!(at(json!({"sub": "u", "exp": NOW + 2 * IDENTITY_MAX_TTL_SECS})).is_none());
+        assert!(at(json!({"sub": "u", "exp": NOW + 3600, "nbf": NOW + 1800})).is_none());
+        assert!(at(json!({"sub": "u", "exp": NOW + 3600, "nbf": NOW + 30})).is_some());
+        let c = at(json!({"sub": "u", "tier": "pro", "exp": NOW + 60})).unwrap();
+        assert_eq!(c.tier.as_deref(), Some("pro"));
+    }
 }

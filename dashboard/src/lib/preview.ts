@@ -1,5 +1,5 @@
-// The exact 429 an app receives when a tier's own limit blocks it (API 1.2,
-// 1.4 and section 3): the flat body of /api/v1/proxy/*, OpenAI's envelope of
+// The exact 429 an app receives when a tier's own limit blocks it
+// (docs/API.md, "Limit exceeded (429)"): the flat body of /api/v1/proxy/*, OpenAI's envelope of
 // /v1/chat/completions, and the headers of both. (`x-ratelimit-deeplink` is
 // sent only when a rule fires, so a tier's own 429 carries the deep link in
 // the body only.)

@@ -1,4 +1,4 @@
-// Wire types of the owner API (API.md section 2).
+// Wire types of the owner API (docs/API.md, "Owner API").
 
 export type Metric = 'requests' | 'tokens';
 export type Period = 'minute' | 'hour' | 'day' | 'week' | 'month';

@@ -1112,7 +1112,9 @@ export interface components {
         UsageSummary: {
             /** @enum {string} */
             period: "day" | "week" | "month";
+            /** @description Start of the current window. */
             from: components["schemas"]["Timestamp"];
+            /** @description End of the current window (the instant the next one starts). */
             to: components["schemas"]["Timestamp"];
             requests: components["schemas"]["Count"];
             tokens: {
@@ -1133,8 +1135,8 @@ export interface components {
             };
         };
         UsageByIdentityRow: {
-            /** @description The UTC day of the row (where the server reports it; with a `from`/`to` range rows of several days are listed). */
-            date?: components["schemas"]["Day"];
+            /** @description The UTC day of the row (with a `from`/`to` range, rows of several days are listed, oldest day first). */
+            date: components["schemas"]["Day"];
             identity: string;
             tier: string;
             model: string;
@@ -1143,10 +1145,10 @@ export interface components {
             outputTokens: components["schemas"]["Count"];
             /** @description inputTokens + outputTokens. */
             tokens: components["schemas"]["Count"];
-            /** @description Requests refused with a 429 (where the server reports it). */
-            blocked?: components["schemas"]["Count"];
-            /** @description Admitted requests that carried a warning (where the server reports it). */
-            warned?: components["schemas"]["Count"];
+            /** @description Requests refused with a 429 (by the tier's cap or a rule). */
+            blocked: components["schemas"]["Count"];
+            /** @description Admitted requests that carried a warning. */
+            warned: components["schemas"]["Count"];
         };
         UsageByIdentity: {
             items: components["schemas"]["UsageByIdentityRow"][];

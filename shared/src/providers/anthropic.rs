@@ -22,16 +22,18 @@ use serde_json::{json, Map, Value};
 
 use super::{
     assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
-    max_tokens, parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json,
-    ProviderKind, StreamCtx, Usage,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
+    StreamCtx, Usage,
 };
+use crate::budget::{OutputBudget, ANTHROPIC_DEFAULT_MAX_TOKENS};
 use crate::sse::SseEvent;
 use crate::ApiError;
 
-/// `max_tokens` when the app sets none (Anthropic requires one).
-pub const DEFAULT_MAX_TOKENS: u64 = 4096;
-
-pub(crate) fn build_body(body: &Map<String, Value>, stream: bool) -> Result<Value, ApiError> {
+pub(crate) fn build_body(
+    body: &Map<String, Value>,
+    stream: bool,
+    budget: &OutputBudget,
+) -> Result<Value, ApiError> {
     let messages = body
         .get("messages")
         .and_then(Value::as_array)
@@ -68,7 +70,7 @@ pub(crate) fn build_body(body: &Map<String, Value>, stream: bool) -> Result<Valu
     out.insert("messages".into(), Value::Array(messages));
     out.insert(
         "max_tokens".into(),
-        Value::from(max_tokens(body).unwrap_or(DEFAULT_MAX_TOKENS)),
+        Value::from(budget.max_output.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
     );
     if let Some(stops) = stop_list(body.get("stop")) {
         out.insert("stop_sequences".into(), Value::Array(stops));

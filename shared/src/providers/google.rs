@@ -22,9 +22,10 @@ use serde_json::{json, Map, Value};
 
 use super::{
     assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
-    max_tokens, parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json,
-    ProviderKind, StreamCtx, Usage,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
+    StreamCtx, Usage,
 };
+use crate::budget::OutputBudget;
 use crate::sse::SseEvent;
 use crate::ApiError;
 
@@ -32,11 +33,7 @@ use crate::ApiError;
 /// `…:streamGenerateContent?alt=sse`. A base that already names the method
 /// (`…/models/x:generateContent`) keeps its model, with the method the
 /// request needs.
-pub(crate) fn endpoint_url(
-    base: &str,
-    body: &Map<String, Value>,
-    stream: bool,
-) -> Result<String, ApiError> {
+pub(crate) fn endpoint_url(base: &str, model: &str, stream: bool) -> String {
     let method = if stream {
         ":streamGenerateContent?alt=sse"
     } else {
@@ -45,28 +42,45 @@ pub(crate) fn endpoint_url(
     let path = base.split_once('?').map_or(base, |(p, _)| p);
     for suffix in [":generateContent", ":streamGenerateContent"] {
         if let Some(prefix) = path.strip_suffix(suffix) {
-            return Ok(format!("{prefix}{method}"));
+            return format!("{prefix}{method}");
         }
     }
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    format!("{base}/models/{model}{method}")
+}
+
+/// The model of a base URL that is already a full endpoint
+/// (`…/models/x:generateContent`).
+pub(crate) fn pinned_model(base: &str) -> Option<&str> {
+    let path = base.split_once('?').map_or(base, |(p, _)| p);
+    let head = path
+        .strip_suffix(":generateContent")
+        .or_else(|| path.strip_suffix(":streamGenerateContent"))?;
+    let (_, model) = head.rsplit_once("/models/")?;
+    canonical_model(model).ok()
+}
+
+/// `models/x` and `x` name the same Gemini model: the id without the
+/// prefix, which must be URL-safe (letters, digits, `-`, `_`, `.`).
+pub(crate) fn canonical_model(model: &str) -> Result<&str, ApiError> {
     let model = model.strip_prefix("models/").unwrap_or(model);
     let valid = !model.is_empty()
         && model
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !valid {
-        return Err(ApiError::invalid_field(
+    if valid {
+        Ok(model)
+    } else {
+        Err(ApiError::invalid_field(
             "model",
             "model must be a Gemini model id (letters, digits, '-', '_', '.')",
-        ));
+        ))
     }
-    Ok(format!("{base}/models/{model}{method}"))
 }
 
-pub(crate) fn build_body(body: &Map<String, Value>) -> Result<Value, ApiError> {
+pub(crate) fn build_body(
+    body: &Map<String, Value>,
+    budget: &OutputBudget,
+) -> Result<Value, ApiError> {
     let messages = body
         .get("messages")
         .and_then(Value::as_array)
@@ -116,7 +130,7 @@ pub(crate) fn build_body(body: &Map<String, Value>) -> Result<Value, ApiError> {
     if let Some(p) = body.get("top_p").filter(|v| v.is_number()) {
         config.insert("topP".into(), p.clone());
     }
-    if let Some(n) = max_tokens(body) {
+    if let Some(n) = budget.max_output {
         config.insert("maxOutputTokens".into(), Value::from(n));
     }
     if let Some(stops) = stop_list(body.get("stop")) {

@@ -23,6 +23,7 @@ pub mod openai;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::budget::{OutputBudget, RequestedOutput};
 use crate::sse::{SseEvent, SseParser};
 use crate::ApiError;
 
@@ -140,18 +141,49 @@ pub struct UpstreamRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The canonical model id: what is counted, matched by caps and rules,
+    /// reported to analytics and put in the URL.
+    pub model: String,
+    /// The output budget written into `body` (and reserved).
+    pub budget: OutputBudget,
+}
+
+/// The one spelling of a model id for a provider. Gemini accepts
+/// `models/x` and `x` for the same model (same URL), so the prefix is
+/// dropped there and the id checked to be URL-safe; other providers' ids
+/// are taken as given (an OpenAI-compatible id may contain `/`).
+pub fn canonical_model(kind: ProviderKind, model: &str) -> Result<String, ApiError> {
+    match kind {
+        ProviderKind::Google => google::canonical_model(model).map(str::to_string),
+        _ => Ok(model.to_string()),
+    }
 }
 
 /// Builds the provider request from the app's OpenAI-format body (proxy-only
-/// fields already removed). `stream` says whether to ask for a stream.
+/// fields already removed). `stream` says whether to ask for a stream. The
+/// model is canonicalised and the output budget computed here, once; both
+/// travel with the request so the caller reserves exactly what is sent.
 pub fn build_request(
     kind: ProviderKind,
     base_url: &str,
     api_key: &str,
-    body: Map<String, Value>,
+    mut body: Map<String, Value>,
     stream: bool,
 ) -> Result<UpstreamRequest, ApiError> {
     let base = base_url.trim().trim_end_matches('/');
+    let asked = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // A Gemini endpoint URL that names its model pins it.
+    let model = match (kind, google::pinned_model(base)) {
+        (ProviderKind::Google, Some(pinned)) => pinned.to_string(),
+        _ => canonical_model(kind, asked)?,
+    };
+    let budget = OutputBudget::for_provider(kind, RequestedOutput::from_body(&body)?);
+    if kind == ProviderKind::Anthropic {
+        body.insert("model".into(), Value::from(model.as_str()));
+    }
     let (url, mut headers, body) = match kind {
         ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
             let url = endpoint(base, "/chat/completions");
@@ -161,7 +193,7 @@ pub fn build_request(
         }
         ProviderKind::Anthropic => {
             let url = endpoint(base, "/messages");
-            let body = anthropic::build_body(&body, stream)?;
+            let body = anthropic::build_body(&body, stream, &budget)?;
             let headers = vec![
                 ("x-api-key".to_string(), api_key.to_string()),
                 ("anthropic-version".to_string(), "2023-06-01".to_string()),
@@ -169,15 +201,21 @@ pub fn build_request(
             (url, headers, body)
         }
         ProviderKind::Google => {
-            let url = google::endpoint_url(base, &body, stream)?;
-            let body = google::build_body(&body)?;
+            let url = google::endpoint_url(base, &model, stream);
+            let body = google::build_body(&body, &budget)?;
             let headers = vec![("x-goog-api-key".to_string(), api_key.to_string())];
             (url, headers, body)
         }
     };
     headers.push(("content-type".to_string(), "application/json".to_string()));
     let body = serde_json::to_vec(&body).map_err(|_| ApiError::internal())?;
-    Ok(UpstreamRequest { url, headers, body })
+    Ok(UpstreamRequest {
+        url,
+        headers,
+        body,
+        model,
+        budget,
+    })
 }
 
 /// `{base}{path}` unless the base already ends with the path.
@@ -342,13 +380,6 @@ pub(crate) fn parse_arguments(arguments: Option<&Value>) -> Result<Value, ApiErr
             "tool_calls[].function.arguments must be a JSON object string",
         )),
     }
-}
-
-/// The `max_completion_tokens` or `max_tokens` of the request.
-pub(crate) fn max_tokens(body: &Map<String, Value>) -> Option<u64> {
-    body.get("max_completion_tokens")
-        .and_then(Value::as_u64)
-        .or_else(|| body.get("max_tokens").and_then(Value::as_u64))
 }
 
 /// A `chat.completion` object.

@@ -1,0 +1,262 @@
+//! Admission: everything before the provider is called, and the one
+//! limiter call.
+//!
+//! Order: key present → body parsed and validated (no I/O) → project from
+//! the isolate cache (no I/O on a hit) → origin → identity and tier → the
+//! provider request built, which canonicalises the model and computes the
+//! output budget once (a translation error is a 400 before anything is
+//! reserved) → one reserve call carrying the identity's queued settlements.
+//! The reservation is sized from that same budget, and the same model is
+//! counted, matched by caps and rules, reported to analytics and put in
+//! the URL. A block answers 429 and holds no reservation.
+
+use super::answer::{limit_exceeded, AnswerMeta};
+use super::Route;
+use crate::config::Config;
+use crate::http::{read_json_body, ApiResult};
+use crate::limiter::{Counter, Reservation};
+use crate::project_cache::{self, ResolvedProject};
+use crate::tokens;
+use shared::decision::{limit_headers, Decision, Policy, Verdict};
+use shared::ledger::ReserveRequest;
+use shared::providers::{build_request, ProviderKind, UpstreamRequest};
+use shared::proxy_request::{parse, prompt_estimate, ProxyRequest};
+use shared::simulate::decision_message;
+use shared::values::{Identity, TierName};
+use shared::{ApiError, ErrorCode};
+use std::rc::Rc;
+use worker::{Env, Request};
+
+/// An admitted request, ready to forward.
+pub struct Admitted {
+    pub upstream: UpstreamRequest,
+    pub provider: ProviderKind,
+    pub stream: bool,
+    pub tier_name: String,
+    pub decision: Decision,
+    pub reservation: Reservation,
+    /// Prompt estimate and whole reservation (the usage chunk of a stream
+    /// whose provider reported none).
+    pub prompt_tokens: u64,
+    pub estimate: u64,
+}
+
+pub(super) fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_empty())
+}
+
+/// The publishable key from `x-project-key` (or `Authorization: Bearer pk_…`).
+pub(super) fn project_key(req: &Request) -> ApiResult<String> {
+    if let Some(k) = header(req, "x-project-key") {
+        return Ok(k);
+    }
+    if let Some(auth) = header(req, "authorization") {
+        if let Some(k) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
+            return Ok(k.trim().to_string());
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::MissingProjectKey,
+        "Send your project key in the x-project-key header",
+    ))
+}
+
+fn invalid_key() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidProjectKey,
+        "The project key is invalid or revoked",
+    )
+}
+
+pub(super) async fn resolve_project(
+    req: &Request,
+    env: &Env,
+    cfg: &Config,
+) -> ApiResult<Rc<ResolvedProject>> {
+    let key = project_key(req)?;
+    if !key.starts_with("pk_") || key.len() > 128 {
+        return Err(invalid_key());
+    }
+    project_cache::resolve(env, cfg, &key)
+        .await?
+        .ok_or_else(invalid_key)
+}
+
+/// CORS for browser apps: with `allowedOrigins`, other origins get 403.
+pub(super) fn check_origin(req: &Request, project: &ResolvedProject) -> ApiResult<Option<String>> {
+    let Some(origin) = header(req, "origin") else {
+        return Ok(None);
+    };
+    let allowed = &project.settings.allowed_origins;
+    if allowed.is_empty() || allowed.iter().any(|o| o == origin.trim_end_matches('/')) {
+        return Ok(Some(origin));
+    }
+    Err(ApiError::new(
+        ErrorCode::OriginNotAllowed,
+        "This origin is not allowed to use the project",
+    ))
+}
+
+/// The identity and tier in force: from a signed token when one is sent,
+/// else from the request (only where signing is not required).
+pub(super) fn identity_and_tier(
+    project: &ResolvedProject,
+    token: Option<&str>,
+    identity: Option<String>,
+    tier: Option<String>,
+) -> ApiResult<(String, String)> {
+    let settings = &project.settings;
+    let (identity, tier) = match token {
+        Some(token) => {
+            let claims = tokens::verify_identity(&project.secret_key, token).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidIdentityToken,
+                    "The identity token is missing, expired or forged",
+                )
+            })?;
+            (claims.sub, claims.tier)
+        }
+        None if settings.require_signed_identity => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidIdentityToken,
+                "This project requires a signed identity token",
+            ))
+        }
+        None => (
+            identity.ok_or_else(|| ApiError::invalid_field("identity", "identity is required"))?,
+            tier,
+        ),
+    };
+    let identity = Identity::parse("identity", &identity)?.into_string();
+    let tier = match tier {
+        Some(t) => TierName::parse("tier", &t)?.into_string(),
+        None => settings.default_tier.clone(),
+    };
+    if !settings.tiers.contains_key(&tier) {
+        return Err(ApiError::invalid_field(
+            "tier",
+            format!("Unknown tier '{tier}'"),
+        ));
+    }
+    Ok((identity, tier))
+}
+
+/// Parses the body (the OpenAI route takes identity and tier from headers).
+async fn read_request(
+    mut req: Request,
+    cfg: &Config,
+    route: Route,
+) -> ApiResult<(Request, ProxyRequest)> {
+    project_key(&req)?;
+    let (_, body) = read_json_body(&mut req, cfg.max_body_bytes).await?;
+    let mut parsed = parse(body, route == Route::ChatStream)?;
+    if route == Route::OpenAi {
+        if let Some(i) = header(&req, "x-identity") {
+            parsed.identity = Some(Identity::parse("identity", &i)?);
+        }
+        if let Some(t) = header(&req, "x-tier") {
+            parsed.tier = Some(TierName::parse("tier", &t)?);
+        }
+        parsed.identity_token = header(&req, "x-identity-token").or(parsed.identity_token);
+    }
+    Ok((req, parsed))
+}
+
+pub async fn admit(
+    req: Request,
+    env: &Env,
+    cfg: &Config,
+    route: Route,
+    meta: &mut AnswerMeta,
+) -> ApiResult<Admitted> {
+    let (req, mut parsed) = read_request(req, cfg, route).await?;
+    let project = resolve_project(&req, env, cfg).await?;
+    meta.cors_origin = check_origin(&req, &project)?;
+    let (identity, tier_name) = identity_and_tier(
+        &project,
+        parsed.identity_token.as_deref(),
+        parsed.identity.take().map(String::from),
+        parsed.tier.take().map(String::from),
+    )?;
+    let tier = project
+        .settings
+        .tiers
+        .get(&tier_name)
+        .cloned()
+        .unwrap_or_default();
+    let provider = project.settings.provider;
+    let base_url = project
+        .settings
+        .effective_base_url()
+        .ok_or_else(|| ApiError::invalid_body("The project has no provider URL"))?;
+    let upstream = build_request(
+        provider,
+        base_url,
+        project.provider_key.as_deref().unwrap_or_default(),
+        std::mem::take(&mut parsed.forward),
+        parsed.stream,
+    )?;
+    let prompt_tokens = prompt_estimate(parsed.prompt_chars);
+    let estimate = prompt_tokens.saturating_add(
+        upstream
+            .budget
+            .reserved_output(tier.max_tokens_or_default(None)),
+    );
+    let count_model = project
+        .settings
+        .tiers
+        .values()
+        .any(|t| t.models.contains_key(&upstream.model));
+    let request = ReserveRequest {
+        request_id: meta.request_id.clone(),
+        model: upstream.model.clone(),
+        estimate_tokens: estimate,
+        lease_ms: i64::try_from(cfg.provider_timeout_ms.saturating_add(cfg.lease_grace_ms)).ok(),
+        policy: Policy {
+            tier_name: tier_name.clone(),
+            tier: tier.clone(),
+            rules: project.rules.clone(),
+        },
+        count_model,
+    };
+    let counter = Counter::open(env, &project.id, &identity)?;
+    let (answer, reservation) = counter.reserve(request, prompt_tokens).await?;
+    let decision = answer.decision;
+    let (message, deep_link) =
+        decision_message(&decision, &tier_name, &tier, &identity, answer.now_ms);
+    if let Some(w) = decision.header_window() {
+        meta.limit_headers = limit_headers(w, answer.now_ms);
+    }
+    let Some(reservation) = reservation else {
+        return Err(limit_exceeded(
+            &decision,
+            &tier_name,
+            message,
+            deep_link,
+            answer.now_ms,
+            meta,
+        ));
+    };
+    if decision.verdict == Verdict::Warn {
+        if let Some(m) = message {
+            meta.warning = Some((m, deep_link));
+        }
+    }
+    Ok(Admitted {
+        upstream,
+        provider,
+        stream: parsed.stream,
+        tier_name,
+        decision,
+        reservation,
+        prompt_tokens,
+        estimate,
+    })
+}
