@@ -39,6 +39,8 @@ export function parseBehaviour(model) {
     long: long ? Math.max(1, Math.min(Number(long[1]), 100_000)) : null,
     utf8: m.includes('utf8'),
     tool: m.includes('tool'),
+    redirect: m.includes('redirect'),
+    emptyUsage: m.includes('empty-usage'),
   };
 }
 
@@ -311,10 +313,10 @@ function openaiFirstToolName(body) {
   return t ? (t.function?.name ?? t.name) : null;
 }
 
-function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage }) {
+function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage, emptyUsage }) {
   const id = newId('chatcmpl-mock');
   const created = Math.floor(Date.now() / 1000);
-  const includeUsage = body.stream_options?.include_usage === true && reportUsage;
+  const includeUsage = body.stream_options?.include_usage === true && (reportUsage || emptyUsage);
   const base = (choices) => {
     const o = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', choices };
     if (includeUsage) o.usage = null;
@@ -342,7 +344,11 @@ function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage }) {
     for (const text of chunks) content.push({ obj: base([choice({ content: text })]) });
   }
   const finale = [{ obj: base([choice({}, toolName ? 'tool_calls' : 'stop')]) }];
-  if (includeUsage) {
+  if (includeUsage && emptyUsage) {
+    const o = base([]);
+    o.usage = {};
+    finale.push({ obj: o });
+  } else if (includeUsage) {
     const o = base([]);
     o.usage = {
       prompt_tokens: p,
@@ -357,7 +363,7 @@ function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage }) {
   return { preamble, content, finale };
 }
 
-function openaiMessage({ model, chunks, toolName, p, c, reportUsage }) {
+function openaiMessage({ model, chunks, toolName, p, c, reportUsage, emptyUsage }) {
   const message = toolName
     ? {
         role: 'assistant',
@@ -373,7 +379,9 @@ function openaiMessage({ model, chunks, toolName, p, c, reportUsage }) {
     model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: toolName ? 'tool_calls' : 'stop' }],
   };
-  if (reportUsage) {
+  if (emptyUsage) {
+    o.usage = {};
+  } else if (reportUsage) {
     o.usage = {
       prompt_tokens: p,
       completion_tokens: c,
@@ -617,6 +625,7 @@ function requestIdHeaders(family) {
 export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_MAX_RECORDS } = {}) {
   let records = [];
   let seq = 0;
+  let redirectHits = 0;
 
   const addRecord = (rec) => {
     records.push(rec);
@@ -625,6 +634,12 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
 
   const handleAdmin = (req, res, url) => {
     if (url.pathname === '/__mock/health') return sendJson(res, 200, { ok: true });
+    // The target of the `redirect` behaviour: counts who followed it.
+    if (url.pathname === '/__mock/redirected') {
+      redirectHits += 1;
+      return sendJson(res, 200, { followed: true });
+    }
+    if (url.pathname === '/__mock/redirect-hits') return sendJson(res, 200, { hits: redirectHits });
     if (url.pathname === '/__mock/requests') {
       if (req.method === 'GET') {
         let out = records;
@@ -709,10 +724,18 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
     const p = b.usage ? b.usage.prompt : 10 + countMessages(r.family, body);
     const c = b.usage ? b.usage.completion : toolName ? TOOL_ARG_FRAGMENTS.length : chunks.length;
     record.plannedUsage = usageObj(p, c);
-    const reportUsage = !b.noUsage;
+    // `empty-usage`: OpenAI-format answers carry `usage: {}` (no counts at all).
+    const reportUsage = !b.noUsage && !b.emptyUsage;
     const modelOut = model ?? 'mock';
-    const args = { body, model: modelOut, chunks, toolName, p, c, reportUsage };
+    const args = { body, model: modelOut, chunks, toolName, p, c, reportUsage, emptyUsage: b.emptyUsage };
 
+    if (b.redirect) {
+      // A provider URL answering 302 to another (internal) address.
+      record.status = 302;
+      record.outcome = 'redirected';
+      res.writeHead(302, { location: '/__mock/redirected', 'content-length': '0' });
+      return res.end();
+    }
     if (b.hang) {
       // Never answer; the socket stays open until the client leaves (no timers).
       record.outcome = 'hung';

@@ -343,6 +343,25 @@ describe('gemini', () => {
 });
 
 describe('behaviours', () => {
+  test('empty-usage: OpenAI answers and streams carry usage {}', async () => {
+    const model = uniq('m-empty-usage');
+    const a = await (await openai({ model, messages: msgs })).json();
+    assert.deepEqual(a.usage, {});
+    const s = json(parseSse(await (await openai({ model, messages: msgs, stream: true, stream_options: { include_usage: true } })).text()).slice(0, -1));
+    assert.deepEqual(s.at(-1).usage, {});
+    for (const r of await records(model)) assert.equal(r.usage, null);
+  });
+
+  test('redirect: 302 to /__mock/redirected, which counts who followed it', async () => {
+    const model = uniq('m-redirect');
+    const r = await fetch(`${mock.url}/openai/v1/chat/completions`, { method: 'POST', headers: OA, body: JSON.stringify({ model, messages: msgs }), redirect: 'manual' });
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.get('location'), '/__mock/redirected');
+    const before = (await (await fetch(`${mock.url}/__mock/redirect-hits`)).json()).hits;
+    await fetch(`${mock.url}/__mock/redirected`);
+    assert.equal((await (await fetch(`${mock.url}/__mock/redirect-hits`)).json()).hits, before + 1);
+  });
+
   test('usage-P-C on every provider, stream and not', async () => {
     const model = uniq('m-usage-123-45');
     const a = await (await openai({ model, messages: msgs })).json();

@@ -768,8 +768,37 @@ export async function isStackUp() {
   return serviceAlive(s.worker) && (await httpGet(`${WORKER_URL}/healthz`, 3000)).status === 200;
 }
 
+/**
+ * Run as root, the embedded PostgreSQL runs as the unprivileged user
+ * `postgres`, which must be able to enter every directory down to the
+ * checkout (its binaries are in node_modules, its data in .stack/pgdata).
+ * Returns the first directory it cannot enter (no search bit for others),
+ * or null when there is none or when this is not root.
+ */
+export function rootOnlyAncestor(dir = ROOT, uid = process.getuid?.()) {
+  if (uid !== 0) return null;
+  const chain = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    chain.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  return chain.find((d) => (fs.statSync(d).mode & 0o001) === 0) ?? null;
+}
+
+/** Refuses, in one line and before any install, a checkout the embedded PostgreSQL cannot reach. */
+function preflight() {
+  if (!usingEmbeddedPg()) return;
+  const blocked = rootOnlyAncestor();
+  if (!blocked) return;
+  const mode = (fs.statSync(blocked).mode & 0o777).toString(8);
+  throw new Error(
+    `the embedded PostgreSQL runs as the user "postgres", who cannot enter ${blocked} (mode ${mode}): run \`chmod o+x ${blocked}\`, or move the checkout (e.g. under /srv), or set DATABASE_URL to a PostgreSQL of your own`,
+  );
+}
+
 export async function start() {
   const t0 = Date.now();
+  preflight();
   fs.mkdirSync(LOG_DIR, { recursive: true });
   await ensureNpmDeps();
   wranglerNode(); // fail early with a clear message if no Node 22 is available
@@ -891,6 +920,7 @@ async function main(cmd) {
     case 'restart-worker':
       return restartWorker();
     case 'migrate':
+      preflight();
       await ensureNpmDeps();
       if (usingEmbeddedPg()) await startPostgres();
       await migrate();

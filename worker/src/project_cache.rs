@@ -46,6 +46,11 @@ pub struct ResolvedProject {
     pub provider_key: Option<String>,
     pub secret_key: String,
     pub rules: Vec<Rule>,
+    /// Why the provider base URL is refused, if it is: the URL is checked
+    /// again at every load (`shared::url_guard`), not only when it was
+    /// written, so a row written before a rule tightened, or by hand, is
+    /// never fetched.
+    pub base_url_refused: Option<String>,
 }
 
 #[derive(Clone)]
@@ -212,7 +217,12 @@ async fn load(
     let secret_key = open(key, &stored.id, &stored.secret_key_enc)
         .or_internal("open secret")
         .map_err(Load::Api)?;
+    let base_url_refused = stored
+        .settings
+        .effective_base_url()
+        .and_then(|url| shared::url_guard::check_base_url(url, cfg.production).err());
     Ok(Some(Rc::new(ResolvedProject {
+        base_url_refused,
         id: stored.id,
         settings: stored.settings,
         provider_key,

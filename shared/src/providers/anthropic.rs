@@ -262,12 +262,12 @@ pub(crate) fn finish_reason(stop_reason: Option<&str>) -> &'static str {
 
 /// Input tokens of a usage object: uncached + cache creation + cache reads.
 fn input_tokens(u: &Value) -> Option<u64> {
-    let base = u.get("input_tokens").and_then(Value::as_u64)?;
+    let base = u.get("input_tokens").and_then(super::token)?;
     let extra = ["cache_creation_input_tokens", "cache_read_input_tokens"]
         .iter()
-        .filter_map(|k| u.get(*k).and_then(Value::as_u64))
+        .filter_map(|k| u.get(*k).and_then(super::token))
         .fold(0u64, u64::saturating_add);
-    Some(base.saturating_add(extra))
+    Some(base.saturating_add(extra).min(super::MAX_REPORTED_TOKENS))
 }
 
 pub(crate) fn translate_response(
@@ -310,7 +310,7 @@ pub(crate) fn translate_response(
     let usage = v.get("usage").and_then(|u| {
         Some(Usage {
             input_tokens: input_tokens(u)?,
-            output_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
+            output_tokens: u.get("output_tokens").and_then(super::token).unwrap_or(0),
         })
     });
     let id = match v.get("id").and_then(Value::as_str) {
@@ -364,11 +364,15 @@ impl StreamState {
             .unwrap_or_default();
         match kind {
             "message_start" => {
+                // A usage without a valid input count is no usage (`{}`
+                // counts at the estimate, never as 0 tokens).
                 if let Some(u) = v.pointer("/message/usage") {
-                    self.input_tokens = input_tokens(u).unwrap_or(0);
-                    self.output_tokens =
-                        u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0);
-                    self.record_usage(ctx);
+                    if let Some(input) = input_tokens(u) {
+                        self.input_tokens = input;
+                        self.output_tokens =
+                            u.get("output_tokens").and_then(super::token).unwrap_or(0);
+                        self.record_usage(ctx);
+                    }
                 }
                 self.start(ctx);
             }
@@ -423,14 +427,20 @@ impl StreamState {
             "message_delta" => {
                 self.start(ctx);
                 if let Some(u) = v.get("usage") {
-                    // Cumulative totals: replace, never add.
-                    if let Some(out) = u.get("output_tokens").and_then(Value::as_u64) {
+                    // Cumulative totals: replace, never add. A usage with
+                    // no valid count adds nothing (`{}` is not 0 tokens).
+                    let mut any = ctx.usage.is_some();
+                    if let Some(out) = u.get("output_tokens").and_then(super::token) {
                         self.output_tokens = out;
+                        any = true;
                     }
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = self.input_tokens.max(input);
+                        any = true;
                     }
-                    self.record_usage(ctx);
+                    if any {
+                        self.record_usage(ctx);
+                    }
                 }
                 if let Some(reason) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
                     ctx.emit_delta(json!({}), Some(finish_reason(Some(reason))));

@@ -295,7 +295,19 @@ pub(crate) fn finish_reason(reason: &str) -> &'static str {
 
 fn usage_of(meta: &Value) -> Option<Usage> {
     let m = meta.as_object()?;
-    let get = |k: &str| m.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let counts = [
+        "promptTokenCount",
+        "toolUsePromptTokenCount",
+        "candidatesTokenCount",
+        "thoughtsTokenCount",
+    ];
+    if !counts
+        .iter()
+        .any(|k| m.get(*k).and_then(super::token).is_some())
+    {
+        return None;
+    }
+    let get = |k: &str| m.get(k).and_then(super::token).unwrap_or(0);
     Some(Usage {
         input_tokens: get("promptTokenCount").saturating_add(get("toolUsePromptTokenCount")),
         output_tokens: get("candidatesTokenCount").saturating_add(get("thoughtsTokenCount")),

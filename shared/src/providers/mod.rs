@@ -234,6 +234,19 @@ pub struct Usage {
     pub output_tokens: u64,
 }
 
+/// The most tokens one count in a provider's usage may claim. More is a
+/// provider bug (or a hostile base URL) and is clamped to this, so one
+/// answer cannot exhaust a token cap by a wild number.
+pub const MAX_REPORTED_TOKENS: u64 = 10_000_000;
+
+/// One token count of a provider's usage: a non-negative integer, clamped
+/// to [`MAX_REPORTED_TOKENS`]. Anything else (negative, fractional, a
+/// string, null) is absent, never 0: a usage with no valid count is no usage
+/// at all, and the request is counted at its estimate instead.
+pub(crate) fn token(v: &Value) -> Option<u64> {
+    v.as_u64().map(|n| n.min(MAX_REPORTED_TOKENS))
+}
+
 impl Usage {
     pub fn total(&self) -> u64 {
         self.input_tokens.saturating_add(self.output_tokens)

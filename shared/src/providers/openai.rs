@@ -33,15 +33,20 @@ pub(crate) fn build_body(mut body: Map<String, Value>, stream: bool) -> Value {
 }
 
 /// Usage out of an OpenAI `usage` object.
+/// `{}` or counts that are not non-negative integers are no usage (the
+/// request is then counted at its estimate), never 0 tokens.
 pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
     let u = v.as_object()?;
-    let input = u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-    let output = match u.get("completion_tokens").and_then(Value::as_u64) {
+    let prompt = u.get("prompt_tokens").and_then(super::token);
+    let completion = u.get("completion_tokens").and_then(super::token);
+    let total = u.get("total_tokens").and_then(super::token);
+    if prompt.is_none() && completion.is_none() && total.is_none() {
+        return None;
+    }
+    let input = prompt.unwrap_or(0);
+    let output = match completion {
         Some(n) => n,
-        None => u
-            .get("total_tokens")
-            .and_then(Value::as_u64)
-            .map_or(0, |t| t.saturating_sub(input)),
+        None => total.map_or(0, |t| t.saturating_sub(input)),
     };
     Some(Usage {
         input_tokens: input,
@@ -65,6 +70,14 @@ pub(crate) fn translate_response(
         return Err(malformed_response(kind, "no choices"));
     }
     let usage = obj.get("usage").and_then(usage_of);
+    let mut body = body;
+    if usage.is_none() {
+        // `usage: {}` or counts that are not counts: the app gets no usage
+        // rather than one the contract does not allow.
+        if let Some(o) = body.as_object_mut() {
+            o.remove("usage");
+        }
+    }
     Ok((body, usage))
 }
 
@@ -88,7 +101,9 @@ impl StreamState {
         if is_error_event || v.get("error").is_some_and(|e| !e.is_null()) {
             return Err(stream_error_message(&v));
         }
-        if let Some(u) = v.get("usage").and_then(usage_of) {
+        let raw_usage = v.get("usage").filter(|u| !u.is_null());
+        let usage = raw_usage.and_then(usage_of);
+        if let Some(u) = usage {
             ctx.usage = Some(u);
         }
         let choices = v.get("choices").and_then(Value::as_array);
@@ -107,7 +122,17 @@ impl StreamState {
                 }
             }
         }
-        ctx.emit_data(&ev.data);
+        if raw_usage.is_some() && usage.is_none() {
+            // An unusable usage (`{}`, negative counts) is sent as `null`;
+            // the usage chunk at the end then carries what is counted.
+            let mut v = v;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("usage".into(), Value::Null);
+            }
+            ctx.emit_data(&v.to_string());
+        } else {
+            ctx.emit_data(&ev.data);
+        }
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ use shared::simulate::decision_message;
 use shared::values::{Identity, TierName};
 use shared::{ApiError, ErrorCode};
 use std::rc::Rc;
-use worker::{Env, Request};
+use worker::{console_error, Env, Request};
 
 /// An admitted request, ready to forward.
 pub struct Admitted {
@@ -84,9 +84,21 @@ pub(super) async fn resolve_project(
     if !key.starts_with("pk_") || key.len() > 128 {
         return Err(invalid_key());
     }
-    project_cache::resolve(env, cfg, &key)
+    let project = project_cache::resolve(env, cfg, &key)
         .await?
-        .ok_or_else(invalid_key)
+        .ok_or_else(invalid_key)?;
+    if let Some(why) = &project.base_url_refused {
+        console_error!(
+            "project {}: provider URL refused at load: {why}",
+            project.id
+        );
+        return Err(ApiError::provider_error(
+            project.settings.provider.as_str(),
+            502,
+            "The project's provider URL is not allowed; its owner must change it",
+        ));
+    }
+    Ok(project)
 }
 
 /// CORS for browser apps: with `allowedOrigins`, other origins get 403.

@@ -1,7 +1,10 @@
 //! The upstream call: one POST to the provider, bounded by the provider
 //! deadline for the answer's head (`504 provider_timeout`, the fetch is
 //! aborted); a network failure or an unusable URL is `502 provider_error`.
-//! The body is sent as built (no re-serialisation).
+//! The body is sent as built (no re-serialisation). Redirects are never
+//! followed (`redirect: manual`): a public base URL answering 302 to an
+//! internal address gets that 302 back, which is a `502 provider_error`
+//! naming status 302, and the internal address is never fetched.
 
 use crate::http::{ApiResult, OrInternal};
 use futures_util::future::{select, Either};
@@ -9,7 +12,8 @@ use shared::providers::{ProviderKind, UpstreamRequest};
 use shared::ApiError;
 use std::time::Duration;
 use worker::{
-    console_error, AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response,
+    console_error, AbortController, Delay, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect, Response,
 };
 
 pub async fn send(
@@ -25,6 +29,7 @@ pub async fn send(
     let controller = AbortController::default();
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
+        .with_redirect(RequestRedirect::Manual)
         .with_headers(headers)
         .with_body(Some(js_sys::Uint8Array::from(built.body.as_slice()).into()));
     let request = Request::new_with_init(&built.url, &init).map_err(|e| {
