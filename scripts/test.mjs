@@ -239,6 +239,8 @@ const STAGES = {
       if (!ctx.before.has('worker')) {
         process.env.AIRL_PROVIDER_TIMEOUT_MS ||= '3000';
         process.env.AIRL_LEASE_GRACE_MS ||= '2000';
+        // Lets tests/integration/faults-limiter.test.mjs inject a limiter fault (never in production).
+        process.env.AIRL_FAULT_INJECTION ||= '1';
       }
       await stack.start();
       ctx.stackUp = true;

@@ -27,6 +27,10 @@ pub struct Config {
     pub lease_grace_ms: u64,
     pub max_body_bytes: usize,
     pub auth_rate_limit_per_ip: i64,
+    /// Test stacks only: `FAULT_INJECTION=1` outside production lets a
+    /// request ask for an injected fault (`x-fault-inject: limiter`), to
+    /// prove the failure policy end to end. Always off in production.
+    pub fault_injection: bool,
 }
 
 thread_local! {
@@ -74,8 +78,9 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
 impl Config {
     fn from_env(env: &Env) -> Config {
         let environment = text(env, "ENVIRONMENT").unwrap_or_else(|| "production".into());
+        let production = shared::url_guard::is_production(&environment);
         Config {
-            production: shared::url_guard::is_production(&environment),
+            production,
             environment,
             cors_origin: text(env, "CORS_ORIGIN").unwrap_or_default(),
             app_url: text(env, "APP_URL").unwrap_or_else(|| "http://localhost:3001".into()),
@@ -88,6 +93,7 @@ impl Config {
             lease_grace_ms: number(env, "LEASE_GRACE_MS", 15 * 60_000),
             max_body_bytes: number(env, "MAX_BODY_BYTES", 1_048_576),
             auth_rate_limit_per_ip: number(env, "AUTH_RATE_LIMIT_PER_IP", 30),
+            fault_injection: !production && text(env, "FAULT_INJECTION").as_deref() == Some("1"),
         }
     }
 

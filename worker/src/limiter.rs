@@ -44,6 +44,9 @@ pub struct Counter {
     stub: Stub,
     name: String,
     subject: Subject,
+    /// Prefix of every call's path: empty, or a path the object does not
+    /// serve when a test injects a limiter fault ([`Counter::broken`]).
+    prefix: &'static str,
 }
 
 impl Counter {
@@ -66,7 +69,18 @@ impl Counter {
                 project_id: project_id.to_string(),
                 identity: identity.to_string(),
             },
+            prefix: "",
         })
+    }
+
+    /// The same counter with every call sent where the object answers an
+    /// error: the injected fault of a test stack (`FAULT_INJECTION=1`), so
+    /// the fail-closed path is the real one.
+    pub fn broken(self) -> Self {
+        Self {
+            prefix: "/__injected-fault",
+            ..self
+        }
     }
 
     /// Sends one call and decodes exactly its answer type.
@@ -85,7 +99,8 @@ impl Counter {
         init.with_method(Method::Post)
             .with_headers(headers)
             .with_body(Some(text.into()));
-        let req = Request::new_with_init(&format!("https://limiter{path}"), &init)
+        let prefix = self.prefix;
+        let req = Request::new_with_init(&format!("https://limiter{prefix}{path}"), &init)
             .map_err(|e| fail("request", &e))?;
         let mut resp = self
             .stub

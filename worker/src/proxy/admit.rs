@@ -238,7 +238,10 @@ pub async fn admit(
         },
         count_model,
     };
-    let counter = Counter::open(env, &project.id, &identity)?;
+    let mut counter = Counter::open(env, &project.id, &identity)?;
+    if cfg.fault_injection && header(&req, "x-fault-inject").as_deref() == Some("limiter") {
+        counter = counter.broken();
+    }
     let (answer, reservation) = counter.reserve(request, prompt_tokens).await?;
     let decision = answer.decision;
     let (message, deep_link) =
