@@ -5,8 +5,12 @@
 //                      [--pg-port 54329] [--mock-url http://127.0.0.1:3100] [--quick]
 //                      [--wait-idle 120] [--gateway URL [--gateway-header 'k: v']…
 //                      [--gateway-pid PID] [--gateway-name portkey]]
-//                      [--build-dir DIR] [--only REGEX]
+//                      [--build-dir DIR] [--baseline-build DIR] [--only REGEX]
 //
+// --baseline-build runs a second workerd with another build (e.g. a saved
+// copy of the build before a change) on port+1, and measures each proxy row
+// on it right after the same row on the build under test ("base" rows), so
+// before and after share the machine's conditions.
 // --build-dir runs another build (index.js + index_bg.wasm, e.g. a saved
 // copy of an earlier one) instead of worker/build; --only keeps the rows
 // whose label (e.g. proxy-one-json-c1, gateway-json-c64) matches.
@@ -55,6 +59,7 @@ function parseArgs(argv) {
     gatewayPid: null,
     gatewayName: 'gateway',
     buildDir: null,
+    baselineBuild: null,
     only: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -72,12 +77,13 @@ function parseArgs(argv) {
     else if (k === '--gateway-pid') o.gatewayPid = Number(val());
     else if (k === '--gateway-name') o.gatewayName = String(val());
     else if (k === '--build-dir') o.buildDir = path.resolve(String(val()));
+    else if (k === '--baseline-build') o.baselineBuild = path.resolve(String(val()));
     else if (k === '--only') o.only = new RegExp(String(val()));
     else if (k === '--mock-url') o.mockUrl = String(val()).replace(/\/$/, '');
     else if (k === '--quick') o.quick = true;
     else if (k === '--wait-idle') o.waitIdle = Number(val());
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 32).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 37).join('\n'));
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (try --help)`);
@@ -238,21 +244,21 @@ async function startMock() {
   fail(`mock provider did not start:\n${tail(logFile)}`);
 }
 
-async function startWorkerd(workerd, base) {
+async function startWorkerd(workerd, base, { name = 'workerd', buildDir = opt.buildDir, port = opt.port } = {}) {
   const vars = { ...wranglerVars(), ...devVars(), ENVIRONMENT: 'development' };
-  const doDir = path.join(tmpDir, 'do');
+  const doDir = path.join(tmpDir, `${name}-do`);
   fs.mkdirSync(doDir);
-  const logFile = path.join(tmpDir, 'workerd.log');
+  const logFile = path.join(tmpDir, `${name}.log`);
   let capnp = path.join(BENCH, 'workerd.capnp');
-  if (opt.buildDir) {
-    capnp = path.join(tmpDir, 'workerd.capnp');
+  if (buildDir) {
+    capnp = path.join(tmpDir, `${name}.capnp`);
     const text = fs
       .readFileSync(path.join(BENCH, 'workerd.capnp'), 'utf8')
-      .replaceAll('embed "../worker/build/', `embed "${path.relative(tmpDir, opt.buildDir)}/`);
+      .replaceAll('embed "../worker/build/', `embed "${path.relative(tmpDir, buildDir)}/`);
     fs.writeFileSync(capnp, text);
   }
   const child = spawnGroup(
-    'workerd',
+    name,
     workerd,
     [
       'serve',
@@ -260,7 +266,7 @@ async function startWorkerd(workerd, base) {
       '--directory-path',
       `do-disk=${doDir}`,
       '--socket-addr',
-      `http=127.0.0.1:${opt.port}`,
+      `http=127.0.0.1:${port}`,
       '--external-addr',
       `pg=127.0.0.1:${opt.pgPort}`,
     ],
@@ -338,7 +344,8 @@ async function setupProject(base, mockUrl) {
 const MODEL = 'bench-model';
 const MESSAGES = [{ role: 'user', content: 'Say hello to the benchmark.' }];
 
-function makeTarget(kind, { base, mockUrl, projectKey }) {
+function makeTarget(kind, { base, mockUrl, projectKey, baseline }) {
+  if (kind === 'base') return makeTarget('proxy', { ...baseline, mockUrl });
   if (kind === 'direct') {
     const u = new URL(`${mockUrl}/openai/v1/chat/completions`);
     return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { authorization: 'Bearer sk-mock-bench' } };
@@ -358,11 +365,11 @@ function makeTarget(kind, { base, mockUrl, projectKey }) {
 
 function bodyFor(kind, stream, identity) {
   const b = { model: MODEL, messages: MESSAGES };
-  if (kind === 'proxy') b.identity = identity;
+  if (kind === 'proxy' || kind === 'base') b.identity = identity;
   if (stream) {
     b.stream = true;
     // the proxy forces include_usage upstream; ask the mock the same directly
-    if (kind !== 'proxy') b.stream_options = { include_usage: true };
+    if (kind !== 'proxy' && kind !== 'base') b.stream_options = { include_usage: true };
   }
   return Buffer.from(JSON.stringify(b));
 }
@@ -524,11 +531,18 @@ async function main() {
 
   const { projectKey } = await setupProject(base, mockUrl);
   const ctx = { base, mockUrl, projectKey };
+  let baseWd = null;
+  if (opt.baselineBuild) {
+    const bBase = `http://127.0.0.1:${opt.port + 1}`;
+    baseWd = await startWorkerd(workerd, bBase, { name: 'baseline', buildDir: opt.baselineBuild, port: opt.port + 1 });
+    ctx.baseline = { base: bBase, projectKey: (await setupProject(bBase, mockUrl)).projectKey };
+    console.error(`baseline workerd up on ${bBase} (pid ${baseWd.pid})`);
+  }
   console.error(`project ready (${projectKey.slice(0, 10)}…)`);
 
   // smoke: both paths answer what we expect, before timing anything
   for (const stream of [false, true]) {
-    for (const kind of opt.gateway ? ['direct', 'proxy', 'gateway'] : ['direct', 'proxy']) {
+    for (const kind of ['direct', 'proxy', ...(opt.gateway ? ['gateway'] : []), ...(baseWd ? ['base'] : [])]) {
       const agent = new http.Agent({ keepAlive: false });
       const r = await once(agent, makeTarget(kind, ctx), bodyFor(kind, stream, 'smoke'));
       if (!r.ok) fail(`smoke ${kind} ${stream ? 'stream' : 'non-stream'} → ${r.status} ${r.err}`);
@@ -583,23 +597,30 @@ async function main() {
   scenarios.push({ kind: 'proxy', ids: 'one', stream: false, c: 64, n: opt.n64 });
   scenarios.push({ kind: 'proxy', ids: 'pool', stream: false, c: 64, n: opt.n64 });
 
+  if (baseWd) {
+    for (let i = scenarios.length - 1; i >= 0; i--) {
+      if (scenarios[i].kind === 'proxy') scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'base' });
+    }
+  }
   // Warm the pool's objects once so "pool" is steady state over many objects.
   if (scenarios.some((x) => x.ids === 'pool' && (!opt.only || opt.only.test(`proxy-pool-${x.stream ? 'stream' : 'json'}-c${x.c}`)))) {
-    const target = makeTarget('proxy', ctx);
-    const warm = await load({ target, stream: false, kind: 'proxy', c: 8, n: opt.pool, identityOf: (i) => identity.pool(i) });
-    const bad = warm.results.filter((r) => !r.ok);
-    if (bad.length) fail(`pool warm-up: ${bad.length} errors, first: ${bad[0].status} ${bad[0].err}`);
+    for (const kind of baseWd ? ['proxy', 'base'] : ['proxy']) {
+      const target = makeTarget(kind, ctx);
+      const warm = await load({ target, stream: false, kind, c: 8, n: opt.pool, identityOf: (i) => identity.pool(i) });
+      const bad = warm.results.filter((r) => !r.ok);
+      if (bad.length) fail(`pool warm-up (${kind}): ${bad.length} errors, first: ${bad[0].status} ${bad[0].err}`);
+    }
   }
 
   const rows = [];
   for (const s of scenarios) {
-    const label = `${s.kind}${s.kind === 'proxy' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
-    if (opt.only && !opt.only.test(label)) continue;
+    const label = `${s.kind}${s.kind === 'proxy' || s.kind === 'base' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
+    if (opt.only && !opt.only.test(label.replace(/^base-/, 'proxy-'))) continue;
     const target = makeTarget(s.kind, ctx);
     const idOf = s.ids === 'fresh' ? (i) => identity.fresh(i, `${label}-w`) : identity[s.ids];
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
     await load({ target, stream: s.stream, kind: s.kind, c: s.c, n: Math.max(50, Math.min(200, Math.floor(s.n / 10))), identityOf: idOf });
-    const cpuPid = s.kind === 'direct' ? mockChild?.pid : s.kind === 'gateway' ? opt.gatewayPid : wd.pid;
+    const cpuPid = { direct: mockChild?.pid, gateway: opt.gatewayPid, base: baseWd?.pid }[s.kind] ?? wd.pid;
     const run = await load({
       target,
       stream: s.stream,
@@ -630,6 +651,7 @@ const sign = (v) => (Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(
 
 function idsLabel(r) {
   if (r.kind === 'gateway') return `${opt.gatewayName} (${opt.gateway})`;
+  if (r.kind === 'base') return `baseline: ${idsLabel({ ...r, kind: 'proxy' })}`;
   return r.kind === 'direct' ? 'direct to mock' : { one: 'proxy, 1 identity', pool: `proxy, ${opt.pool} identities (warm)`, fresh: 'proxy, new identity each request' }[r.ids];
 }
 
@@ -682,6 +704,18 @@ function report(rows, { workerdVersion, mockUrl }) {
   const d1 = find('direct', 'none', false, 1);
   const fresh1 = find('proxy', 'fresh', false, 1);
   const pool1 = find('proxy', 'pool', false, 1);
+  if (rows.some((r) => r.kind === 'base')) {
+    L.push('', '## This build against the baseline build, row by row (same run, interleaved)', '');
+    L.push(`Baseline: \`${opt.baselineBuild}\`. Added = proxy pX − direct pX of the same body and concurrency.`, '');
+    L.push('| path | body | c | added p50 ms (baseline → this) | added p99 ms (baseline → this) | req/s (baseline → this) | CPU ms/req (baseline → this) |');
+    L.push('|---|---|---:|---:|---:|---:|---:|');
+    for (const r of rows.filter((x) => x.kind === 'proxy')) {
+      const b = rows.find((x) => x.kind === 'base' && x.ids === r.ids && x.stream === r.stream && x.c === r.c);
+      const d = rows.find((x) => x.kind === 'direct' && x.stream === r.stream && x.c === r.c);
+      if (!b || !d) continue;
+      L.push(`| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${sign(b.p50 - d.p50)} → ${sign(r.p50 - d.p50)} | ${sign(b.p99 - d.p99)} → ${sign(r.p99 - d.p99)} | ${f0(b.rps)} → ${f0(r.rps)} | ${f2(b.cpuPerReq)} → ${f2(r.cpuPerReq)} |`);
+    }
+  }
   L.push('', '## Identities', '');
   L.push('| what | value |', '|---|---:|');
   L.push(`| new identity: added p50 over 1 identity (c=1, JSON) | ${sign(fresh1.p50 - p1.p50)} ms |`);

@@ -5,8 +5,8 @@
 //! in between (SQLite storage calls are synchronous), so admission is atomic
 //! per identity: concurrent requests are serialised by the object. The
 //! ledger is cached in memory and written through on every change, one row
-//! per counter scope, lease and expired lease (tables `scopes`, `leases`,
-//! `expired`): a call writes only the rows it changed, never the whole
+//! per counter scope, lease and expired lease (table `ledger_rows`): a call
+//! writes only the rows it changed, never the whole
 //! ledger, so its cost does not grow with the identity's history. A ledger
 //! stored by an earlier version as one JSON row is moved to those tables
 //! on first load. A call carries the endings (settle or release) of the
@@ -21,7 +21,6 @@
 pub mod analytics;
 pub mod pg;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::decision::Verdict;
 use shared::ledger::{IdentityLedger, SettleOutcome};
@@ -43,8 +42,10 @@ const FLUSH_RETRY_MS: i64 = 5_000;
 const FLUSH_RETRY_MAX_MS: i64 = 60_000;
 /// Events written to Postgres per flush.
 const FLUSH_BATCH: i64 = 200;
-/// The ledger's tables: one row per scope, lease and expired lease.
-const TABLES: [&str; 3] = ["scopes", "leases", "expired"];
+/// Kinds of ledger rows: one row per scope, lease and expired lease.
+const SCOPE: i64 = 0;
+const LEASE: i64 = 1;
+const EXPIRED: i64 = 2;
 
 #[durable_object]
 pub struct IdentityLimiter {
@@ -85,6 +86,7 @@ struct DataRow {
 
 #[derive(serde::Deserialize)]
 struct KeyedRow {
+    kind: i64,
     k: String,
     data: String,
 }
@@ -95,87 +97,77 @@ struct OutboxRow {
     payload: String,
 }
 
-fn decode<T: DeserializeOwned>(rows: Vec<KeyedRow>) -> Result<BTreeMap<String, T>> {
-    rows.into_iter()
-        .map(|r| {
-            serde_json::from_str(&r.data)
-                .map(|v| (r.k, v))
-                .map_err(|e| corrupt("ledger row corrupt", e))
-        })
-        .collect()
-}
-
 impl IdentityLimiter {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
     }
 
+    /// One statement for the whole schema (one call into storage when an
+    /// object starts). `ledger` is the single-row format of earlier
+    /// versions, read once and emptied by [`Self::load`].
     fn init_schema(&self) -> Result<()> {
-        let sql = self.sql();
-        for table in TABLES {
-            sql.exec(
-                &format!(
-                    "CREATE TABLE IF NOT EXISTS {table} (k TEXT PRIMARY KEY, data TEXT NOT NULL)"
-                ),
-                None,
-            )?;
-        }
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
-            None,
-        )?;
-        sql.exec(
-            "CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+        self.sql().exec(
+            "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
+             CREATE TABLE IF NOT EXISTS ledger_rows (kind INTEGER NOT NULL, k TEXT NOT NULL, \
+               data TEXT NOT NULL, PRIMARY KEY (kind, k)) WITHOUT ROWID; \
+             CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL); \
+             CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
             None,
         )?;
         Ok(())
     }
 
-    fn rows(&self, table: &str) -> Result<Vec<KeyedRow>> {
-        self.sql()
-            .exec(&format!("SELECT k, data FROM {table}"), None)?
-            .to_array()
-    }
-
     /// Loads the ledger from its rows, moving a ledger stored as one JSON
     /// row by an earlier version into them first.
     fn load(&self) -> Result<IdentityLedger> {
-        let legacy_table = self
+        let legacy: Vec<DataRow> = self
             .sql()
-            .exec(
-                "SELECT name AS data FROM sqlite_master WHERE type = 'table' AND name = 'ledger'",
-                None,
-            )?
-            .to_array::<DataRow>()?;
-        if !legacy_table.is_empty() {
-            let rows: Vec<DataRow> = self
-                .sql()
-                .exec("SELECT data FROM ledger WHERE id = 1", None)?
-                .to_array()?;
-            if let Some(row) = rows.first() {
-                let old: IdentityLedger =
-                    serde_json::from_str(&row.data).map_err(|e| corrupt("ledger corrupt", e))?;
-                self.write_rows(&IdentityLedger::default(), &old)?;
-            }
-            self.sql().exec("DROP TABLE ledger", None)?;
+            .exec("SELECT data FROM ledger WHERE id = 1", None)?
+            .to_array()?;
+        if let Some(row) = legacy.first() {
+            let old: IdentityLedger =
+                serde_json::from_str(&row.data).map_err(|e| corrupt("ledger corrupt", e))?;
+            self.write_rows(&IdentityLedger::default(), &old)?;
+            self.sql().exec("DELETE FROM ledger WHERE id = 1", None)?;
         }
-        Ok(IdentityLedger {
-            scopes: decode(self.rows("scopes")?)?,
-            leases: decode(self.rows("leases")?)?,
-            expired: decode(self.rows("expired")?)?,
-        })
+        let rows: Vec<KeyedRow> = self
+            .sql()
+            .exec("SELECT kind, k, data FROM ledger_rows", None)?
+            .to_array()?;
+        let mut ledger = IdentityLedger::default();
+        for row in rows {
+            let bad = |e: serde_json::Error| corrupt("ledger row corrupt", e);
+            match row.kind {
+                SCOPE => {
+                    ledger
+                        .scopes
+                        .insert(row.k, serde_json::from_str(&row.data).map_err(bad)?);
+                }
+                LEASE => {
+                    ledger
+                        .leases
+                        .insert(row.k, serde_json::from_str(&row.data).map_err(bad)?);
+                }
+                _ => {
+                    ledger
+                        .expired
+                        .insert(row.k, serde_json::from_str(&row.data).map_err(bad)?);
+                }
+            }
+        }
+        Ok(ledger)
     }
 
     /// Writes the rows that differ between `before` and `after`.
     fn write_rows(&self, before: &IdentityLedger, after: &IdentityLedger) -> Result<()> {
-        self.sync("scopes", &before.scopes, &after.scopes)?;
-        self.sync("leases", &before.leases, &after.leases)?;
-        self.sync("expired", &before.expired, &after.expired)
+        self.sync(SCOPE, &before.scopes, &after.scopes)?;
+        self.sync(LEASE, &before.leases, &after.leases)?;
+        self.sync(EXPIRED, &before.expired, &after.expired)
     }
 
     fn sync<T: Serialize + PartialEq>(
         &self,
-        table: &str,
+        kind: i64,
         before: &BTreeMap<String, T>,
         after: &BTreeMap<String, T>,
     ) -> Result<()> {
@@ -184,18 +176,16 @@ impl IdentityLimiter {
             if before.get(k) != Some(v) {
                 let data = serde_json::to_string(v).map_err(|e| corrupt("ledger encode", e))?;
                 sql.exec(
-                    &format!(
-                        "INSERT INTO {table} (k, data) VALUES (?, ?) \
-                         ON CONFLICT (k) DO UPDATE SET data = excluded.data"
-                    ),
-                    vec![k.as_str().into(), data.into()],
+                    "INSERT INTO ledger_rows (kind, k, data) VALUES (?, ?, ?) \
+                     ON CONFLICT (kind, k) DO UPDATE SET data = excluded.data",
+                    vec![kind.into(), k.as_str().into(), data.into()],
                 )?;
             }
         }
         for k in before.keys().filter(|k| !after.contains_key(*k)) {
             sql.exec(
-                &format!("DELETE FROM {table} WHERE k = ?"),
-                vec![k.as_str().into()],
+                "DELETE FROM ledger_rows WHERE kind = ? AND k = ?",
+                vec![kind.into(), k.as_str().into()],
             )?;
         }
         Ok(())

@@ -30,7 +30,7 @@ pub trait LimiterCall: Serialize + DeserializeOwned {
 
 /// How an admitted request ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "end", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum Ending {
     /// Replace the reservation by the real usage.
     #[serde(rename_all = "camelCase")]
