@@ -17,10 +17,11 @@
 //! carry SQL).
 //!
 //! Migrations are the `migrations/*.sql` files embedded at build time. They
-//! run under `pg_advisory_lock(7411001)` (the same key `npm run migrate`
-//! uses), each in its own transaction, and are recorded in
-//! `schema_migrations`, so concurrent isolates and the CLI never apply one
-//! twice. After the first success the isolate skips the check.
+//! run under `pg_advisory_lock(7411001)` (the same key and the same order
+//! as `npm run migrate`: lock, create `schema_migrations`, each pending file
+//! in its own transaction with its record), so concurrent isolates and the
+//! CLI never apply one twice. After the first success the isolate skips the
+//! check.
 
 pub mod projects;
 pub mod rules;
@@ -219,28 +220,44 @@ pub async fn ping(env: &Env, ms: u64) -> Result<(), StoreError> {
 }
 
 async fn migrate(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ( \
-               version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    // Fast path, no lock: every embedded migration is recorded already.
+    let present: bool = client
+        .query_one(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+            &[],
         )
-        .await?;
-    let applied: Vec<String> = client
-        .query("SELECT version FROM schema_migrations", &[])
         .await?
-        .iter()
-        .filter_map(|r| r.try_get("version").ok())
-        .collect();
-    if MIGRATIONS
-        .iter()
-        .all(|(v, _)| applied.iter().any(|a| a == v))
-    {
-        return Ok(());
+        .try_get("present")?;
+    if present {
+        let applied: Vec<String> = client
+            .query("SELECT version FROM schema_migrations", &[])
+            .await?
+            .iter()
+            .filter_map(|r| r.try_get("version").ok())
+            .collect();
+        if MIGRATIONS
+            .iter()
+            .all(|(v, _)| applied.iter().any(|a| a == v))
+        {
+            return Ok(());
+        }
     }
+    // The same order as `scripts/stack.mjs migrate`: lock, create the
+    // bookkeeping table, then each pending file in its own transaction with
+    // its record (two first uses racing never both create the table).
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
-    let result = apply_pending(client).await;
+    let result = async {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ( \
+                   version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            )
+            .await?;
+        apply_pending(client).await
+    }
+    .await;
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;
