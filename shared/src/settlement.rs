@@ -2,7 +2,8 @@
 //!
 //! A request that completed counts exactly the provider's usage. One that
 //! did not — the provider cut the stream or sent an error or a malformed
-//! event mid-answer, the client left, the usage never arrived — counts at
+//! event mid-answer, the client left and the provider's stream did not end
+//! within the time the Worker keeps reading it, the usage never arrived — counts at
 //! least its reservation: the largest of the provider's partial usage, what
 //! was observed (prompt estimate + ⌈answer characters / 4⌉) and the estimate
 //! reserved at admission. Usage is never lost by failing (guarantee G3).

@@ -7,7 +7,9 @@
 // before the answer counts nothing; an answer without usable usage (none,
 // `usage: {}`, a broken or malformed stream, a client that left) counts
 // 1 request and the largest of partial usage, observed estimate and the
-// reservation; an absurd count is clamped to 10,000,000 per count.
+// reservation; a client that leaves mid-stream is counted exactly (the
+// provider's stream is read to its end); an absurd count is clamped to
+// 10,000,000 per count.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -123,7 +125,8 @@ const CASES = [
   { name: 'usage: {} (stream)', model: 'empty-usage', stream: true, app: '200 + [DONE]', count: [1, RESERVATION] },
   { name: 'absurd usage 10^12 (clamped)', model: 'usage-1000000000000-5', stream: false, app: '200', count: [1, CLAMP + 5] },
   { name: 'exact usage (control)', model: 'usage-12-7', stream: false, app: '200', count: [1, 19] },
-  { name: 'client leaves mid-stream', model: 'slow', stream: true, app: '(client gone)', count: [1, RESERVATION], leave: true },
+  // The provider's stream is read to its end after the client left: the mock's 11 + 4 tokens, exactly.
+  { name: 'client leaves mid-stream', model: 'slow', stream: true, app: '(client gone)', count: [1, 15], leave: true },
 ];
 
 async function redirectHits() {

@@ -6,23 +6,33 @@
 //! [`answer`] consumes the request's reservation on every path: a provider
 //! error status or an unreadable or untranslatable answer releases it; a
 //! translated answer settles it — at once for a completion, after the last
-//! byte (or the client's departure) for a stream.
+//! byte for a stream. When the client leaves mid-stream, the provider's
+//! stream is still read to its end in the background (at most
+//! [`DRAIN_AFTER_CLIENT_LEFT_MS`]), so the exact usage is counted rather
+//! than an estimate; a stream that does not end in time counts as a broken
+//! one (at least the reservation).
 
 use super::admit::Admitted;
 use super::Route;
 use crate::http::{error_response, percent_encode, set_header, ApiResult, OrInternal};
 use futures_channel::oneshot;
+use futures_util::future::{select, Either};
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 use shared::decision::{Decision, WindowReport};
 use shared::error::{LimitExceeded, RuleRef};
 use shared::period::{iso8601, seconds_until};
-use shared::providers::{error_message, translate_response, StreamTranslator};
+use shared::providers::{error_message, translate_response, ProviderKind, StreamTranslator};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
-use worker::{console_error, ByteStream, Context, Headers, Response};
+use worker::{console_error, ByteStream, Context, Delay, Headers, Response};
+
+/// How long the provider's stream is still read after the client left, for
+/// its exact usage. Cloudflare keeps a request's background work about 30 s
+/// after its response ends; this stays under that.
+pub const DRAIN_AFTER_CLIENT_LEFT_MS: u64 = 25_000;
 
 /// Headers every proxied answer carries (docs/API.md, "Limit headers").
 pub struct AnswerMeta {
@@ -314,7 +324,57 @@ impl Stream for ProxyStream {
 
 impl Drop for ProxyStream {
     fn drop(&mut self) {
-        // The client left before the end: nothing completed.
-        self.send_report(false);
+        // Dropped before the upstream ended: the client left. Keep reading
+        // the provider's stream in the background for its exact usage; the
+        // settlement (in `waitUntil`) waits for this report.
+        let (Some(upstream), Some(report)) = (self.upstream.take(), self.report.take()) else {
+            return;
+        };
+        let translator = std::mem::replace(
+            &mut self.translator,
+            StreamTranslator::new(ProviderKind::Other, "", "", 0),
+        );
+        wasm_bindgen_futures::spawn_local(drain(upstream, translator, report));
     }
+}
+
+/// Reads what is left of the provider's stream (output discarded) and
+/// reports the outcome: completed with the provider's usage when it ended
+/// within [`DRAIN_AFTER_CLIENT_LEFT_MS`], else incomplete with what was seen.
+async fn drain(
+    mut upstream: ByteStream,
+    mut translator: StreamTranslator,
+    report: oneshot::Sender<AnswerOutcome>,
+) {
+    let ended = {
+        let reading = std::pin::pin!(async {
+            while let Some(chunk) = upstream.next().await {
+                match chunk {
+                    Ok(bytes) => {
+                        let _ = translator.push(&bytes);
+                        if translator.failed() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        console_error!("provider stream broke after the client left: {e}");
+                        break;
+                    }
+                }
+            }
+        });
+        let deadline = std::pin::pin!(Delay::from(std::time::Duration::from_millis(
+            DRAIN_AFTER_CLIENT_LEFT_MS
+        )));
+        matches!(select(reading, deadline).await, Either::Left(_))
+    };
+    let completed = ended && {
+        let _ = translator.finish();
+        !translator.failed()
+    };
+    let _ = report.send(AnswerOutcome {
+        usage: translator.usage(),
+        output_chars: translator.output_chars(),
+        completed,
+    });
 }
