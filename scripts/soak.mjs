@@ -5,7 +5,8 @@
 // Mixed traffic over many identities and all three provider formats
 // (OpenAI, Anthropic, Gemini — the mock speaks each), streaming and not,
 // with random faults from the mock (provider 500/429, no usage, `usage: {}`,
-// malformed stream, a stream cut by the provider, a client that leaves)
+// malformed stream, a stream cut by the provider, a client that leaves —
+// counted exactly, the Worker reads the provider's stream to its end)
 // and tight tiers that block. At the end, per identity:
 //   counter   = Σ exact usage of the admitted requests that reported it
 //             + Σ reservation of the admitted ones that did not (docs/API.md, "What is counted");
@@ -78,7 +79,8 @@ const KINDS = [
   { w: 3, kind: 'empty-usage', exact: false },
   { w: 3, kind: 'malformed-sse', exact: false, stream: true },
   { w: 3, kind: 'drop-after-2', exact: false, stream: true },
-  { w: 3, kind: 'client-leaves', model: 'slow', exact: false, stream: true, leave: true },
+  // The Worker reads the provider's stream to its end after the client left: exact usage.
+  { w: 3, kind: 'client-leaves', model: 'slow', exact: true, stream: true, leave: true },
 ];
 const TOTAL_W = KINDS.reduce((s, k) => s + k.w, 0);
 function pickKind() {
@@ -91,7 +93,7 @@ async function one(id, stats) {
   const k = pickKind();
   const p = 1 + rnd(40);
   const c = 1 + rnd(40);
-  const model = k.exact ? `usage-${p}-${c}-${hex()}` : `${k.model ?? k.kind}-${hex()}`;
+  const model = k.exact ? `${k.model ? `${k.model}-` : ''}usage-${p}-${c}-${hex()}` : `${k.model ?? k.kind}-${hex()}`;
   const body = { identity: id.name, tier: id.tier, model, max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: CONTENT }] };
   const headers = { 'x-project-key': id.project.key };
   const rec = { kind: k.kind, status: 0, admitted: false, tokens: 0 };
