@@ -53,6 +53,7 @@ export function answerChunks(b) {
 
 function countMessages(provider, body) {
   if (provider === 'google') return Array.isArray(body?.contents) ? body.contents.length : 0;
+  if (provider === 'responses') return typeof body?.input === 'string' ? 1 : Array.isArray(body?.input) ? body.input.length : 0;
   return Array.isArray(body?.messages) ? body.messages.length : 0;
 }
 
@@ -182,6 +183,7 @@ function googleError(status, message) {
 
 function providerError(provider, status, message) {
   if (provider === 'anthropic') return anthropicError(status, message);
+  if (provider === 'responses') return openaiError(status, message);
   if (provider === 'google') return googleError(status, message);
   return openaiError(status, message);
 }
@@ -194,7 +196,7 @@ function providerError(provider, status, message) {
 // ---------------------------------------------------------------------------
 
 function sseEncoder(provider, arrayMode) {
-  if (provider === 'anthropic') {
+  if (provider === 'anthropic' || provider === 'responses') {
     return {
       contentType: 'text/event-stream; charset=utf-8',
       event: (ev) => `event: ${ev.name}\ndata: ${JSON.stringify(ev.obj)}\n\n`,
@@ -233,6 +235,9 @@ function sseEncoder(provider, arrayMode) {
 }
 
 function midErrorEvent(provider) {
+  if (provider === 'responses') {
+    return { name: 'error', obj: { type: 'error', code: 'server_error', message: FAILURE_MESSAGE, param: null } };
+  }
   if (provider === 'anthropic') {
     return { name: 'error', obj: { type: 'error', error: { type: 'overloaded_error', message: FAILURE_MESSAGE } } };
   }
@@ -461,6 +466,74 @@ function anthropicMessage({ model, chunks, toolName, p, c, reportUsage }) {
   return o;
 }
 
+// ----- OpenAI Responses API -------------------------------------------------
+
+function responsesUsage(p, c) {
+  return { input_tokens: p, input_tokens_details: { cached_tokens: 0 }, output_tokens: c, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: p + c };
+}
+
+function responsesObject({ id, model, status, output, usage }) {
+  return {
+    id,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    max_output_tokens: null,
+    model,
+    output,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    store: false,
+    temperature: 1,
+    text: { format: { type: 'text' } },
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
+    metadata: {},
+    usage,
+  };
+}
+
+function responsesPlan({ model, chunks, p, c, reportUsage }) {
+  const id = newId('resp_mock');
+  const itemId = newId('msg_mock');
+  let seq = 0;
+  const ev = (name, obj) => ({ name, obj: { type: name, sequence_number: seq++, ...obj } });
+  const text = chunks.join('');
+  const part = (t) => ({ type: 'output_text', text: t, annotations: [] });
+  const item = (status, content) => ({ type: 'message', id: itemId, status, role: 'assistant', content });
+  const shell = () => responsesObject({ id, model, status: 'in_progress', output: [], usage: null });
+  const preamble = [
+    ev('response.created', { response: shell() }),
+    ev('response.in_progress', { response: shell() }),
+    ev('response.output_item.added', { output_index: 0, item: item('in_progress', []) }),
+    ev('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: part('') }),
+  ];
+  const content = chunks.map((delta) => ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] }));
+  const done = item('completed', [part(text)]);
+  const completed = ev('response.completed', {
+    response: responsesObject({ id, model, status: 'completed', output: [done], usage: reportUsage ? responsesUsage(p, c) : null }),
+  });
+  if (reportUsage) completed.usage = usageObj(p, c);
+  const finale = [
+    ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
+    ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: part(text) }),
+    ev('response.output_item.done', { output_index: 0, item: done }),
+    completed,
+  ];
+  return { preamble, content, finale };
+}
+
+function responsesMessage({ model, chunks, p, c, reportUsage }) {
+  const output = [
+    { type: 'message', id: newId('msg_mock'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: chunks.join(''), annotations: [] }] },
+  ];
+  return responsesObject({ id: newId('resp_mock'), model, status: 'completed', output, usage: reportUsage ? responsesUsage(p, c) : null });
+}
+
 // ----- Google Gemini --------------------------------------------------------
 
 function googleFirstToolName(body) {
@@ -537,6 +610,8 @@ function googleMessage({ model, chunks, toolName, p, c, reportUsage }) {
 function route(method, pathname) {
   let m = /^\/(openai|xai|other)\/v1\/chat\/completions\/?$/.exec(pathname);
   if (m) return method === 'POST' ? { provider: m[1], family: 'openai' } : { notAllowed: true };
+  m = /^\/(openai|xai|other)\/v1\/responses\/?$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: m[1], family: 'responses' } : { notAllowed: true };
   if (/^\/anthropic\/v1\/messages\/?$/.test(pathname)) {
     return method === 'POST' ? { provider: 'anthropic', family: 'anthropic' } : { notAllowed: true };
   }
@@ -557,7 +632,7 @@ function route(method, pathname) {
 
 function checkAuth(family, req, url) {
   const h = req.headers;
-  if (family === 'openai') {
+  if (family === 'openai' || family === 'responses') {
     const auth = h.authorization ?? '';
     const mm = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (!mm) {
@@ -586,7 +661,10 @@ function checkAuth(family, req, url) {
 
 function validateBody(family, body) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object.';
-  if (family === 'openai') {
+  if (family === 'responses') {
+    if (typeof body.model !== 'string' || !body.model) return 'you must provide a model parameter';
+    if (typeof body.input !== 'string' && !Array.isArray(body.input)) return "Missing required parameter: 'input'.";
+  } else if (family === 'openai') {
     if (typeof body.model !== 'string' || !body.model) return 'you must provide a model parameter';
     if (!Array.isArray(body.messages)) return "Missing required parameter: 'messages'.";
   } else if (family === 'anthropic') {
@@ -601,7 +679,7 @@ function validateBody(family, body) {
 
 function requestIdHeaders(family) {
   if (family === 'anthropic') return { 'request-id': newId('req_mock') };
-  if (family === 'openai') return { 'x-request-id': newId('req_mock'), 'openai-processing-ms': '1' };
+  if (family === 'openai' || family === 'responses') return { 'x-request-id': newId('req_mock'), 'openai-processing-ms': '1' };
   return {};
 }
 
@@ -675,6 +753,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       headers: { ...req.headers },
       body: jsonOk ? body : null,
       provider: r.provider,
+      api: r.family === 'responses' ? 'responses' : r.family === 'openai' ? 'chat' : r.family,
       model,
       stream,
       status: null,
@@ -705,6 +784,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
     // Usage: explicit usage-P-C, else P = 10 + messages, C = number of chunks.
     const toolName =
       b.tool &&
+      r.family !== 'responses' &&
       (r.family === 'openai' ? openaiFirstToolName(body) : r.family === 'anthropic' ? anthropicFirstToolName(body) : googleFirstToolName(body));
     const p = b.usage ? b.usage.prompt : 10 + countMessages(r.family, body);
     const c = b.usage ? b.usage.completion : toolName ? TOOL_ARG_FRAGMENTS.length : chunks.length;
@@ -726,7 +806,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
 
     record.status = 200;
     if (stream) {
-      const planFn = r.family === 'openai' ? openaiPlan : r.family === 'anthropic' ? anthropicPlan : googlePlan;
+      const planFn = { openai: openaiPlan, responses: responsesPlan, anthropic: anthropicPlan, google: googlePlan }[r.family];
       const arrayMode = r.family === 'google' && url.searchParams.get('alt') !== 'sse';
       return runStream({
         res,
@@ -757,7 +837,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       res.end('{not json');
       return;
     }
-    const msgFn = r.family === 'openai' ? openaiMessage : r.family === 'anthropic' ? anthropicMessage : googleMessage;
+    const msgFn = { openai: openaiMessage, responses: responsesMessage, anthropic: anthropicMessage, google: googleMessage }[r.family];
     if (reportUsage) record.usage = usageObj(p, c);
     record.outcome = 'ok';
     sendJson(res, 200, msgFn(args), hdrs);

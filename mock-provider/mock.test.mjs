@@ -539,3 +539,40 @@ describe('recording', () => {
     }
   });
 });
+
+describe('openai responses', () => {
+  const responses = (body, headers = OA) => post('/openai/v1/responses', headers, body);
+
+  test('non-stream response object with usage = 10 + input items / chunks', async () => {
+    const model = uniq('gpt-resp');
+    const res = await responses({ model, input: [{ role: 'user', content: 'hi' }, { role: 'user', content: 'again' }] });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.object, 'response');
+    assert.equal(body.output[0].content[0].text, 'Hello from the mock!');
+    assert.deepEqual([body.usage.input_tokens, body.usage.output_tokens, body.usage.total_tokens], [12, 4, 16]);
+    const rec = mock.records().find((r) => r.model === model);
+    assert.equal(rec.api, 'responses');
+    assert.deepEqual(rec.usage, { inputTokens: 12, outputTokens: 4, totalTokens: 16 });
+  });
+
+  test('stream: named events, text deltas, response.completed with usage', async () => {
+    const model = uniq('gpt-resp-usage-7-3');
+    const res = await responses({ model, input: 'hi', stream: true });
+    const text = await res.text();
+    const names = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
+    assert.equal(names[0], 'response.created');
+    assert.equal(names.filter((n) => n === 'response.output_text.delta').length, 4);
+    assert.equal(names.at(-1), 'response.completed');
+    const last = JSON.parse(text.trim().split('\n').at(-1).replace(/^data: /, ''));
+    assert.equal(last.response.usage.input_tokens, 7);
+    assert.equal(last.response.usage.output_tokens, 3);
+  });
+
+  test('missing bearer → 401; missing input → 400', async () => {
+    assert.equal((await responses({ model: 'm', input: 'x' }, { 'content-type': 'application/json' })).status, 401);
+    const bad = await responses({ model: 'm' });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error.message, /input/);
+  });
+});

@@ -34,6 +34,8 @@ pub enum RouteId {
     ProxyChat,
     ProxyChatStream,
     OpenAiChatCompletions,
+    OpenAiResponses,
+    AnthropicMessages,
     Usage,
     MagicLink,
     Verify,
@@ -82,6 +84,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/api/v1/proxy/chat", R::ProxyChat),
     route(Post, "/api/v1/proxy/chat/stream", R::ProxyChatStream),
     route(Post, "/v1/chat/completions", R::OpenAiChatCompletions),
+    route(Post, "/v1/responses", R::OpenAiResponses),
+    route(Post, "/v1/messages", R::AnthropicMessages),
     route(Get, "/api/v1/usage", R::Usage),
     // Owner sign-in
     route(Post, "/api/auth/magic-link", R::MagicLink),

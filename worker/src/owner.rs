@@ -59,6 +59,8 @@ pub async fn route(
         | RouteId::ProxyChat
         | RouteId::ProxyChatStream
         | RouteId::OpenAiChatCompletions
+        | RouteId::OpenAiResponses
+        | RouteId::AnthropicMessages
         | RouteId::Usage
         | RouteId::MagicLink
         | RouteId::Verify

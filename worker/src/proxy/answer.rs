@@ -10,14 +10,15 @@
 
 use super::admit::Admitted;
 use super::Route;
-use crate::http::{error_response, percent_encode, set_header, ApiResult, OrInternal};
+use crate::http::{percent_encode, set_header, ApiResult, OrInternal};
 use futures_channel::oneshot;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 use shared::decision::{Decision, WindowReport};
 use shared::error::{LimitExceeded, RuleRef};
 use shared::period::{iso8601, seconds_until};
-use shared::providers::{error_message, translate_response, StreamTranslator};
+use shared::providers::dialect::{from_completion, native_usage, AnswerStream, Dialect};
+use shared::providers::{error_message, translate_response};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
 use std::pin::Pin;
@@ -74,7 +75,11 @@ impl AnswerMeta {
 
 /// An error in the route's envelope, with the answer headers.
 pub fn error(e: &ApiError, route: Route, meta: &AnswerMeta) -> worker::Result<Response> {
-    let mut resp = error_response(e, route.openai_envelope())?;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    let mut resp = Response::ok(route.error_json(e).to_string())?
+        .with_status(e.status())
+        .with_headers(headers);
     meta.apply(&mut resp);
     Ok(resp)
 }
@@ -137,12 +142,14 @@ pub async fn answer(
         upstream,
         provider,
         stream,
+        dialect,
         tier_name,
         decision,
         reservation,
         prompt_tokens,
         estimate,
     } = admitted;
+    let native = dialect.native_for(provider);
     let status = resp.status_code();
     if !(200..300).contains(&status) {
         let body = resp.bytes().await.unwrap_or_default();
@@ -164,10 +171,11 @@ pub async fn answer(
             }
         };
         let (tx, rx) = oneshot::channel::<AnswerOutcome>();
-        let translator = StreamTranslator::new(
+        let translator = AnswerStream::new(
+            dialect,
             provider,
             &upstream.model,
-            &format!("chatcmpl-{}", meta.request_id),
+            &format!("{}{}", dialect.id_prefix(), meta.request_id),
             created,
         );
         reservation.settle(ctx, async move { rx.await.unwrap_or_default() });
@@ -204,6 +212,27 @@ pub async fn answer(
             ));
         }
     };
+    if native {
+        // The provider's own answer, unchanged; its usage is counted.
+        let usage = native_usage(dialect, provider, &upstream.model, &bytes);
+        reservation.settle(
+            ctx,
+            std::future::ready(AnswerOutcome {
+                usage,
+                output_chars: 0,
+                completed: true,
+            }),
+        );
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .or_internal("header")?;
+        let mut out = Response::from_bytes(bytes)
+            .or_internal("native answer")?
+            .with_headers(headers);
+        meta.apply(&mut out);
+        return Ok(out);
+    }
     let (mut completion, usage) =
         match translate_response(provider, &upstream.model, &bytes, created) {
             Ok(t) => t,
@@ -220,6 +249,13 @@ pub async fn answer(
             completed: true,
         }),
     );
+    if dialect != Dialect::Chat {
+        let id = format!("{}{}", dialect.id_prefix(), meta.request_id);
+        let translated = from_completion(dialect, completion, &id, created);
+        let mut out = crate::http::json_response(200, &translated)?;
+        meta.apply(&mut out);
+        return Ok(out);
+    }
     if let Value::Object(obj) = &mut completion {
         obj.insert(
             "ratelimit".into(),
@@ -244,7 +280,7 @@ pub async fn answer(
 /// dropped), it reports what it saw exactly once.
 struct ProxyStream {
     upstream: Option<ByteStream>,
-    translator: StreamTranslator,
+    translator: AnswerStream,
     report: Option<oneshot::Sender<AnswerOutcome>>,
     /// Prompt estimate and reservation, for the usage chunk of a completed
     /// stream whose provider reported none.
