@@ -607,7 +607,54 @@ function googleMessage({ model, chunks, toolName, p, c, reportUsage }) {
 // Routing
 // ---------------------------------------------------------------------------
 
+/** A deterministic embedding: `dims` values in [-1, 1] derived from the text. */
+export function mockEmbedding(text, dims = 8) {
+  let h = 2166136261;
+  for (const ch of String(text)) h = Math.imul(h ^ ch.codePointAt(0), 16777619) >>> 0;
+  return Array.from({ length: dims }, (_, i) => Math.round(Math.sin(h + i) * 1e6) / 1e6);
+}
+
+function embeddingInputs(body) {
+  if (typeof body?.input === 'string') return [body.input];
+  return Array.isArray(body?.input) ? body.input : [];
+}
+
+function embeddingsRoute(method, pathname) {
+  let m = /^\/(openai|xai|other)\/v1\/embeddings\/?$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: m[1], family: 'openai', embeddings: true } : { notAllowed: true };
+  m = /^\/google\/(v1beta|v1)\/models\/([^/:]+):(embedContent|batchEmbedContents)$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: 'google', family: 'google', embeddings: true, model: decodeURIComponent(m[2]), batch: m[3] === 'batchEmbedContents' } : { notAllowed: true };
+  return null;
+}
+
+/** Embeddings: OpenAI's `/embeddings` (usage = 10 + inputs, or usage-P-C's P) and Gemini's embedContent / batchEmbedContents (no usage, as Gemini). */
+function answerEmbeddings(r, body, record, b, url) {
+  if (r.family === 'openai') {
+    const inputs = embeddingInputs(body);
+    if (typeof body?.model !== 'string' || !inputs.length) return [400, providerError('openai', 400, "Missing required parameter: 'input'.")];
+    const dims = Number.isInteger(body.dimensions) ? body.dimensions : 8;
+    const p = b.usage ? b.usage.prompt : 10 + inputs.length;
+    const data = inputs.map((text, index) => {
+      const values = mockEmbedding(JSON.stringify(text), dims);
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values;
+      return { object: 'embedding', index, embedding };
+    });
+    record.usage = usageObj(p, 0);
+    record.plannedUsage = usageObj(p, 0);
+    return [200, { object: 'list', data, model: body.model, usage: { prompt_tokens: p, total_tokens: p } }];
+  }
+  const requests = r.batch ? body?.requests : [body];
+  if (!Array.isArray(requests) || !requests.length || requests.some((q) => !Array.isArray(q?.content?.parts))) {
+    return [400, providerError('google', 400, '* BatchEmbedContentsRequest.requests: content is required')];
+  }
+  const embeddings = requests.map((q) => ({ values: mockEmbedding(JSON.stringify(q.content.parts.map((x) => x.text ?? '').join('')), q.outputDimensionality ?? 8) }));
+  record.plannedUsage = null;
+  return [200, r.batch ? { embeddings } : { embedding: embeddings[0] }];
+}
+
 function route(method, pathname) {
+  const e = embeddingsRoute(method, pathname);
+  if (e) return e;
   let m = /^\/(openai|xai|other)\/v1\/chat\/completions\/?$/.exec(pathname);
   if (m) return method === 'POST' ? { provider: m[1], family: 'openai' } : { notAllowed: true };
   m = /^\/(openai|xai|other)\/v1\/responses\/?$/.exec(pathname);
@@ -753,7 +800,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       headers: { ...req.headers },
       body: jsonOk ? body : null,
       provider: r.provider,
-      api: r.family === 'responses' ? 'responses' : r.family === 'openai' ? 'chat' : r.family,
+      api: r.embeddings ? 'embeddings' : r.family === 'responses' ? 'responses' : r.family === 'openai' ? 'chat' : r.family,
       model,
       stream,
       status: null,
@@ -778,7 +825,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
     const authErr = checkAuth(r.family, req, url);
     if (authErr) return fail(authErr[0], authErr[1], 'rejected');
     if (!jsonOk) return fail(400, 'We could not parse the JSON body of your request.', 'rejected');
-    const invalid = validateBody(r.family, body);
+    const invalid = r.embeddings ? null : validateBody(r.family, body);
     if (invalid) return fail(400, invalid, 'rejected');
 
     // Usage: explicit usage-P-C, else P = 10 + messages, C = number of chunks.
@@ -804,6 +851,14 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       return fail(b.errorStatus, FAILURE_MESSAGE);
     }
 
+    if (r.embeddings) {
+      if (b.slow) await ctx.sleep(SLOW_MS);
+      if (ctx.closed) return;
+      const [status, obj] = answerEmbeddings(r, body, record, b, url);
+      record.status = status;
+      record.outcome = status === 200 ? 'ok' : 'rejected';
+      return sendJson(res, status, obj, hdrs);
+    }
     record.status = 200;
     if (stream) {
       const planFn = { openai: openaiPlan, responses: responsesPlan, anthropic: anthropicPlan, google: googlePlan }[r.family];

@@ -576,3 +576,31 @@ describe('openai responses', () => {
     assert.match((await bad.json()).error.message, /input/);
   });
 });
+
+describe('embeddings', () => {
+  test('openai: floats or base64 float32, usage = 10 + inputs', async () => {
+    const model = uniq('emb');
+    const res = await post('/openai/v1/embeddings', OA, { model, input: ['a', 'b'] });
+    const body = await res.json();
+    assert.equal(body.object, 'list');
+    assert.equal(body.data.length, 2);
+    assert.equal(body.data[1].embedding.length, 8);
+    assert.deepEqual(body.usage, { prompt_tokens: 12, total_tokens: 12 });
+    const b64 = await (await post('/openai/v1/embeddings', OA, { model, input: 'a', encoding_format: 'base64', dimensions: 4 })).json();
+    const floats = new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding, 'base64')).buffer);
+    assert.equal(floats.length, 4);
+    assert.equal(mock.records().find((r) => r.model === model).api, 'embeddings');
+  });
+
+  test('gemini batchEmbedContents and embedContent, no usage', async () => {
+    const batch = await post('/google/v1beta/models/text-embedding-004:batchEmbedContents', GG, {
+      requests: [{ model: 'models/text-embedding-004', content: { parts: [{ text: 'a' }] } }, { content: { parts: [{ text: 'b' }] }, outputDimensionality: 3 }],
+    });
+    const b = await batch.json();
+    assert.equal(b.embeddings.length, 2);
+    assert.equal(b.embeddings[1].values.length, 3);
+    assert.equal(b.usageMetadata, undefined);
+    const one = await (await post('/google/v1beta/models/text-embedding-004:embedContent', GG, { content: { parts: [{ text: 'a' }] } })).json();
+    assert.deepEqual(one.embedding.values, b.embeddings[0].values);
+  });
+});

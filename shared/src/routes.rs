@@ -36,6 +36,8 @@ pub enum RouteId {
     OpenAiChatCompletions,
     OpenAiResponses,
     AnthropicMessages,
+    OpenAiEmbeddings,
+    ProxyEmbeddings,
     Usage,
     MagicLink,
     Verify,
@@ -86,6 +88,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/v1/chat/completions", R::OpenAiChatCompletions),
     route(Post, "/v1/responses", R::OpenAiResponses),
     route(Post, "/v1/messages", R::AnthropicMessages),
+    route(Post, "/v1/embeddings", R::OpenAiEmbeddings),
+    route(Post, "/api/v1/proxy/embeddings", R::ProxyEmbeddings),
     route(Get, "/api/v1/usage", R::Usage),
     // Owner sign-in
     route(Post, "/api/auth/magic-link", R::MagicLink),

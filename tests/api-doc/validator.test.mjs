@@ -166,6 +166,8 @@ describe('the document', () => {
     POST /v1/chat/completions
     POST /v1/responses
     POST /v1/messages
+    POST /v1/embeddings
+    POST /api/v1/proxy/embeddings
     GET /api/v1/usage
     POST /api/auth/magic-link
     POST /api/auth/verify

@@ -66,6 +66,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         RouteId::AnthropicMessages => {
             proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Messages).await
         }
+        RouteId::OpenAiEmbeddings => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Embeddings).await
+        }
+        RouteId::ProxyEmbeddings => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::ProxyEmbeddings).await
+        }
         _ => {
             let origin = req.headers().get("origin").ok().flatten();
             let mut resp = match owner::route(req, &env, &cfg, id, params).await {

@@ -61,6 +61,8 @@ pub async fn route(
         | RouteId::OpenAiChatCompletions
         | RouteId::OpenAiResponses
         | RouteId::AnthropicMessages
+        | RouteId::OpenAiEmbeddings
+        | RouteId::ProxyEmbeddings
         | RouteId::Usage
         | RouteId::MagicLink
         | RouteId::Verify

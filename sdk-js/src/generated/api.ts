@@ -67,6 +67,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proxy/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings, metered against the identity's tier (OpenAI's embeddings body + `identity`, `tier`, `identityToken`).
+         * @description Counts 1 request and the input tokens the provider reports
+         *     (`usage.prompt_tokens`; Gemini reports none, so ⌈input characters /
+         *     4⌉ is counted and reported). Embeddings share the tier-wide windows
+         *     with chat; a per-model cap naming the embedding model caps them
+         *     separately. OpenAI-compatible providers get the body as is; Gemini
+         *     gets `batchEmbedContents`; Anthropic has no embeddings API (400).
+         *     The answer is OpenAI's `list` of `embedding` objects.
+         */
+        post: operations["proxyEmbeddings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -146,6 +172,28 @@ export interface paths {
          *     upgrade message, deep link and window.
          */
         post: operations["anthropicMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI-compatible embeddings (`client.embeddings.create` with `baseURL = <edge>/v1`).
+         * @description `/api/v1/proxy/embeddings` as a drop-in: the key as bearer token,
+         *     identity, tier and token from the `x-identity`, `x-tier`,
+         *     `x-identity-token` headers, errors in OpenAI's envelope.
+         */
+        post: operations["openaiEmbeddings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -882,6 +930,44 @@ export interface components {
         } & {
             [key: string]: unknown;
         }) & (unknown & unknown);
+        /** @description OpenAI's embeddings body. */
+        EmbeddingsRequest: {
+            model: string;
+            /** @description A string, an array of strings (up to 2048), or token ids (not for Gemini). */
+            input: string | (string | number | number[])[];
+            /** @enum {unknown} */
+            encoding_format?: "float" | "base64";
+            dimensions?: number;
+            user?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ProxyEmbeddingsRequest: components["schemas"]["EmbeddingsRequest"] & {
+            identity?: string;
+            tier?: string;
+            identityToken?: string;
+        };
+        EmbeddingsList: {
+            /** @constant */
+            object: "list";
+            data: ({
+                /** @constant */
+                object: "embedding";
+                index: number;
+                embedding: number[] | string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            model: string;
+            usage: {
+                prompt_tokens: components["schemas"]["Count"];
+                total_tokens: components["schemas"]["Count"];
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
         /** @description Anthropic's Messages body (`max_tokens` is required, as Anthropic requires it). */
         MessagesRequest: {
             model: string;
@@ -1568,6 +1654,23 @@ export interface components {
                 "text/event-stream": components["schemas"]["EventStream"];
             };
         };
+        /** @description OpenAI's embeddings `list` (the provider's own answer for OpenAI-compatible providers). */
+        EmbeddingsOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EmbeddingsList"];
+            };
+        };
         /** @description Any error of `/v1/messages`, in Anthropic's envelope; `error.code` is the flat shape's code. */
         AnthropicErrorAnswer: {
             headers: {
@@ -1931,6 +2034,32 @@ export interface operations {
             504: components["responses"]["ProxyProviderTimeout"];
         };
     };
+    proxyEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyEmbeddingsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["EmbeddingsOk"];
+            400: components["responses"]["ProxyBadRequest"];
+            401: components["responses"]["ProxyUnauthorized"];
+            403: components["responses"]["ProxyForbidden"];
+            413: components["responses"]["ProxyPayloadTooLarge"];
+            415: components["responses"]["ProxyUnsupportedMediaType"];
+            429: components["responses"]["ProxyLimitExceeded"];
+            500: components["responses"]["ProxyInternalError"];
+            502: components["responses"]["ProxyProviderError"];
+            503: components["responses"]["ProxyLimiterUnavailable"];
+            504: components["responses"]["ProxyProviderTimeout"];
+        };
+    };
     openaiChatCompletions: {
         parameters: {
             query?: never;
@@ -2028,6 +2157,39 @@ export interface operations {
             502: components["responses"]["AnthropicErrorAnswer"];
             503: components["responses"]["AnthropicErrorAnswer"];
             504: components["responses"]["AnthropicErrorAnswer"];
+        };
+    };
+    openaiEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The identity (wins over a body `identity`). */
+                "x-identity"?: components["parameters"]["IdentityHeader"];
+                /** @description The tier (wins over a body `tier`). */
+                "x-tier"?: components["parameters"]["TierHeader"];
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["EmbeddingsOk"];
+            400: components["responses"]["OpenAIBadRequest"];
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            413: components["responses"]["OpenAIPayloadTooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
+            429: components["responses"]["OpenAILimitExceeded"];
+            500: components["responses"]["OpenAIInternalError"];
+            502: components["responses"]["OpenAIProviderError"];
+            503: components["responses"]["OpenAILimiterUnavailable"];
+            504: components["responses"]["OpenAIProviderTimeout"];
         };
     };
     getIdentityUsage: {

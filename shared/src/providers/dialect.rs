@@ -30,22 +30,26 @@ pub enum Dialect {
     Chat,
     Responses,
     Messages,
+    /// OpenAI's embeddings (never a stream; native for OpenAI-compatible
+    /// providers, translated for Gemini).
+    Embeddings,
 }
 
 impl Dialect {
     /// The provider speaks this dialect itself: the body is forwarded as is.
     pub fn native_for(self, kind: ProviderKind) -> bool {
-        matches!(
-            (self, kind),
-            (Dialect::Responses, ProviderKind::Openai)
-                | (Dialect::Messages, ProviderKind::Anthropic)
-        )
+        match self {
+            Dialect::Chat => false,
+            Dialect::Responses => kind == ProviderKind::Openai,
+            Dialect::Messages => kind == ProviderKind::Anthropic,
+            Dialect::Embeddings => kind.is_openai_compatible(),
+        }
     }
 
     /// The id prefix of an answer in this dialect.
     pub fn id_prefix(self) -> &'static str {
         match self {
-            Dialect::Chat => "chatcmpl-",
+            Dialect::Chat | Dialect::Embeddings => "chatcmpl-",
             Dialect::Responses => "resp_",
             Dialect::Messages => "msg_",
         }
@@ -109,6 +113,7 @@ pub fn native_usage(
     body: &[u8],
 ) -> Option<Usage> {
     match dialect {
+        Dialect::Embeddings => super::embeddings::native_usage(body),
         Dialect::Messages => super::translate_response(kind, model, body, 0)
             .ok()
             .and_then(|(_, u)| u),
@@ -121,7 +126,7 @@ pub fn native_usage(
 /// Translates a chat completion into the dialect's answer.
 pub fn from_completion(dialect: Dialect, completion: Value, id: &str, created: i64) -> Value {
     match dialect {
-        Dialect::Chat => completion,
+        Dialect::Chat | Dialect::Embeddings => completion,
         Dialect::Responses => responses::from_completion(&completion, id, created),
         Dialect::Messages => messages::from_completion(&completion, id),
     }
@@ -160,7 +165,7 @@ const MSG_CUT: &str = "The provider's stream ended before the answer was complet
 
 impl AnswerStream {
     pub fn new(dialect: Dialect, kind: ProviderKind, model: &str, id: &str, created: i64) -> Self {
-        let inner = if dialect.native_for(kind) {
+        let inner = if dialect.native_for(kind) && dialect != Dialect::Embeddings {
             match dialect {
                 Dialect::Messages => Inner::NativeMessages {
                     watcher: StreamTranslator::new(kind, model, id, created),
@@ -175,7 +180,7 @@ impl AnswerStream {
         } else {
             let chat = StreamTranslator::new(kind, model, id, created);
             match dialect {
-                Dialect::Chat => Inner::Chat(chat),
+                Dialect::Chat | Dialect::Embeddings => Inner::Chat(chat),
                 Dialect::Responses => Inner::Translated {
                     chat,
                     parser: SseParser::new(),

@@ -18,6 +18,7 @@
 
 pub mod anthropic;
 pub mod dialect;
+pub mod embeddings;
 pub mod google;
 pub mod messages;
 pub mod openai;

@@ -21,7 +21,9 @@ use serde_json::{Map, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::ledger::ReserveRequest;
 use shared::providers::dialect::{build_native_request, Dialect};
-use shared::providers::{build_request, messages, responses, ProviderKind, UpstreamRequest};
+use shared::providers::{
+    build_request, embeddings, messages, responses, ProviderKind, UpstreamRequest,
+};
 use shared::proxy_request::{parse, prompt_estimate, ProxyRequest, PROXY_ONLY_FIELDS};
 use shared::simulate::decision_message;
 use shared::values::{Identity, TierName};
@@ -35,6 +37,8 @@ pub struct Admitted {
     pub provider: ProviderKind,
     pub stream: bool,
     pub dialect: Dialect,
+    /// Embeddings asked as base64 (`encoding_format`), for a translated answer.
+    pub base64_embeddings: bool,
     pub tier_name: String,
     pub decision: Decision,
     pub reservation: Reservation,
@@ -210,8 +214,12 @@ async fn read_request(
 ) -> ApiResult<(Request, ProxyRequest, Option<Inbound>)> {
     project_key(&req)?;
     let (_, body) = read_json_body(&mut req, cfg.max_body_bytes).await?;
-    let (body, inbound) = chat_form(body, route.dialect())?;
-    let mut parsed = parse(body, route == Route::ChatStream)?;
+    let (mut parsed, inbound) = if route.dialect() == Dialect::Embeddings {
+        (embeddings::parse(body)?, None)
+    } else {
+        let (body, inbound) = chat_form(body, route.dialect())?;
+        (parse(body, route == Route::ChatStream)?, inbound)
+    };
     if route.drop_in() {
         if let Some(i) = header(&req, "x-identity") {
             parsed.identity = Some(Identity::parse("identity", &i)?);
@@ -252,6 +260,7 @@ pub async fn admit(
         .effective_base_url()
         .ok_or_else(|| ApiError::invalid_body("The project has no provider URL"))?;
     let dialect = route.dialect();
+    let base64_embeddings = parsed.forward.get("encoding_format") == Some(&Value::from("base64"));
     let api_key = project.provider_key.as_deref().unwrap_or_default();
     let upstream = match inbound {
         Some(inbound) if dialect.native_for(provider) => {
@@ -272,6 +281,12 @@ pub async fn admit(
                 provider.as_str()
             )))
         }
+        None if dialect == Dialect::Embeddings => embeddings::build_request(
+            provider,
+            base_url,
+            api_key,
+            std::mem::take(&mut parsed.forward),
+        )?,
         _ => build_request(
             provider,
             base_url,
@@ -331,6 +346,7 @@ pub async fn admit(
         provider,
         stream: parsed.stream,
         dialect,
+        base64_embeddings,
         tier_name,
         decision,
         reservation,

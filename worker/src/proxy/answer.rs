@@ -18,7 +18,7 @@ use shared::decision::{Decision, WindowReport};
 use shared::error::{LimitExceeded, RuleRef};
 use shared::period::{iso8601, seconds_until};
 use shared::providers::dialect::{from_completion, native_usage, AnswerStream, Dialect};
-use shared::providers::{error_message, translate_response};
+use shared::providers::{embeddings, error_message, translate_response};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
 use std::pin::Pin;
@@ -143,6 +143,7 @@ pub async fn answer(
         provider,
         stream,
         dialect,
+        base64_embeddings,
         tier_name,
         decision,
         reservation,
@@ -230,6 +231,33 @@ pub async fn answer(
         let mut out = Response::from_bytes(bytes)
             .or_internal("native answer")?
             .with_headers(headers);
+        meta.apply(&mut out);
+        return Ok(out);
+    }
+    if dialect == Dialect::Embeddings {
+        // Gemini: its embeddings as OpenAI's list; it reports no usage, so
+        // the input estimate is counted (and reported in the answer).
+        let list = match embeddings::translate_google(
+            &upstream.model,
+            &bytes,
+            base64_embeddings,
+            prompt_tokens,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                reservation.release().await;
+                return Err(e);
+            }
+        };
+        reservation.settle(
+            ctx,
+            std::future::ready(AnswerOutcome {
+                usage: None,
+                output_chars: 0,
+                completed: true,
+            }),
+        );
+        let mut out = crate::http::json_response(200, &list)?;
         meta.apply(&mut out);
         return Ok(out);
     }

@@ -48,6 +48,10 @@ pub enum Route {
     Responses,
     /// `/v1/messages` (Anthropic Messages format; identity in headers, Anthropic error envelope)
     Messages,
+    /// `/v1/embeddings` (OpenAI embeddings; identity in headers, OpenAI error envelope)
+    Embeddings,
+    /// `/api/v1/proxy/embeddings` (identity in the body, flat error shape)
+    ProxyEmbeddings,
 }
 
 impl Route {
@@ -56,20 +60,24 @@ impl Route {
         match self {
             Route::Responses => Dialect::Responses,
             Route::Messages => Dialect::Messages,
+            Route::Embeddings | Route::ProxyEmbeddings => Dialect::Embeddings,
             _ => Dialect::Chat,
         }
     }
 
     /// Drop-in routes take identity, tier and token from headers.
     fn drop_in(self) -> bool {
-        matches!(self, Route::OpenAi | Route::Responses | Route::Messages)
+        matches!(
+            self,
+            Route::OpenAi | Route::Responses | Route::Messages | Route::Embeddings
+        )
     }
 
     /// The error body in the route's own envelope.
     fn error_json(self, e: &shared::ApiError) -> serde_json::Value {
         match self {
-            Route::Chat | Route::ChatStream => e.to_json(),
-            Route::OpenAi | Route::Responses => e.to_openai_json(),
+            Route::Chat | Route::ChatStream | Route::ProxyEmbeddings => e.to_json(),
+            Route::OpenAi | Route::Responses | Route::Embeddings => e.to_openai_json(),
             Route::Messages => e.to_anthropic_json(),
         }
     }
