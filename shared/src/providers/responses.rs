@@ -205,6 +205,25 @@ pub fn to_chat(body: &Map<String, Value>) -> ChatForm {
         }
         _ => {}
     }
+    // Structured output: `text.format` is chat's `response_format`.
+    match body.get("text").and_then(|t| t.get("format")) {
+        Some(f) if f.get("type").and_then(Value::as_str) == Some("json_schema") => {
+            let mut schema = Map::new();
+            for k in ["name", "description", "schema", "strict"] {
+                if let Some(v) = f.get(k).filter(|v| !v.is_null()) {
+                    schema.insert(k.into(), v.clone());
+                }
+            }
+            out.insert(
+                "response_format".into(),
+                json!({"type": "json_schema", "json_schema": schema}),
+            );
+        }
+        Some(f) if f.get("type").and_then(Value::as_str) == Some("json_object") => {
+            out.insert("response_format".into(), json!({"type": "json_object"}));
+        }
+        _ => {}
+    }
     let stateful = body
         .get("previous_response_id")
         .is_some_and(|v| !v.is_null())
@@ -741,6 +760,18 @@ mod tests {
         assert!(f.stateful);
         assert!(to_chat(&obj(json!({"input": "x", "store": true}))).stateful);
         assert!(!to_chat(&obj(json!({"input": "x", "store": false}))).stateful);
+    }
+
+    #[test]
+    fn structured_output_becomes_response_format() {
+        let f = to_chat(&obj(json!({"model": "m", "input": "x", "text": {"format":
+            {"type": "json_schema", "name": "w", "schema": {"type": "object"}, "strict": true}}})));
+        assert_eq!(f.body["response_format"]["type"], "json_schema");
+        assert_eq!(f.body["response_format"]["json_schema"]["name"], "w");
+        let f = to_chat(&obj(
+            json!({"input": "x", "text": {"format": {"type": "json_object"}}}),
+        ));
+        assert_eq!(f.body["response_format"], json!({"type": "json_object"}));
     }
 
     #[test]
