@@ -137,6 +137,17 @@ describe('POST /v1/messages', () => {
     assert.equal(rec.headers['x-api-key'], 'sk-mock-apis');
   });
 
+  test('blocks only Anthropic knows (a document) pass through natively and are a 400 elsewhere', async () => {
+    const model = `anthropic-doc-${sfx()}`;
+    const body = { model, max_tokens: 20, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'a note' } }] }] };
+    const native = await api('/v1/messages', { headers: { 'x-api-key': projects.anthropic.projectKey, 'x-identity': uniqueId('doc') }, body });
+    assert.equal(native.status, 200, native.text);
+    assert.deepEqual((await mockRequests(model))[0].body, body);
+    const translated = await api('/v1/messages', { headers: { 'x-api-key': projects.google.projectKey, 'x-identity': uniqueId('doc') }, body: { ...body, model: `g-doc-${sfx()}` } });
+    assert.equal(translated.status, 400);
+    assert.match(translated.body.error.message, /document.*cannot be translated/);
+  });
+
   for (const provider of ['openai', 'anthropic', 'google']) {
     test(`${provider}: a mid-stream provider failure ends with an Anthropic error event`, async () => {
       const res = await api('/v1/messages', {

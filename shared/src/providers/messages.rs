@@ -131,6 +131,11 @@ pub fn to_chat(body: &Map<String, Value>) -> ChatForm {
             messages.push(json!({"role": role, "content": parts}));
         }
     }
+    // Only blocks with no chat form (say documents): the native path still
+    // forwards them, so the chat form keeps one empty turn to validate.
+    if unsupported.is_some() && !messages.iter().any(|m| m["role"] != "system") {
+        messages.push(json!({"role": "user", "content": ""}));
+    }
     let mut out = Map::new();
     if let Some(m) = body.get("model") {
         out.insert("model".into(), m.clone());
@@ -489,6 +494,16 @@ mod tests {
         assert_eq!(f.body["stop"], json!(["x"]));
         assert_eq!(f.body["max_tokens"], 64);
         assert!(f.unsupported.is_none());
+    }
+
+    #[test]
+    fn a_turn_of_only_untranslatable_blocks_keeps_an_empty_turn() {
+        let f = to_chat(&obj(
+            json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user",
+            "content": [{"type": "document", "source": {"type": "text", "data": "x"}}]}]}),
+        ));
+        assert!(f.unsupported.is_some());
+        assert_eq!(f.body["messages"], json!([{"role": "user", "content": ""}]));
     }
 
     #[test]

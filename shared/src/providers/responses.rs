@@ -152,6 +152,11 @@ pub fn to_chat(body: &Map<String, Value>) -> ChatForm {
         }
         _ => {}
     }
+    // Only kinds with no chat form (say item references): the native path
+    // still forwards it, so the chat form keeps one empty turn to validate.
+    if unsupported.is_some() && !messages.iter().any(|m| m["role"] != "system") {
+        messages.push(json!({"role": "user", "content": ""}));
+    }
     let mut out = Map::new();
     if let Some(m) = body.get("model") {
         out.insert("model".into(), m.clone());
@@ -760,6 +765,14 @@ mod tests {
         assert!(f.stateful);
         assert!(to_chat(&obj(json!({"input": "x", "store": true}))).stateful);
         assert!(!to_chat(&obj(json!({"input": "x", "store": false}))).stateful);
+        let refs = to_chat(&obj(
+            json!({"input": [{"type": "item_reference", "id": "msg_1"}]}),
+        ));
+        assert!(refs.unsupported.is_some());
+        assert_eq!(
+            refs.body["messages"],
+            json!([{"role": "user", "content": ""}])
+        );
     }
 
     #[test]
