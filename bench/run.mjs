@@ -346,8 +346,8 @@ const MESSAGES = [{ role: 'user', content: 'Say hello to the benchmark.' }];
 
 function makeTarget(kind, { base, mockUrl, projectKey, baseline }) {
   if (kind === 'base') return makeTarget('proxy', { ...baseline, mockUrl });
-  if (kind === 'direct') {
-    const u = new URL(`${mockUrl}/openai/v1/chat/completions`);
+  if (kind === 'direct' || kind === 'direct-responses') {
+    const u = new URL(`${mockUrl}/openai/v1/${kind === 'direct' ? 'chat/completions' : 'responses'}`);
     return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { authorization: 'Bearer sk-mock-bench' } };
   }
   if (kind === 'gateway') {
@@ -359,17 +359,30 @@ function makeTarget(kind, { base, mockUrl, projectKey, baseline }) {
     }
     return { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, headers };
   }
+  if (kind === 'dropin' || kind === 'responses') {
+    const u = new URL(`${base}/v1/${kind === 'dropin' ? 'chat/completions' : 'responses'}`);
+    return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { authorization: `Bearer ${projectKey}` } };
+  }
   const u = new URL(`${base}/api/v1/proxy/chat`);
   return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { 'x-project-key': projectKey } };
 }
 
+const PROXY_KINDS = new Set(['proxy', 'base', 'dropin', 'responses']);
+
 function bodyFor(kind, stream, identity) {
+  if (kind === 'responses' || kind === 'direct-responses') {
+    // The Responses API: `input` instead of `messages`; usage always arrives in response.completed.
+    const r = { model: MODEL, input: MESSAGES[0].content };
+    if (kind === 'responses') r.identity = identity;
+    if (stream) r.stream = true;
+    return Buffer.from(JSON.stringify(r));
+  }
   const b = { model: MODEL, messages: MESSAGES };
-  if (kind === 'proxy' || kind === 'base') b.identity = identity;
+  if (PROXY_KINDS.has(kind)) b.identity = identity;
   if (stream) {
     b.stream = true;
     // the proxy forces include_usage upstream; ask the mock the same directly
-    if (kind !== 'proxy' && kind !== 'base') b.stream_options = { include_usage: true };
+    if (!PROXY_KINDS.has(kind)) b.stream_options = { include_usage: true };
   }
   return Buffer.from(JSON.stringify(b));
 }
@@ -397,7 +410,7 @@ function once(agent, target, body) {
           const total = Number(process.hrtime.bigint() - t0) / 1e6;
           const text = Buffer.concat(chunks).toString('utf8');
           const oh = res.headers['x-ratelimit-overhead-ms'];
-          const ok = res.statusCode === 200 && (text.includes('[DONE]') || text.startsWith('{'));
+          const ok = res.statusCode === 200 && (text.includes('[DONE]') || text.includes('event: response.completed') || text.startsWith('{'));
           resolve({ ok, status: res.statusCode, ttfb, total, overhead: oh === undefined ? null : Number(oh), err: ok ? null : text.slice(0, 300) });
         });
         res.on('error', (e) => resolve({ ok: false, status: res.statusCode, ttfb, total: 0, overhead: null, err: e.message }));
@@ -591,6 +604,17 @@ async function main() {
       scenarios.push({ kind: 'proxy', ids: 'fresh', stream, c, n: c === 1 ? n : Math.min(n, Math.max(opt.n1, 100)) });
     }
   }
+  // The Responses API next to the chat drop-in, each against its own direct baseline.
+  for (const stream of [false, true]) {
+    for (const [c, n] of [
+      [1, opt.n1],
+      [16, opt.n16],
+    ]) {
+      scenarios.push({ kind: 'direct-responses', ids: 'none', stream, c, n });
+      scenarios.push({ kind: 'dropin', ids: 'one', stream, c, n });
+      scenarios.push({ kind: 'responses', ids: 'one', stream, c, n });
+    }
+  }
   // Throughput at concurrency 64 (JSON): direct, the gateway, the proxy on one identity and on the pool.
   scenarios.push({ kind: 'direct', ids: 'none', stream: false, c: 64, n: opt.n64 });
   if (opt.gateway) scenarios.push({ kind: 'gateway', ids: 'none', stream: false, c: 64, n: opt.n64 });
@@ -614,13 +638,13 @@ async function main() {
 
   const rows = [];
   for (const s of scenarios) {
-    const label = `${s.kind}${s.kind === 'proxy' || s.kind === 'base' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
+    const label = `${s.kind}${s.ids !== 'none' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
     if (opt.only && !opt.only.test(label.replace(/^base-/, 'proxy-'))) continue;
     const target = makeTarget(s.kind, ctx);
     const idOf = s.ids === 'fresh' ? (i) => identity.fresh(i, `${label}-w`) : identity[s.ids];
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
     await load({ target, stream: s.stream, kind: s.kind, c: s.c, n: Math.max(50, Math.min(200, Math.floor(s.n / 10))), identityOf: idOf });
-    const cpuPid = { direct: mockChild?.pid, gateway: opt.gatewayPid, base: baseWd?.pid }[s.kind] ?? wd.pid;
+    const cpuPid = s.kind.startsWith('direct') ? mockChild?.pid : ({ gateway: opt.gatewayPid, base: baseWd?.pid }[s.kind] ?? wd.pid);
     const run = await load({
       target,
       stream: s.stream,
@@ -652,6 +676,9 @@ const sign = (v) => (Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(
 function idsLabel(r) {
   if (r.kind === 'gateway') return `${opt.gatewayName} (${opt.gateway})`;
   if (r.kind === 'base') return `baseline: ${idsLabel({ ...r, kind: 'proxy' })}`;
+  if (r.kind === 'direct-responses') return 'direct to mock /responses';
+  if (r.kind === 'dropin') return 'proxy /v1/chat/completions, 1 identity';
+  if (r.kind === 'responses') return 'proxy /v1/responses, 1 identity';
   return r.kind === 'direct' ? 'direct to mock' : { one: 'proxy, 1 identity', pool: `proxy, ${opt.pool} identities (warm)`, fresh: 'proxy, new identity each request' }[r.ids];
 }
 
@@ -735,12 +762,30 @@ function report(rows, { workerdVersion, mockUrl }) {
     L.push(`| CPU ms/req, c=64 | ${f2(p64.cpuPerReq)} | ${f2(g64.cpuPerReq)} | ${g64.cpuPerReq ? (p64.cpuPerReq / g64.cpuPerReq).toFixed(2) + '×' : '–'} |`);
     L.push(`| added stream TTFB p50 ms, c=1 | ${sign(ps1.ttfb50 - ds1.ttfb50)} | ${sign(gs1.ttfb50 - ds1.ttfb50)} | – |`);
   }
+  if (rows.some((r) => r.kind === 'responses')) {
+    L.push('', '## /v1/responses against /v1/chat/completions', '');
+    L.push('Each proxy route against calling the mock\'s same API directly (chat completions for the chat drop-in, `/responses` for the Responses route, which an OpenAI project forwards natively), one identity, same run. "difference" is the Responses route\'s added latency minus the chat route\'s.', '');
+    L.push('| body | c | chat added p50 | responses added p50 | difference p50 | chat added p99 | responses added p99 | chat CPU ms/req | responses CPU ms/req | chat req/s | responses req/s |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const stream of [false, true]) {
+      for (const c of [1, 16]) {
+        const dc = find('direct', 'none', stream, c);
+        const dr = find('direct-responses', 'none', stream, c);
+        const pc = find('dropin', 'one', stream, c);
+        const pr = find('responses', 'one', stream, c);
+        if (pr === MISSING) continue;
+        const ac = pc.p50 - dc.p50;
+        const ar = pr.p50 - dr.p50;
+        L.push(`| ${stream ? 'stream' : 'json'} | ${c} | ${sign(ac)} | ${sign(ar)} | ${sign(ar - ac)} | ${sign(pc.p99 - dc.p99)} | ${sign(pr.p99 - dr.p99)} | ${f2(pc.cpuPerReq)} | ${f2(pr.cpuPerReq)} | ${f0(pc.rps)} | ${f0(pr.rps)} |`);
+      }
+    }
+  }
   L.push('');
   L.push('## `x-ratelimit-overhead-ms` (as reported by the Worker)', '');
   L.push('Integer milliseconds from the Worker\'s clock, which in workerd only advances across I/O: it is the time spent waiting on Postgres/the Durable Object before forwarding, not CPU.', '');
   L.push('| path | body | c | n | mean | p50 | p90 | p99 | max |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows.filter((x) => x.kind === 'proxy')) {
+  for (const r of rows.filter((x) => PROXY_KINDS.has(x.kind))) {
     const o = r.overhead;
     L.push(o ? `| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${o.n} | ${f2(o.mean)} | ${o.p50} | ${o.p90} | ${o.p99} | ${o.max} |` : `| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | 0 | – | – | – | – | – |`);
   }

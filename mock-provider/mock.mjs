@@ -55,6 +55,7 @@ export function answerChunks(b) {
 
 function countMessages(provider, body) {
   if (provider === 'google') return Array.isArray(body?.contents) ? body.contents.length : 0;
+  if (provider === 'responses') return typeof body?.input === 'string' ? 1 : Array.isArray(body?.input) ? body.input.length : 0;
   return Array.isArray(body?.messages) ? body.messages.length : 0;
 }
 
@@ -184,6 +185,7 @@ function googleError(status, message) {
 
 function providerError(provider, status, message) {
   if (provider === 'anthropic') return anthropicError(status, message);
+  if (provider === 'responses') return openaiError(status, message);
   if (provider === 'google') return googleError(status, message);
   return openaiError(status, message);
 }
@@ -196,7 +198,7 @@ function providerError(provider, status, message) {
 // ---------------------------------------------------------------------------
 
 function sseEncoder(provider, arrayMode) {
-  if (provider === 'anthropic') {
+  if (provider === 'anthropic' || provider === 'responses') {
     return {
       contentType: 'text/event-stream; charset=utf-8',
       event: (ev) => `event: ${ev.name}\ndata: ${JSON.stringify(ev.obj)}\n\n`,
@@ -235,6 +237,9 @@ function sseEncoder(provider, arrayMode) {
 }
 
 function midErrorEvent(provider) {
+  if (provider === 'responses') {
+    return { name: 'error', obj: { type: 'error', code: 'server_error', message: FAILURE_MESSAGE, param: null } };
+  }
   if (provider === 'anthropic') {
     return { name: 'error', obj: { type: 'error', error: { type: 'overloaded_error', message: FAILURE_MESSAGE } } };
   }
@@ -469,6 +474,74 @@ function anthropicMessage({ model, chunks, toolName, p, c, reportUsage }) {
   return o;
 }
 
+// ----- OpenAI Responses API -------------------------------------------------
+
+function responsesUsage(p, c) {
+  return { input_tokens: p, input_tokens_details: { cached_tokens: 0 }, output_tokens: c, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: p + c };
+}
+
+function responsesObject({ id, model, status, output, usage }) {
+  return {
+    id,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    status,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    max_output_tokens: null,
+    model,
+    output,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    store: false,
+    temperature: 1,
+    text: { format: { type: 'text' } },
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
+    metadata: {},
+    usage,
+  };
+}
+
+function responsesPlan({ model, chunks, p, c, reportUsage }) {
+  const id = newId('resp_mock');
+  const itemId = newId('msg_mock');
+  let seq = 0;
+  const ev = (name, obj) => ({ name, obj: { type: name, sequence_number: seq++, ...obj } });
+  const text = chunks.join('');
+  const part = (t) => ({ type: 'output_text', text: t, annotations: [] });
+  const item = (status, content) => ({ type: 'message', id: itemId, status, role: 'assistant', content });
+  const shell = () => responsesObject({ id, model, status: 'in_progress', output: [], usage: null });
+  const preamble = [
+    ev('response.created', { response: shell() }),
+    ev('response.in_progress', { response: shell() }),
+    ev('response.output_item.added', { output_index: 0, item: item('in_progress', []) }),
+    ev('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: part('') }),
+  ];
+  const content = chunks.map((delta) => ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] }));
+  const done = item('completed', [part(text)]);
+  const completed = ev('response.completed', {
+    response: responsesObject({ id, model, status: 'completed', output: [done], usage: reportUsage ? responsesUsage(p, c) : null }),
+  });
+  if (reportUsage) completed.usage = usageObj(p, c);
+  const finale = [
+    ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
+    ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: part(text) }),
+    ev('response.output_item.done', { output_index: 0, item: done }),
+    completed,
+  ];
+  return { preamble, content, finale };
+}
+
+function responsesMessage({ model, chunks, p, c, reportUsage }) {
+  const output = [
+    { type: 'message', id: newId('msg_mock'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: chunks.join(''), annotations: [] }] },
+  ];
+  return responsesObject({ id: newId('resp_mock'), model, status: 'completed', output, usage: reportUsage ? responsesUsage(p, c) : null });
+}
+
 // ----- Google Gemini --------------------------------------------------------
 
 function googleFirstToolName(body) {
@@ -542,9 +615,58 @@ function googleMessage({ model, chunks, toolName, p, c, reportUsage }) {
 // Routing
 // ---------------------------------------------------------------------------
 
+/** A deterministic embedding: `dims` values in [-1, 1] derived from the text. */
+export function mockEmbedding(text, dims = 8) {
+  let h = 2166136261;
+  for (const ch of String(text)) h = Math.imul(h ^ ch.codePointAt(0), 16777619) >>> 0;
+  return Array.from({ length: dims }, (_, i) => Math.round(Math.sin(h + i) * 1e6) / 1e6);
+}
+
+function embeddingInputs(body) {
+  if (typeof body?.input === 'string') return [body.input];
+  return Array.isArray(body?.input) ? body.input : [];
+}
+
+function embeddingsRoute(method, pathname) {
+  let m = /^\/(openai|xai|other)\/v1\/embeddings\/?$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: m[1], family: 'openai', embeddings: true } : { notAllowed: true };
+  m = /^\/google\/(v1beta|v1)\/models\/([^/:]+):(embedContent|batchEmbedContents)$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: 'google', family: 'google', embeddings: true, model: decodeURIComponent(m[2]), batch: m[3] === 'batchEmbedContents' } : { notAllowed: true };
+  return null;
+}
+
+/** Embeddings: OpenAI's `/embeddings` (usage = 10 + inputs, or usage-P-C's P) and Gemini's embedContent / batchEmbedContents (no usage, as Gemini). */
+function answerEmbeddings(r, body, record, b, url) {
+  if (r.family === 'openai') {
+    const inputs = embeddingInputs(body);
+    if (typeof body?.model !== 'string' || !inputs.length) return [400, providerError('openai', 400, "Missing required parameter: 'input'.")];
+    const dims = Number.isInteger(body.dimensions) ? body.dimensions : 8;
+    const p = b.usage ? b.usage.prompt : 10 + inputs.length;
+    const data = inputs.map((text, index) => {
+      const values = mockEmbedding(JSON.stringify(text), dims);
+      const embedding = body.encoding_format === 'base64' ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values;
+      return { object: 'embedding', index, embedding };
+    });
+    record.usage = usageObj(p, 0);
+    record.plannedUsage = usageObj(p, 0);
+    return [200, { object: 'list', data, model: body.model, usage: { prompt_tokens: p, total_tokens: p } }];
+  }
+  const requests = r.batch ? body?.requests : [body];
+  if (!Array.isArray(requests) || !requests.length || requests.some((q) => !Array.isArray(q?.content?.parts))) {
+    return [400, providerError('google', 400, '* BatchEmbedContentsRequest.requests: content is required')];
+  }
+  const embeddings = requests.map((q) => ({ values: mockEmbedding(JSON.stringify(q.content.parts.map((x) => x.text ?? '').join('')), q.outputDimensionality ?? 8) }));
+  record.plannedUsage = null;
+  return [200, r.batch ? { embeddings } : { embedding: embeddings[0] }];
+}
+
 function route(method, pathname) {
+  const e = embeddingsRoute(method, pathname);
+  if (e) return e;
   let m = /^\/(openai|xai|other)\/v1\/chat\/completions\/?$/.exec(pathname);
   if (m) return method === 'POST' ? { provider: m[1], family: 'openai' } : { notAllowed: true };
+  m = /^\/(openai|xai|other)\/v1\/responses\/?$/.exec(pathname);
+  if (m) return method === 'POST' ? { provider: m[1], family: 'responses' } : { notAllowed: true };
   if (/^\/anthropic\/v1\/messages\/?$/.test(pathname)) {
     return method === 'POST' ? { provider: 'anthropic', family: 'anthropic' } : { notAllowed: true };
   }
@@ -565,7 +687,7 @@ function route(method, pathname) {
 
 function checkAuth(family, req, url) {
   const h = req.headers;
-  if (family === 'openai') {
+  if (family === 'openai' || family === 'responses') {
     const auth = h.authorization ?? '';
     const mm = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (!mm) {
@@ -594,7 +716,10 @@ function checkAuth(family, req, url) {
 
 function validateBody(family, body) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object.';
-  if (family === 'openai') {
+  if (family === 'responses') {
+    if (typeof body.model !== 'string' || !body.model) return 'you must provide a model parameter';
+    if (typeof body.input !== 'string' && !Array.isArray(body.input)) return "Missing required parameter: 'input'.";
+  } else if (family === 'openai') {
     if (typeof body.model !== 'string' || !body.model) return 'you must provide a model parameter';
     if (!Array.isArray(body.messages)) return "Missing required parameter: 'messages'.";
   } else if (family === 'anthropic') {
@@ -609,7 +734,7 @@ function validateBody(family, body) {
 
 function requestIdHeaders(family) {
   if (family === 'anthropic') return { 'request-id': newId('req_mock') };
-  if (family === 'openai') return { 'x-request-id': newId('req_mock'), 'openai-processing-ms': '1' };
+  if (family === 'openai' || family === 'responses') return { 'x-request-id': newId('req_mock'), 'openai-processing-ms': '1' };
   return {};
 }
 
@@ -690,6 +815,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       headers: { ...req.headers },
       body: jsonOk ? body : null,
       provider: r.provider,
+      api: r.embeddings ? 'embeddings' : r.family === 'responses' ? 'responses' : r.family === 'openai' ? 'chat' : r.family,
       model,
       stream,
       status: null,
@@ -714,12 +840,13 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
     const authErr = checkAuth(r.family, req, url);
     if (authErr) return fail(authErr[0], authErr[1], 'rejected');
     if (!jsonOk) return fail(400, 'We could not parse the JSON body of your request.', 'rejected');
-    const invalid = validateBody(r.family, body);
+    const invalid = r.embeddings ? null : validateBody(r.family, body);
     if (invalid) return fail(400, invalid, 'rejected');
 
     // Usage: explicit usage-P-C, else P = 10 + messages, C = number of chunks.
     const toolName =
       b.tool &&
+      r.family !== 'responses' &&
       (r.family === 'openai' ? openaiFirstToolName(body) : r.family === 'anthropic' ? anthropicFirstToolName(body) : googleFirstToolName(body));
     const p = b.usage ? b.usage.prompt : 10 + countMessages(r.family, body);
     const c = b.usage ? b.usage.completion : toolName ? TOOL_ARG_FRAGMENTS.length : chunks.length;
@@ -747,9 +874,17 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       return fail(b.errorStatus, FAILURE_MESSAGE);
     }
 
+    if (r.embeddings) {
+      if (b.slow) await ctx.sleep(SLOW_MS);
+      if (ctx.closed) return;
+      const [status, obj] = answerEmbeddings(r, body, record, b, url);
+      record.status = status;
+      record.outcome = status === 200 ? 'ok' : 'rejected';
+      return sendJson(res, status, obj, hdrs);
+    }
     record.status = 200;
     if (stream) {
-      const planFn = r.family === 'openai' ? openaiPlan : r.family === 'anthropic' ? anthropicPlan : googlePlan;
+      const planFn = { openai: openaiPlan, responses: responsesPlan, anthropic: anthropicPlan, google: googlePlan }[r.family];
       const arrayMode = r.family === 'google' && url.searchParams.get('alt') !== 'sse';
       return runStream({
         res,
@@ -780,7 +915,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       res.end('{not json');
       return;
     }
-    const msgFn = r.family === 'openai' ? openaiMessage : r.family === 'anthropic' ? anthropicMessage : googleMessage;
+    const msgFn = { openai: openaiMessage, responses: responsesMessage, anthropic: anthropicMessage, google: googleMessage }[r.family];
     if (reportUsage) record.usage = usageObj(p, c);
     record.outcome = 'ok';
     sendJson(res, 200, msgFn(args), hdrs);

@@ -558,3 +558,68 @@ describe('recording', () => {
     }
   });
 });
+
+describe('openai responses', () => {
+  const responses = (body, headers = OA) => post('/openai/v1/responses', headers, body);
+
+  test('non-stream response object with usage = 10 + input items / chunks', async () => {
+    const model = uniq('gpt-resp');
+    const res = await responses({ model, input: [{ role: 'user', content: 'hi' }, { role: 'user', content: 'again' }] });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.object, 'response');
+    assert.equal(body.output[0].content[0].text, 'Hello from the mock!');
+    assert.deepEqual([body.usage.input_tokens, body.usage.output_tokens, body.usage.total_tokens], [12, 4, 16]);
+    const rec = mock.records().find((r) => r.model === model);
+    assert.equal(rec.api, 'responses');
+    assert.deepEqual(rec.usage, { inputTokens: 12, outputTokens: 4, totalTokens: 16 });
+  });
+
+  test('stream: named events, text deltas, response.completed with usage', async () => {
+    const model = uniq('gpt-resp-usage-7-3');
+    const res = await responses({ model, input: 'hi', stream: true });
+    const text = await res.text();
+    const names = [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
+    assert.equal(names[0], 'response.created');
+    assert.equal(names.filter((n) => n === 'response.output_text.delta').length, 4);
+    assert.equal(names.at(-1), 'response.completed');
+    const last = JSON.parse(text.trim().split('\n').at(-1).replace(/^data: /, ''));
+    assert.equal(last.response.usage.input_tokens, 7);
+    assert.equal(last.response.usage.output_tokens, 3);
+  });
+
+  test('missing bearer → 401; missing input → 400', async () => {
+    assert.equal((await responses({ model: 'm', input: 'x' }, { 'content-type': 'application/json' })).status, 401);
+    const bad = await responses({ model: 'm' });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error.message, /input/);
+  });
+});
+
+describe('embeddings', () => {
+  test('openai: floats or base64 float32, usage = 10 + inputs', async () => {
+    const model = uniq('emb');
+    const res = await post('/openai/v1/embeddings', OA, { model, input: ['a', 'b'] });
+    const body = await res.json();
+    assert.equal(body.object, 'list');
+    assert.equal(body.data.length, 2);
+    assert.equal(body.data[1].embedding.length, 8);
+    assert.deepEqual(body.usage, { prompt_tokens: 12, total_tokens: 12 });
+    const b64 = await (await post('/openai/v1/embeddings', OA, { model, input: 'a', encoding_format: 'base64', dimensions: 4 })).json();
+    const floats = new Float32Array(Uint8Array.from(Buffer.from(b64.data[0].embedding, 'base64')).buffer);
+    assert.equal(floats.length, 4);
+    assert.equal(mock.records().find((r) => r.model === model).api, 'embeddings');
+  });
+
+  test('gemini batchEmbedContents and embedContent, no usage', async () => {
+    const batch = await post('/google/v1beta/models/text-embedding-004:batchEmbedContents', GG, {
+      requests: [{ model: 'models/text-embedding-004', content: { parts: [{ text: 'a' }] } }, { content: { parts: [{ text: 'b' }] }, outputDimensionality: 3 }],
+    });
+    const b = await batch.json();
+    assert.equal(b.embeddings.length, 2);
+    assert.equal(b.embeddings[1].values.length, 3);
+    assert.equal(b.usageMetadata, undefined);
+    const one = await (await post('/google/v1beta/models/text-embedding-004:embedContent', GG, { content: { parts: [{ text: 'a' }] } })).json();
+    assert.deepEqual(one.embedding.values, b.embeddings[0].values);
+  });
+});

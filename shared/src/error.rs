@@ -361,6 +361,34 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Anthropic's error envelope, for `POST /v1/messages`:
+    /// `{"type":"error","error":{"type","message","code",…extra}}`.
+    pub fn to_anthropic_json(&self) -> Value {
+        let kind = match self.status() {
+            400 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            529 => "overloaded_error",
+            _ => "api_error",
+        };
+        let mut inner = Map::new();
+        inner.insert("type".into(), Value::from(kind));
+        inner.insert("message".into(), Value::from(self.message.clone()));
+        inner.insert("code".into(), Value::from(self.code()));
+        for (k, v) in self.extra() {
+            inner.entry(k).or_insert(v);
+        }
+        let mut body = Map::new();
+        body.insert("type".into(), Value::from("error"));
+        body.insert("error".into(), Value::Object(inner));
+        Value::Object(body)
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status(), self.code(), self.message)

@@ -164,6 +164,10 @@ describe('the document', () => {
     POST /api/v1/proxy/chat
     POST /api/v1/proxy/chat/stream
     POST /v1/chat/completions
+    POST /v1/responses
+    POST /v1/messages
+    POST /v1/embeddings
+    POST /api/v1/proxy/embeddings
     GET /api/v1/usage
     POST /api/auth/magic-link
     POST /api/auth/verify

@@ -144,6 +144,8 @@ describe('the owner dashboard, end to end', () => {
     projectKey = /x-project-key: (pk_\S+)'/.exec(snippet)?.[1];
     assert.ok(projectKey, `curl snippet has the project key: ${snippet}`);
     assert.match(await text('pre[aria-label="OpenAI SDK (Python) example"]'), /x-identity/);
+    assert.match(await text('pre[aria-label="Vercel AI SDK example"]'), new RegExp(`apiKey: '${projectKey}'[\\s\\S]*openai\\('gpt-4o-mini'\\)`));
+    assert.match(await text('pre[aria-label="Anthropic SDK (Node) example"]'), new RegExp(`apiKey: '${projectKey}'[\\s\\S]*messages\\.create`));
     await checkPage('overview-empty');
   });
 

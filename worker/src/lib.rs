@@ -60,6 +60,18 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         RouteId::OpenAiChatCompletions => {
             proxy::handle(req, &env, &ctx, &cfg, proxy::Route::OpenAi).await
         }
+        RouteId::OpenAiResponses => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Responses).await
+        }
+        RouteId::AnthropicMessages => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Messages).await
+        }
+        RouteId::OpenAiEmbeddings => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Embeddings).await
+        }
+        RouteId::ProxyEmbeddings => {
+            proxy::handle(req, &env, &ctx, &cfg, proxy::Route::ProxyEmbeddings).await
+        }
         _ => {
             let origin = req.headers().get("origin").ok().flatten();
             let mut resp = match owner::route(req, &env, &cfg, id, params).await {
@@ -116,7 +128,7 @@ fn preflight(req: &Request, cfg: &Config, path: &str) -> worker::Result<Response
         set_header(
             &mut resp,
             "access-control-allow-headers",
-            "content-type, authorization, x-project-key, x-identity, x-tier, x-identity-token",
+            "content-type, authorization, x-project-key, x-api-key, anthropic-version, x-identity, x-tier, x-identity-token",
         );
         set_header(&mut resp, "access-control-max-age", "600");
     }

@@ -59,6 +59,10 @@ pub async fn route(
         | RouteId::ProxyChat
         | RouteId::ProxyChatStream
         | RouteId::OpenAiChatCompletions
+        | RouteId::OpenAiResponses
+        | RouteId::AnthropicMessages
+        | RouteId::OpenAiEmbeddings
+        | RouteId::ProxyEmbeddings
         | RouteId::Usage
         | RouteId::MagicLink
         | RouteId::Verify

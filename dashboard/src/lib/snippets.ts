@@ -45,6 +45,40 @@ const answer = await openai.chat.completions.create({
 });`,
     },
     {
+      id: 'ai-sdk',
+      label: 'Vercel AI SDK',
+      code: `import { createOpenAI } from '@ai-sdk/openai';
+import { generateText } from 'ai';
+
+// openai(model) speaks the Responses API: /v1/responses, metered like chat.
+const openai = createOpenAI({
+  baseURL: '${apiBase}/v1',
+  apiKey: '${projectKey}',
+  headers: { 'x-identity': 'user-123', 'x-tier': '${tier}' },
+});
+const { text } = await generateText({
+  model: openai('gpt-4o-mini'),
+  prompt: 'Hello',
+});`,
+    },
+    {
+      id: 'anthropic-node',
+      label: 'Anthropic SDK (Node)',
+      code: `import Anthropic from '@anthropic-ai/sdk';
+
+// /v1/messages: Anthropic's format, whatever your project's provider.
+const anthropic = new Anthropic({
+  baseURL: '${apiBase}',
+  apiKey: '${projectKey}',
+  defaultHeaders: { 'x-identity': 'user-123', 'x-tier': '${tier}' },
+});
+const message = await anthropic.messages.create({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1024,
+  messages: [{ role: 'user', content: 'Hello' }],
+});`,
+    },
+    {
       id: 'openai-python',
       label: 'OpenAI SDK (Python)',
       code: `from openai import OpenAI

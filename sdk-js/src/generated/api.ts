@@ -67,6 +67,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proxy/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embeddings, metered against the identity's tier (OpenAI's embeddings body + `identity`, `tier`, `identityToken`).
+         * @description Counts 1 request and the input tokens the provider reports
+         *     (`usage.prompt_tokens`; Gemini reports none, so ⌈input characters /
+         *     4⌉ is counted and reported). Embeddings share the tier-wide windows
+         *     with chat; a per-model cap naming the embedding model caps them
+         *     separately. OpenAI-compatible providers get the body as is; Gemini
+         *     gets `batchEmbedContents`; Anthropic has no embeddings API (400).
+         *     The answer is OpenAI's `list` of `embedding` objects.
+         */
+        post: operations["proxyEmbeddings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -85,6 +111,89 @@ export interface paths {
          *     OpenAI's envelope so the SDKs raise their usual exceptions.
          */
         post: operations["openaiChatCompletions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI Responses API (`client.responses.create`, the AI SDK's default `openai(model)`).
+         * @description Same key, identity, tier and token headers as `/v1/chat/completions`,
+         *     same limits, rules, warnings and metering. For `openai` projects the
+         *     body is forwarded to the provider's `/responses` as is and its answer
+         *     returned unchanged (the usage it reports is counted); for the other
+         *     providers the request is translated to the provider's format and the
+         *     answer back into a `response` object (`output` items, `usage` with
+         *     `input_tokens` and `output_tokens`). `"stream": true` answers the
+         *     Responses event stream (`response.created`, …,
+         *     `response.output_text.delta`, …, `response.completed` carrying
+         *     `usage`). Conversation state (`previous_response_id`, `store: true`)
+         *     is the provider's storage on `openai` projects; on any other it is a
+         *     400, since the proxy never keeps content. Errors use OpenAI's
+         *     envelope.
+         */
+        post: operations["openaiResponses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Anthropic Messages format (the Anthropic SDKs with `baseURL = <edge>`).
+         * @description The project key is the SDK's `apiKey` (`x-api-key: pk_…`), or
+         *     `Authorization: Bearer pk_…` / `x-project-key`; identity, tier and
+         *     token come from the same headers as the OpenAI drop-in. For
+         *     `anthropic` projects the body is forwarded as is and the answer
+         *     returned unchanged; for the others it is translated both ways.
+         *     `"stream": true` answers Anthropic's event stream (`message_start`,
+         *     `content_block_*`, `message_delta` with `usage`, `message_stop`).
+         *     Errors use Anthropic's envelope `{"type":"error","error":{"type",
+         *     "message", "code", …}}`; the 429 is a `rate_limit_error` carrying the
+         *     upgrade message, deep link and window.
+         */
+        post: operations["anthropicMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenAI-compatible embeddings (`client.embeddings.create` with `baseURL = <edge>/v1`).
+         * @description `/api/v1/proxy/embeddings` as a drop-in: the key as bearer token,
+         *     identity, tier and token from the `x-identity`, `x-tier`,
+         *     `x-identity-token` headers, errors in OpenAI's envelope.
+         */
+        post: operations["openaiEmbeddings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -765,6 +874,178 @@ export interface components {
             /** @description The blocking rule's message, else the tier's `limitMessage.message`, else a default; variables substituted. */
             message?: string;
         };
+        /**
+         * @description OpenAI's Responses body. `input` is a string or an array of items
+         *     (messages, `function_call`, `function_call_output`; translated
+         *     providers refuse other item kinds and built-in tools with a 400).
+         *     `max_output_tokens` sizes the reservation like `max_tokens` on chat.
+         */
+        ResponsesRequest: {
+            model: string;
+            input: string | {
+                [key: string]: unknown;
+            }[];
+            instructions?: string | null;
+            max_output_tokens?: number | null;
+            stream?: boolean | null;
+            /** @description `true` only on `openai` projects (provider storage). */
+            store?: boolean | null;
+            /** @description Only on `openai` projects (provider storage). */
+            previous_response_id?: string | null;
+            tools?: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        ResponsesUsage: {
+            input_tokens: components["schemas"]["Count"];
+            output_tokens: components["schemas"]["Count"];
+            total_tokens: components["schemas"]["Count"];
+        } & {
+            [key: string]: unknown;
+        };
+        ResponseObject: {
+            id: string;
+            /** @constant */
+            object: "response";
+            created_at: number;
+            /** @enum {unknown} */
+            status: "completed" | "incomplete" | "in_progress" | "failed" | "queued" | "cancelled";
+            model: string;
+            output: ({
+                type: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            usage?: components["schemas"]["ResponsesUsage"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One event of the Responses stream; `type` repeats the SSE event name.
+         *     `response.completed` (or `response.incomplete`) carries the
+         *     `response` with its `usage`; a provider failure mid-stream is an
+         *     `error` event.
+         */
+        ResponsesStreamEvent: ({
+            type: string;
+            sequence_number?: number;
+        } & {
+            [key: string]: unknown;
+        }) & (unknown & unknown);
+        /** @description OpenAI's embeddings body. */
+        EmbeddingsRequest: {
+            model: string;
+            /** @description A string, an array of strings (up to 2048), or token ids (not for Gemini). */
+            input: string | (string | number | number[])[];
+            /** @enum {unknown} */
+            encoding_format?: "float" | "base64";
+            dimensions?: number;
+            user?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ProxyEmbeddingsRequest: components["schemas"]["EmbeddingsRequest"] & {
+            identity?: string;
+            tier?: string;
+            identityToken?: string;
+        };
+        EmbeddingsList: {
+            /** @constant */
+            object: "list";
+            data: ({
+                /** @constant */
+                object: "embedding";
+                index: number;
+                embedding: number[] | string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            model: string;
+            usage: {
+                prompt_tokens: components["schemas"]["Count"];
+                total_tokens: components["schemas"]["Count"];
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Anthropic's Messages body (`max_tokens` is required, as Anthropic requires it). */
+        MessagesRequest: {
+            model: string;
+            messages: ({
+                /** @enum {unknown} */
+                role: "user" | "assistant";
+                content: string | {
+                    [key: string]: unknown;
+                }[];
+            } & {
+                [key: string]: unknown;
+            })[];
+            max_tokens: number;
+            system?: string | {
+                [key: string]: unknown;
+            }[];
+            stream?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        AnthropicMessage: {
+            id: string;
+            /** @constant */
+            type: "message";
+            /** @constant */
+            role: "assistant";
+            model: string;
+            content: {
+                [key: string]: unknown;
+            }[];
+            stop_reason: string | null;
+            usage: {
+                input_tokens: components["schemas"]["Count"];
+                output_tokens: components["schemas"]["Count"];
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One event of Anthropic's stream; `type` repeats the SSE event name.
+         *     `message_delta` carries the usage; a provider failure mid-stream is
+         *     an `error` event.
+         */
+        MessagesStreamEvent: ({
+            /** @enum {unknown} */
+            type: "message_start" | "content_block_start" | "content_block_delta" | "content_block_stop" | "message_delta" | "message_stop" | "ping" | "error";
+        } & {
+            [key: string]: unknown;
+        }) & (unknown & unknown);
+        AnthropicErrorObject: {
+            /** @enum {unknown} */
+            type: "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "request_too_large" | "rate_limit_error" | "api_error" | "overloaded_error";
+            message: string;
+            /** @description The flat shape's `error` code. */
+            code: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Anthropic's error envelope, used on `/v1/messages`. */
+        AnthropicError: {
+            /** @constant */
+            type: "error";
+            error: components["schemas"]["AnthropicErrorObject"];
+        };
+        AnthropicLimitExceeded: components["schemas"]["AnthropicError"] & {
+            error?: components["schemas"]["LimitExceededFields"] & {
+                /** @constant */
+                type?: "rate_limit_error";
+                /** @constant */
+                code?: "limit_exceeded";
+            };
+        };
         OpenAIErrorObject: {
             message: string;
             /** @enum {string} */
@@ -1343,6 +1624,91 @@ export interface components {
                 "application/json": components["schemas"]["ProviderTimeoutError"];
             };
         };
+        /**
+         * @description A `response` object, or with `stream` the Responses event stream
+         *     (`event: <type>` + `data: <JSON with that type>` per event).
+         */
+        ResponsesOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ResponseObject"];
+                "text/event-stream": components["schemas"]["EventStream"];
+            };
+        };
+        /**
+         * @description An Anthropic `message`, or with `stream` Anthropic's event stream
+         *     (`event: <type>` + `data: <JSON with that type>` per event).
+         */
+        MessagesOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AnthropicMessage"];
+                "text/event-stream": components["schemas"]["EventStream"];
+            };
+        };
+        /** @description OpenAI's embeddings `list` (the provider's own answer for OpenAI-compatible providers). */
+        EmbeddingsOk: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                "x-ratelimit-warning": components["headers"]["RateLimitWarning"];
+                "x-ratelimit-deeplink": components["headers"]["RateLimitDeepLink"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["EmbeddingsList"];
+            };
+        };
+        /** @description Any error of `/v1/messages`, in Anthropic's envelope; `error.code` is the flat shape's code. */
+        AnthropicErrorAnswer: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AnthropicError"];
+            };
+        };
+        /** @description `limit_exceeded` as Anthropic's `rate_limit_error`, with the fields of the flat 429 inside `error`. */
+        AnthropicLimitExceededAnswer: {
+            headers: {
+                "retry-after": components["headers"]["RetryAfter"];
+                "x-request-id": components["headers"]["RequestId"];
+                "x-ratelimit-overhead-ms": components["headers"]["OverheadMs"];
+                "x-ratelimit-limit": components["headers"]["RateLimitLimit"];
+                "x-ratelimit-remaining": components["headers"]["RateLimitRemaining"];
+                "x-ratelimit-reset": components["headers"]["RateLimitReset"];
+                "x-ratelimit-policy": components["headers"]["RateLimitPolicy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["AnthropicLimitExceeded"];
+            };
+        };
         /** @description `invalid_json` or `invalid_request` (`field` names the field), type `invalid_request_error`. */
         OpenAIBadRequest: {
             headers: {
@@ -1689,6 +2055,32 @@ export interface operations {
             504: components["responses"]["ProxyProviderTimeout"];
         };
     };
+    proxyEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProxyEmbeddingsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["EmbeddingsOk"];
+            400: components["responses"]["ProxyBadRequest"];
+            401: components["responses"]["ProxyUnauthorized"];
+            403: components["responses"]["ProxyForbidden"];
+            413: components["responses"]["ProxyPayloadTooLarge"];
+            415: components["responses"]["ProxyUnsupportedMediaType"];
+            429: components["responses"]["ProxyLimitExceeded"];
+            500: components["responses"]["ProxyInternalError"];
+            502: components["responses"]["ProxyProviderError"];
+            503: components["responses"]["ProxyLimiterUnavailable"];
+            504: components["responses"]["ProxyProviderTimeout"];
+        };
+    };
     openaiChatCompletions: {
         parameters: {
             query?: never;
@@ -1719,6 +2111,105 @@ export interface operations {
             500: components["responses"]["OpenAIInternalError"];
             502: components["responses"]["OpenAIProviderError"];
             503: components["responses"]["OpenAIUnavailable"];
+            504: components["responses"]["OpenAIProviderTimeout"];
+        };
+    };
+    openaiResponses: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The identity (wins over a body `identity`). */
+                "x-identity"?: components["parameters"]["IdentityHeader"];
+                /** @description The tier (wins over a body `tier`). */
+                "x-tier"?: components["parameters"]["TierHeader"];
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponsesRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["ResponsesOk"];
+            400: components["responses"]["OpenAIBadRequest"];
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            413: components["responses"]["OpenAIPayloadTooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
+            429: components["responses"]["OpenAILimitExceeded"];
+            500: components["responses"]["OpenAIInternalError"];
+            502: components["responses"]["OpenAIProviderError"];
+            503: components["responses"]["OpenAILimiterUnavailable"];
+            504: components["responses"]["OpenAIProviderTimeout"];
+        };
+    };
+    anthropicMessages: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The identity (wins over a body `identity`). */
+                "x-identity"?: components["parameters"]["IdentityHeader"];
+                /** @description The tier (wins over a body `tier`). */
+                "x-tier"?: components["parameters"]["TierHeader"];
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessagesRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["MessagesOk"];
+            400: components["responses"]["AnthropicErrorAnswer"];
+            401: components["responses"]["AnthropicErrorAnswer"];
+            403: components["responses"]["AnthropicErrorAnswer"];
+            413: components["responses"]["AnthropicErrorAnswer"];
+            415: components["responses"]["AnthropicErrorAnswer"];
+            429: components["responses"]["AnthropicLimitExceededAnswer"];
+            500: components["responses"]["AnthropicErrorAnswer"];
+            502: components["responses"]["AnthropicErrorAnswer"];
+            503: components["responses"]["AnthropicErrorAnswer"];
+            504: components["responses"]["AnthropicErrorAnswer"];
+        };
+    };
+    openaiEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The identity (wins over a body `identity`). */
+                "x-identity"?: components["parameters"]["IdentityHeader"];
+                /** @description The tier (wins over a body `tier`). */
+                "x-tier"?: components["parameters"]["TierHeader"];
+                /** @description A signed identity (HS256 JWT signed with the project's `sk_…`). */
+                "x-identity-token"?: components["parameters"]["IdentityTokenHeader"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingsRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["EmbeddingsOk"];
+            400: components["responses"]["OpenAIBadRequest"];
+            401: components["responses"]["OpenAIUnauthorized"];
+            403: components["responses"]["OpenAIForbidden"];
+            413: components["responses"]["OpenAIPayloadTooLarge"];
+            415: components["responses"]["OpenAIUnsupportedMediaType"];
+            429: components["responses"]["OpenAILimitExceeded"];
+            500: components["responses"]["OpenAIInternalError"];
+            502: components["responses"]["OpenAIProviderError"];
+            503: components["responses"]["OpenAILimiterUnavailable"];
             504: components["responses"]["OpenAIProviderTimeout"];
         };
     };

@@ -17,8 +17,12 @@
 //! on; no code here indexes or slices in a way that can panic.
 
 pub mod anthropic;
+pub mod dialect;
+pub mod embeddings;
 pub mod google;
+pub mod messages;
 pub mod openai;
+pub mod responses;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};

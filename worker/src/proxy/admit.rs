@@ -17,10 +17,14 @@ use crate::http::{read_json_body, ApiResult};
 use crate::limiter::{Counter, Reservation};
 use crate::project_cache::{self, ResolvedProject};
 use crate::tokens;
+use serde_json::{Map, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::ledger::ReserveRequest;
-use shared::providers::{build_request, ProviderKind, UpstreamRequest};
-use shared::proxy_request::{parse, prompt_estimate, ProxyRequest};
+use shared::providers::dialect::{build_native_request, Dialect};
+use shared::providers::{
+    build_request, embeddings, messages, responses, ProviderKind, UpstreamRequest,
+};
+use shared::proxy_request::{parse, prompt_estimate, ProxyRequest, PROXY_ONLY_FIELDS};
 use shared::simulate::decision_message;
 use shared::values::{Identity, TierName};
 use shared::{ApiError, ErrorCode};
@@ -32,6 +36,9 @@ pub struct Admitted {
     pub upstream: UpstreamRequest,
     pub provider: ProviderKind,
     pub stream: bool,
+    pub dialect: Dialect,
+    /// Embeddings asked as base64 (`encoding_format`), for a translated answer.
+    pub base64_embeddings: bool,
     pub tier_name: String,
     pub decision: Decision,
     pub reservation: Reservation,
@@ -49,9 +56,13 @@ pub(super) fn header(req: &Request, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The publishable key from `x-project-key` (or `Authorization: Bearer pk_…`).
+/// The publishable key from `x-project-key` (or `Authorization: Bearer pk_…`,
+/// or Anthropic's `x-api-key: pk_…`).
 pub(super) fn project_key(req: &Request) -> ApiResult<String> {
     if let Some(k) = header(req, "x-project-key") {
+        return Ok(k);
+    }
+    if let Some(k) = header(req, "x-api-key").filter(|k| k.starts_with("pk_")) {
         return Ok(k);
     }
     if let Some(auth) = header(req, "authorization") {
@@ -160,16 +171,68 @@ pub(super) fn identity_and_tier(
     Ok((identity, tier))
 }
 
-/// Parses the body (the OpenAI route takes identity and tier from headers).
+/// A Responses or Messages body as the app sent it, kept for native
+/// forwarding, with what its chat form could not carry.
+struct Inbound {
+    body: Map<String, Value>,
+    unsupported: Option<String>,
+    stateful: bool,
+}
+
+/// The body in chat form (Responses and Messages bodies mapped), and the
+/// original body of those two.
+fn chat_form(body: Value, dialect: Dialect) -> ApiResult<(Value, Option<Inbound>)> {
+    if dialect == Dialect::Chat {
+        return Ok((body, None));
+    }
+    let Value::Object(mut obj) = body else {
+        return Err(ApiError::invalid_body("The body must be a JSON object"));
+    };
+    let (chat, unsupported, stateful) = if dialect == Dialect::Messages {
+        messages::validate(&obj)?;
+        let f = messages::to_chat(&obj);
+        (f.body, f.unsupported, false)
+    } else {
+        match obj.get("input") {
+            Some(Value::String(_)) | Some(Value::Array(_)) => {}
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "input",
+                    "input must be a string or an array of input items",
+                ))
+            }
+        }
+        let f = responses::to_chat(&obj);
+        (f.body, f.unsupported, f.stateful)
+    };
+    for f in PROXY_ONLY_FIELDS {
+        obj.remove(f);
+    }
+    Ok((
+        Value::Object(chat),
+        Some(Inbound {
+            body: obj,
+            unsupported,
+            stateful,
+        }),
+    ))
+}
+
+/// Parses the body (the drop-in routes take identity and tier from headers).
 async fn read_request(
     mut req: Request,
     cfg: &Config,
     route: Route,
-) -> ApiResult<(Request, ProxyRequest)> {
+) -> ApiResult<(Request, ProxyRequest, Option<Inbound>)> {
     project_key(&req)?;
     let (_, body) = read_json_body(&mut req, cfg.max_body_bytes).await?;
-    let mut parsed = parse(body, route == Route::ChatStream)?;
-    if route == Route::OpenAi {
+    let (mut parsed, inbound) = if route.dialect() == Dialect::Embeddings {
+        (embeddings::parse(body)?, None)
+    } else {
+        let (body, inbound) = chat_form(body, route.dialect())?;
+        (parse(body, route == Route::ChatStream)?, inbound)
+    };
+    if route.drop_in() {
         if let Some(i) = header(&req, "x-identity") {
             parsed.identity = Some(Identity::parse("identity", &i)?);
         }
@@ -178,7 +241,7 @@ async fn read_request(
         }
         parsed.identity_token = header(&req, "x-identity-token").or(parsed.identity_token);
     }
-    Ok((req, parsed))
+    Ok((req, parsed, inbound))
 }
 
 pub async fn admit(
@@ -188,7 +251,7 @@ pub async fn admit(
     route: Route,
     meta: &mut AnswerMeta,
 ) -> ApiResult<Admitted> {
-    let (req, mut parsed) = read_request(req, cfg, route).await?;
+    let (req, mut parsed, inbound) = read_request(req, cfg, route).await?;
     let project = resolve_project(&req, env, cfg).await?;
     meta.cors_origin = check_origin(&req, &project)?;
     let (identity, tier_name) = identity_and_tier(
@@ -208,13 +271,42 @@ pub async fn admit(
         .settings
         .effective_base_url()
         .ok_or_else(|| ApiError::invalid_body("The project has no provider URL"))?;
-    let upstream = build_request(
-        provider,
-        base_url,
-        project.provider_key.as_deref().unwrap_or_default(),
-        std::mem::take(&mut parsed.forward),
-        parsed.stream,
-    )?;
+    let dialect = route.dialect();
+    let base64_embeddings = parsed.forward.get("encoding_format") == Some(&Value::from("base64"));
+    let api_key = project.provider_key.as_deref().unwrap_or_default();
+    let upstream = match inbound {
+        Some(inbound) if dialect.native_for(provider) => {
+            build_native_request(provider, dialect, base_url, api_key, inbound.body, &parsed.forward)?
+        }
+        Some(Inbound { stateful: true, .. }) => {
+            return Err(ApiError::invalid_field(
+                "previous_response_id",
+                "Conversation state (previous_response_id, store: true) needs content kept on a server; this proxy never keeps prompts or answers, and only OpenAI projects have a provider that stores them. Send the whole conversation in input, with store false or absent.",
+            ))
+        }
+        Some(Inbound {
+            unsupported: Some(what),
+            ..
+        }) => {
+            return Err(ApiError::invalid_body(format!(
+                "{what} cannot be translated for this project's provider ({})",
+                provider.as_str()
+            )))
+        }
+        None if dialect == Dialect::Embeddings => embeddings::build_request(
+            provider,
+            base_url,
+            api_key,
+            std::mem::take(&mut parsed.forward),
+        )?,
+        _ => build_request(
+            provider,
+            base_url,
+            api_key,
+            std::mem::take(&mut parsed.forward),
+            parsed.stream,
+        )?,
+    };
     let prompt_tokens = prompt_estimate(parsed.prompt_chars);
     let estimate = prompt_tokens.saturating_add(
         upstream
@@ -268,6 +360,8 @@ pub async fn admit(
         upstream,
         provider,
         stream: parsed.stream,
+        dialect,
+        base64_embeddings,
         tier_name,
         decision,
         reservation,

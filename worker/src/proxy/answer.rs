@@ -14,7 +14,7 @@
 
 use super::admit::Admitted;
 use super::Route;
-use crate::http::{error_response, percent_encode, set_header, ApiResult, OrInternal};
+use crate::http::{percent_encode, set_header, ApiResult, OrInternal};
 use futures_channel::oneshot;
 use futures_util::future::{select, Either};
 use futures_util::{Stream, StreamExt};
@@ -22,7 +22,8 @@ use serde_json::{json, Value};
 use shared::decision::{Decision, WindowReport};
 use shared::error::{LimitExceeded, RuleRef};
 use shared::period::{iso8601, seconds_until};
-use shared::providers::{error_message, translate_response, ProviderKind, StreamTranslator};
+use shared::providers::dialect::{from_completion, native_usage, AnswerStream, Dialect};
+use shared::providers::{embeddings, error_message, translate_response, ProviderKind};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
 use std::pin::Pin;
@@ -84,7 +85,11 @@ impl AnswerMeta {
 
 /// An error in the route's envelope, with the answer headers.
 pub fn error(e: &ApiError, route: Route, meta: &AnswerMeta) -> worker::Result<Response> {
-    let mut resp = error_response(e, route.openai_envelope())?;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    let mut resp = Response::ok(route.error_json(e).to_string())?
+        .with_status(e.status())
+        .with_headers(headers);
     meta.apply(&mut resp);
     Ok(resp)
 }
@@ -147,12 +152,15 @@ pub async fn answer(
         upstream,
         provider,
         stream,
+        dialect,
+        base64_embeddings,
         tier_name,
         decision,
         reservation,
         prompt_tokens,
         estimate,
     } = admitted;
+    let native = dialect.native_for(provider);
     let status = resp.status_code();
     if !(200..300).contains(&status) {
         let body = resp.bytes().await.unwrap_or_default();
@@ -174,10 +182,11 @@ pub async fn answer(
             }
         };
         let (tx, rx) = oneshot::channel::<AnswerOutcome>();
-        let translator = StreamTranslator::new(
+        let translator = AnswerStream::new(
+            dialect,
             provider,
             &upstream.model,
-            &format!("chatcmpl-{}", meta.request_id),
+            &format!("{}{}", dialect.id_prefix(), meta.request_id),
             created,
         );
         reservation.settle(ctx, async move { rx.await.unwrap_or_default() });
@@ -214,6 +223,54 @@ pub async fn answer(
             ));
         }
     };
+    if native {
+        // The provider's own answer, unchanged; its usage is counted.
+        let usage = native_usage(dialect, provider, &upstream.model, &bytes);
+        reservation.settle(
+            ctx,
+            std::future::ready(AnswerOutcome {
+                usage,
+                output_chars: 0,
+                completed: true,
+            }),
+        );
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .or_internal("header")?;
+        let mut out = Response::from_bytes(bytes)
+            .or_internal("native answer")?
+            .with_headers(headers);
+        meta.apply(&mut out);
+        return Ok(out);
+    }
+    if dialect == Dialect::Embeddings {
+        // Gemini: its embeddings as OpenAI's list; it reports no usage, so
+        // the input estimate is counted (and reported in the answer).
+        let list = match embeddings::translate_google(
+            &upstream.model,
+            &bytes,
+            base64_embeddings,
+            prompt_tokens,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                reservation.release().await;
+                return Err(e);
+            }
+        };
+        reservation.settle(
+            ctx,
+            std::future::ready(AnswerOutcome {
+                usage: None,
+                output_chars: 0,
+                completed: true,
+            }),
+        );
+        let mut out = crate::http::json_response(200, &list)?;
+        meta.apply(&mut out);
+        return Ok(out);
+    }
     let (mut completion, usage) =
         match translate_response(provider, &upstream.model, &bytes, created) {
             Ok(t) => t,
@@ -230,6 +287,13 @@ pub async fn answer(
             completed: true,
         }),
     );
+    if dialect != Dialect::Chat {
+        let id = format!("{}{}", dialect.id_prefix(), meta.request_id);
+        let translated = from_completion(dialect, completion, &id, created);
+        let mut out = crate::http::json_response(200, &translated)?;
+        meta.apply(&mut out);
+        return Ok(out);
+    }
     if let Value::Object(obj) = &mut completion {
         obj.insert(
             "ratelimit".into(),
@@ -254,7 +318,7 @@ pub async fn answer(
 /// dropped), it reports what it saw exactly once.
 struct ProxyStream {
     upstream: Option<ByteStream>,
-    translator: StreamTranslator,
+    translator: AnswerStream,
     report: Option<oneshot::Sender<AnswerOutcome>>,
     /// Prompt estimate and reservation, for the usage chunk of a completed
     /// stream whose provider reported none.
@@ -332,7 +396,7 @@ impl Drop for ProxyStream {
         };
         let translator = std::mem::replace(
             &mut self.translator,
-            StreamTranslator::new(ProviderKind::Other, "", "", 0),
+            AnswerStream::new(Dialect::Chat, ProviderKind::Other, "", "", 0),
         );
         wasm_bindgen_futures::spawn_local(drain(upstream, translator, report));
     }
@@ -343,7 +407,7 @@ impl Drop for ProxyStream {
 /// within [`DRAIN_AFTER_CLIENT_LEFT_MS`], else incomplete with what was seen.
 async fn drain(
     mut upstream: ByteStream,
-    mut translator: StreamTranslator,
+    mut translator: AnswerStream,
     report: oneshot::Sender<AnswerOutcome>,
 ) {
     let ended = {
@@ -369,7 +433,7 @@ async fn drain(
         matches!(select(reading, deadline).await, Either::Left(_))
     };
     let completed = ended && {
-        let _ = translator.finish();
+        let _ = translator.finish_with(|_| None);
         !translator.failed()
     };
     let _ = report.send(AnswerOutcome {

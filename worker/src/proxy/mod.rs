@@ -30,8 +30,9 @@ pub use usage::{read_usage, usage};
 
 use crate::config::Config;
 use crate::crypto::random_id;
-use crate::http::{error_response, ApiResult};
+use crate::http::ApiResult;
 use answer::AnswerMeta;
+use shared::providers::dialect::Dialect;
 use worker::{Context, Date, Env, Request, Response};
 
 /// Which proxy route is being served.
@@ -43,11 +44,42 @@ pub enum Route {
     ChatStream,
     /// `/v1/chat/completions` (OpenAI drop-in: identity in headers, OpenAI error envelope)
     OpenAi,
+    /// `/v1/responses` (OpenAI Responses API; identity in headers, OpenAI error envelope)
+    Responses,
+    /// `/v1/messages` (Anthropic Messages format; identity in headers, Anthropic error envelope)
+    Messages,
+    /// `/v1/embeddings` (OpenAI embeddings; identity in headers, OpenAI error envelope)
+    Embeddings,
+    /// `/api/v1/proxy/embeddings` (identity in the body, flat error shape)
+    ProxyEmbeddings,
 }
 
 impl Route {
-    fn openai_envelope(self) -> bool {
-        self == Route::OpenAi
+    /// The wire format the app speaks on this route.
+    fn dialect(self) -> Dialect {
+        match self {
+            Route::Responses => Dialect::Responses,
+            Route::Messages => Dialect::Messages,
+            Route::Embeddings | Route::ProxyEmbeddings => Dialect::Embeddings,
+            _ => Dialect::Chat,
+        }
+    }
+
+    /// Drop-in routes take identity, tier and token from headers.
+    fn drop_in(self) -> bool {
+        matches!(
+            self,
+            Route::OpenAi | Route::Responses | Route::Messages | Route::Embeddings
+        )
+    }
+
+    /// The error body in the route's own envelope.
+    fn error_json(self, e: &shared::ApiError) -> serde_json::Value {
+        match self {
+            Route::Chat | Route::ChatStream | Route::ProxyEmbeddings => e.to_json(),
+            Route::OpenAi | Route::Responses | Route::Embeddings => e.to_openai_json(),
+            Route::Messages => e.to_anthropic_json(),
+        }
     }
 }
 
@@ -67,10 +99,8 @@ pub async fn handle(
     let request_id = match random_id("req_") {
         Ok(id) => id,
         Err(e) => {
-            return error_response(
-                &crate::http::internal("request id", e),
-                route.openai_envelope(),
-            )
+            let meta = AnswerMeta::new(String::new());
+            return answer::error(&crate::http::internal("request id", e), route, &meta);
         }
     };
     let mut meta = AnswerMeta::new(request_id);
