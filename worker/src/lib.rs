@@ -14,6 +14,7 @@ mod crypto;
 mod db;
 mod health;
 mod http;
+mod identities;
 mod limiter;
 mod owner;
 mod project_cache;

@@ -13,7 +13,7 @@
 //! another isolate then takes effect once Postgres answers again).
 
 use crate::config::Config;
-use crate::crypto::open;
+use crate::crypto::{open, Purpose};
 use crate::db;
 use crate::http::{ApiResult, OrInternal};
 use crate::projects::settings_from_columns;
@@ -135,7 +135,8 @@ async fn load(
     let row = client
         .query_opt(
             "SELECT id, name, provider, base_url, default_tier, tiers::text, require_signed_identity, \
-               allowed_origins::text, provider_key_enc, secret_key_enc \
+               allowed_origins::text, provider_key_enc, secret_key_enc, identity_policy::text, \
+               secret_key_hash IS NULL \
              FROM projects WHERE project_key = $1",
             &[&project_key],
         )
@@ -157,18 +158,34 @@ async fn load(
         &tiers,
         row.get(6),
         &origins,
+        row.get(10),
     )?;
-    let key = cfg
-        .encryption_key
-        .as_ref()
-        .ok_or_else(|| crate::http::internal("config", "ENCRYPTION_KEY is not set"))?;
+    if cfg.encryption_key.is_none() {
+        return Err(crate::http::internal("config", "ENCRYPTION_KEY is not set"));
+    }
+    let keys = cfg.opening_keys();
     let provider_enc: Option<String> = row.get(8);
     let provider_key = match provider_enc {
-        Some(sealed) => Some(open(key, &id, &sealed).or_internal("open provider key")?),
+        Some(sealed) => {
+            Some(open(&keys, Purpose::ProviderKey, &id, &sealed).or_internal("open provider key")?)
+        }
         None => None,
     };
     let secret_enc: String = row.get(9);
-    let secret_key = open(key, &id, &secret_enc).or_internal("open secret")?;
+    let secret_key =
+        open(&keys, Purpose::SecretKey, &id, &secret_enc).or_internal("open secret")?;
+    // Projects created before the secret-key API learn their secret's hash
+    // on first use (the secret-key API finds projects by it).
+    let hash_missing: bool = row.get(11);
+    if hash_missing {
+        client
+            .execute(
+                "UPDATE projects SET secret_key_hash = $2 WHERE id = $1 AND secret_key_hash IS NULL",
+                &[&id, &crate::crypto::sha256_hex(secret_key.as_bytes())],
+            )
+            .await
+            .or_internal("backfill secret hash")?;
+    }
     let rules = load_rules(&client, &id, true).await?;
     let project = Rc::new(ResolvedProject {
         id,

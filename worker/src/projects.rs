@@ -3,17 +3,18 @@
 //!
 //! Every query filters by the authenticated owner: another owner's project
 //! is indistinguishable from a missing one (404). The provider key and the
-//! `sk_` secret are sealed with AES-256-GCM (AAD = project id) before they
+//! `sk_` secret are sealed with AES-256-GCM (AAD = purpose and project id, with a key id) before they
 //! reach Postgres; answers carry only the provider key's hint, and the
 //! `sk_` secret only once (create and rotate).
 
 use crate::auth::Owner;
 use crate::config::Config;
-use crate::crypto::{key_hint, random_id, random_token, seal};
+use crate::crypto::{key_hint, random_id, random_token, seal, sha256_hex, Purpose};
 use crate::db::Client;
 use crate::http::{empty_response, json_response, read_json_body, ApiResult, OrInternal};
 use crate::project_cache;
 use serde_json::{json, Value};
+use shared::project::IdentityPolicy;
 use shared::project::{parse_changes, ProjectSettings};
 use shared::providers::ProviderKind;
 use shared::tier::Tier;
@@ -25,7 +26,8 @@ use worker::{Request, Response};
 pub const PROJECT_COLUMNS: &str = "id, name, provider, base_url, provider_key_hint, project_key, \
      default_tier, tiers::text, require_signed_identity, allowed_origins::text, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+     identity_policy::text";
 
 /// A project row as the dashboard sees it (no secrets).
 pub struct ProjectRow {
@@ -37,6 +39,8 @@ pub struct ProjectRow {
     pub updated_at: String,
 }
 
+/// The project's settings from its columns (one argument per column).
+#[allow(clippy::too_many_arguments)]
 pub fn settings_from_columns(
     name: String,
     provider: &str,
@@ -45,7 +49,10 @@ pub fn settings_from_columns(
     tiers_json: &str,
     require_signed_identity: bool,
     origins_json: &str,
+    identity_policy_json: &str,
 ) -> ApiResult<ProjectSettings> {
+    let identity_policy: IdentityPolicy =
+        serde_json::from_str(identity_policy_json).or_internal("stored identity policy")?;
     let tiers: BTreeMap<String, Tier> =
         serde_json::from_str(tiers_json).or_internal("stored tiers")?;
     let allowed_origins: Vec<String> =
@@ -58,13 +65,15 @@ pub fn settings_from_columns(
         tiers,
         require_signed_identity,
         allowed_origins,
+        identity_policy,
     })
 }
 
-fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
+pub fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
     let provider: String = row.get(2);
     let tiers: String = row.get(7);
     let origins: String = row.get(9);
+    let policy: String = row.get(12);
     Ok(ProjectRow {
         id: row.get(0),
         settings: settings_from_columns(
@@ -75,6 +84,7 @@ fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
             &tiers,
             row.get(8),
             &origins,
+            &policy,
         )?,
         provider_key_hint: row.get(4),
         project_key: row.get(5),
@@ -97,6 +107,8 @@ fn project_json(p: &ProjectRow) -> Value {
         "tiers": s.tiers,
         "requireSignedIdentity": s.require_signed_identity,
         "allowedOrigins": s.allowed_origins,
+        "tierSource": s.identity_policy.tier_source.as_str(),
+        "anonymousLimits": s.identity_policy.anonymous_limits,
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,
     })
@@ -147,20 +159,23 @@ pub async fn create(
     let id = random_id("prj_").or_internal("id")?;
     let project_key = random_token("pk_").or_internal("pk")?;
     let secret_key = random_token("sk_").or_internal("sk")?;
-    let secret_enc = seal(key, &id, &secret_key).or_internal("seal secret")?;
+    let secret_enc = seal(key, Purpose::SecretKey, &id, &secret_key).or_internal("seal secret")?;
     let (provider_enc, hint) = match &changes.provider_api_key {
         Some(k) => (
-            Some(seal(key, &id, k).or_internal("seal provider key")?),
+            Some(seal(key, Purpose::ProviderKey, &id, k).or_internal("seal provider key")?),
             Some(key_hint(k)),
         ),
         None => (None, None),
     };
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
+    let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let sql = format!(
         "INSERT INTO projects (id, owner_id, name, provider, base_url, provider_key_enc, provider_key_hint, \
-           project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb) \
+           project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins, \
+           identity_policy, secret_key_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb, \
+           $14::text::jsonb, $15) \
          RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -180,6 +195,8 @@ pub async fn create(
                 &tiers,
                 &settings.require_signed_identity,
                 &origins,
+                &policy,
+                &sha256_hex(secret_key.as_bytes()),
             ],
         )
         .await
@@ -208,7 +225,7 @@ pub async fn patch(
         Some(k) => {
             let key = encryption_key(cfg)?;
             (
-                Some(seal(key, id, k).or_internal("seal provider key")?),
+                Some(seal(key, Purpose::ProviderKey, id, k).or_internal("seal provider key")?),
                 Some(key_hint(k)),
             )
         }
@@ -216,11 +233,12 @@ pub async fn patch(
     };
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
+    let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let sql = format!(
         "UPDATE projects SET name = $3, provider = $4, base_url = $5, \
            provider_key_enc = COALESCE($6, provider_key_enc), provider_key_hint = COALESCE($7, provider_key_hint), \
            default_tier = $8, tiers = $9::text::jsonb, require_signed_identity = $10, \
-           allowed_origins = $11::text::jsonb, updated_at = now() \
+           allowed_origins = $11::text::jsonb, identity_policy = $12::text::jsonb, updated_at = now() \
          WHERE id = $1 AND owner_id = $2 RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -238,6 +256,7 @@ pub async fn patch(
                 &tiers,
                 &settings.require_signed_identity,
                 &origins,
+                &policy,
             ],
         )
         .await
@@ -286,11 +305,12 @@ pub async fn rotate_secret(
     let project = load_owned(client, owner, id).await?;
     let key = encryption_key(cfg)?;
     let secret_key = random_token("sk_").or_internal("sk")?;
-    let sealed = seal(key, id, &secret_key).or_internal("seal secret")?;
+    let sealed = seal(key, Purpose::SecretKey, id, &secret_key).or_internal("seal secret")?;
     client
         .execute(
-            "UPDATE projects SET secret_key_enc = $3, updated_at = now() WHERE id = $1 AND owner_id = $2",
-            &[&id, &owner.id, &sealed],
+            "UPDATE projects SET secret_key_enc = $3, secret_key_hash = $4, updated_at = now() \
+             WHERE id = $1 AND owner_id = $2",
+            &[&id, &owner.id, &sealed, &sha256_hex(secret_key.as_bytes())],
         )
         .await
         .or_internal("rotate secret")?;

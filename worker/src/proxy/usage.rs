@@ -38,12 +38,13 @@ async fn serve_usage(
     let cors = check_origin(&req, &project)?;
     cors_out.clone_from(&cors);
     let token = header(&req, "x-identity-token");
-    let (identity, tier_name) = identity_and_tier(
+    let subject = identity_and_tier(
         &project,
         token.as_deref(),
         crate::http::query_param(&req, "identity"),
         crate::http::query_param(&req, "tier"),
     )?;
+    let (identity, tier_name) = (subject.identity, subject.tier);
     let mut resp = crate::http::json_response(
         200,
         &read_usage(env, &project.id, &project.settings, &identity, &tier_name).await?,
