@@ -326,7 +326,7 @@ impl IdentityLimiter {
     }
 
     fn enqueue(&self, events: &[AnalyticsEvent]) -> Result<()> {
-        for event in events {
+        for event in events.iter().filter(|e| e.is_analytics()) {
             let payload = serde_json::to_string(event)?;
             self.sql().exec(
                 "INSERT INTO outbox (event_id, payload) VALUES (?, ?) ON CONFLICT DO NOTHING",

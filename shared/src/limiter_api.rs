@@ -260,7 +260,25 @@ pub enum AnalyticsEvent {
     },
 }
 
+/// The suffix of the project id under which a project's per-IP counters
+/// for unsigned traffic live (`<project id>#anonymous-ip`). Project ids never
+/// contain `#`, so these never collide with an identity's counter.
+pub const ANONYMOUS_IP_SCOPE: &str = "#anonymous-ip";
+
 impl AnalyticsEvent {
+    /// The project the event belongs to.
+    pub fn project_id(&self) -> &str {
+        match self {
+            AnalyticsEvent::Usage { project_id, .. }
+            | AnalyticsEvent::Trigger { project_id, .. } => project_id,
+        }
+    }
+
+    /// Events of per-IP counters are not analytics: they are never queued.
+    pub fn is_analytics(&self) -> bool {
+        !self.project_id().ends_with(ANONYMOUS_IP_SCOPE)
+    }
+
     pub fn event_id(&self) -> &str {
         match self {
             AnalyticsEvent::Usage { event_id, .. } | AnalyticsEvent::Trigger { event_id, .. } => {

@@ -19,6 +19,7 @@ use crate::project_cache::{self, ResolvedProject};
 use crate::tokens;
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::ledger::ReserveRequest;
+use shared::limiter_api::ANONYMOUS_IP_SCOPE;
 use shared::project::TierSource;
 use shared::providers::{build_request, ProviderKind, UpstreamRequest};
 use shared::proxy_request::{parse, prompt_estimate, ProxyRequest};
@@ -268,7 +269,7 @@ pub async fn admit(
             let ip_key = crate::crypto::sha256_hex(ip.as_bytes());
             let ip_counter = Counter::open(
                 env,
-                &format!("{}#anonymous-ip", project.id),
+                &format!("{}{ANONYMOUS_IP_SCOPE}", project.id),
                 ip_key.get(..32).unwrap_or(&ip_key),
             )?;
             let ip_request = ReserveRequest {
