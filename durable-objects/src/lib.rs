@@ -536,13 +536,23 @@ impl IdentityLimiter {
     async fn read(&self, call: ReadCall) -> Result<ReadAnswer> {
         let now = now_ms();
         let settled = self.apply_endings(call.subject.as_ref(), &call.endings, now)?;
-        let windows = self.with_ledger(|l| l.read(&call.tier, now))?;
+        // The caps in force: the record's tier or own limits, as admission sees them.
+        let requested = shared::decision::Policy {
+            tier_name: call.tier_name.clone(),
+            tier: call.tier.clone(),
+            rules: Vec::new(),
+        };
+        let record = self.load_record()?;
+        let policy =
+            identity::effective_policy(record.as_ref(), &requested, call.tier_pinned, &call.tiers);
+        let windows = self.with_ledger(|l| l.read(&policy.tier, now))?;
         if !settled.is_empty() {
             self.arm(now, true).await?;
         }
         Ok(ReadAnswer {
             windows,
             now_ms: now,
+            tier_name: (policy.tier_name != call.tier_name).then_some(policy.tier_name),
         })
     }
 

@@ -165,6 +165,14 @@ pub struct SettleAnswer {
 #[serde(rename_all = "camelCase")]
 pub struct ReadCall {
     pub tier: Tier,
+    /// The tier's name; with `tiers`, lets the identity's record put its own
+    /// tier or limits in force (unless `tier_pinned`), as admission does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tier_name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, Tier>,
+    #[serde(default)]
+    pub tier_pinned: bool,
     /// Endings of this identity's requests, applied before reading.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endings: Vec<Ending>,
@@ -225,6 +233,9 @@ impl LimiterCall for PingCall {
 pub struct ReadAnswer {
     pub windows: Vec<WindowReport>,
     pub now_ms: i64,
+    /// The tier in force when the identity's record changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_name: Option<String>,
 }
 
 /// One analytics fact, idempotent by `event_id`.

@@ -153,6 +153,8 @@ describe('records apply on the very next request', () => {
     await server(`/${enc(identity)}`, { method: 'PATCH', body: { limits: { requests: { limit: 1, period: 'day' } } } });
     assert.equal((await proxyChat(project.projectKey, hi(identity))).status, 200);
     assert.equal((await proxyChat(project.projectKey, hi(identity))).status, 429);
+    const usage = await api(`/api/v1/usage?identity=${enc(identity)}`, { headers: { 'x-project-key': project.projectKey } });
+    assert.deepEqual(usage.body.limits.filter((l) => l.limitType === 'requests').map((l) => [l.limit, l.used]), [[1, 1]], usage.text);
   });
 });
 
@@ -187,6 +189,11 @@ describe('tier trust', () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.ratelimit.tier, 'pro');
     }
+    // GET /api/v1/usage reports the same tier in force, whatever tier the app asks for.
+    const usage = await api(`/api/v1/usage?identity=${enc(identity)}&tier=free`, { headers: { 'x-project-key': serverProject.projectKey } });
+    assert.equal(usage.status, 200, usage.text);
+    assert.equal(usage.body.tier, 'pro', usage.text);
+    assert.equal(usage.body.limits.find((l) => l.limitType === 'requests').limit, 1000);
     const token = signJwt({ sub: identity, tier: 'free', exp: Math.floor(Date.now() / 1000) + 600 }, serverProject.secretKey);
     const signed = await proxyChat(serverProject.projectKey, hi(undefined, { identityToken: token }));
     assert.equal(signed.status, 429, signed.text);

@@ -160,10 +160,21 @@ impl Counter {
     }
 
     /// Usage of every window of `tier` (queued endings applied first).
-    pub async fn read(&self, tier: shared::tier::Tier) -> ApiResult<ReadAnswer> {
+    /// With `tiers`, the identity's record may put another tier or its own
+    /// limits in force (unless `tier_pinned`), as on admission.
+    pub async fn read(
+        &self,
+        tier_name: &str,
+        tier: Tier,
+        tiers: BTreeMap<String, Tier>,
+        tier_pinned: bool,
+    ) -> ApiResult<ReadAnswer> {
         let subject = Some(self.subject.clone());
         self.send_with_endings(|endings| ReadCall {
             tier,
+            tier_name: tier_name.to_string(),
+            tiers,
+            tier_pinned,
             endings,
             subject,
         })

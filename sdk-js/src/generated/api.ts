@@ -103,7 +103,9 @@ export interface paths {
          * @description With a signed identity (`x-identity-token`) the token decides identity
          *     and tier; otherwise `identity` (required) and optional `tier` come
          *     from the query, which is refused when the project requires signed
-         *     identities. Reading never counts.
+         *     identities (with `tierSource: server`, the query's `tier` is ignored).
+         *     An identity record applies as on admission (its own limits, its tier
+         *     unless pinned); `tier` is the tier in force. Reading never counts.
          */
         get: operations["getIdentityUsage"];
         put?: never;

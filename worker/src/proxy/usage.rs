@@ -44,10 +44,17 @@ async fn serve_usage(
         crate::http::query_param(&req, "identity"),
         crate::http::query_param(&req, "tier"),
     )?;
-    let (identity, tier_name) = (subject.identity, subject.tier);
     let mut resp = crate::http::json_response(
         200,
-        &read_usage(env, &project.id, &project.settings, &identity, &tier_name).await?,
+        &read_usage(
+            env,
+            &project.id,
+            &project.settings,
+            &subject.identity,
+            &subject.tier,
+            subject.tier_pinned,
+        )
+        .await?,
     )?;
     if let Some(origin) = cors {
         set_header(&mut resp, "access-control-allow-origin", &origin);
@@ -56,19 +63,24 @@ async fn serve_usage(
     Ok(resp)
 }
 
-/// Live usage of an identity under a tier: `{identity, tier, limits}`.
+/// Live usage of an identity under a tier: `{identity, tier, limits}`. The
+/// identity's record may put its own tier (unless `tier_pinned`) or its own
+/// limits in force; `tier` is then the tier in force.
 pub async fn read_usage(
     env: &Env,
     project_id: &str,
     settings: &shared::project::ProjectSettings,
     identity: &str,
     tier_name: &str,
+    tier_pinned: bool,
 ) -> ApiResult<Value> {
     let tier = settings.tiers.get(tier_name).cloned().unwrap_or_default();
-    let answer = Counter::open(env, project_id, identity)?.read(tier).await?;
+    let answer = Counter::open(env, project_id, identity)?
+        .read(tier_name, tier, settings.tiers.clone(), tier_pinned)
+        .await?;
     Ok(json!({
         "identity": identity,
-        "tier": tier_name,
+        "tier": answer.tier_name.as_deref().unwrap_or(tier_name),
         "limits": answer.windows.iter().map(limit_entry).collect::<Vec<_>>(),
     }))
 }
