@@ -617,6 +617,9 @@ export async function startWorker() {
       args.push('--var', `${name}:${value}`);
     }
   }
+  // wrangler.toml's top-level vars are production; the local stack is development
+  // (sign-in links in the answer as `devLink`, http:// provider URLs to localhost).
+  args.push('--var', 'ENVIRONMENT:development');
   // The dashboard's origin (CORS) and URL (magic links) follow its port.
   for (const name of ['CORS_ORIGIN', 'APP_URL']) {
     if (!vars[name]) {

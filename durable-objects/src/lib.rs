@@ -23,11 +23,12 @@ pub mod pg;
 
 use serde::Serialize;
 use shared::decision::Verdict;
+use shared::identity::{self, IdentityRecord, Override};
 use shared::ledger::{IdentityLedger, SettleOutcome};
 use shared::limiter_api::{
     AnalyticsEvent, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall, ReadAnswer,
-    ReadCall, ReserveAnswer, ReserveCall, ResetAnswer, ResetCall, SettleAnswer, SettleCall,
-    Subject,
+    ReadCall, RecordAnswer, RecordCall, RecordOp, ReserveAnswer, ReserveCall, ResetAnswer,
+    ResetCall, SettleAnswer, SettleCall, Subject,
 };
 use shared::period::date_string;
 use std::cell::{Cell, RefCell};
@@ -58,6 +59,8 @@ pub struct IdentityLimiter {
     retry_at: Cell<i64>,
     /// The subject last written to storage (skips rewriting it per request).
     subject_saved: RefCell<Option<Subject>>,
+    /// The identity's record as stored (`Some(None)`: known to have none).
+    record: RefCell<Option<Option<IdentityRecord>>>,
 }
 
 fn now_ms() -> i64 {
@@ -111,10 +114,81 @@ impl IdentityLimiter {
              CREATE TABLE IF NOT EXISTS ledger_rows (kind INTEGER NOT NULL, k TEXT NOT NULL, \
                data TEXT NOT NULL, PRIMARY KEY (kind, k)) WITHOUT ROWID; \
              CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL); \
-             CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+             CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
+             CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
             None,
         )?;
         Ok(())
+    }
+
+    /// The identity's record (cached after the first read). Synchronous.
+    fn load_record(&self) -> Result<Option<IdentityRecord>> {
+        if let Some(r) = self.record.borrow().as_ref() {
+            return Ok(r.clone());
+        }
+        let rows: Vec<DataRow> = self
+            .sql()
+            .exec("SELECT data FROM record WHERE id = 1", None)?
+            .to_array()?;
+        let record = match rows.first() {
+            Some(row) => {
+                Some(serde_json::from_str(&row.data).map_err(|e| corrupt("record corrupt", e))?)
+            }
+            None => None,
+        };
+        *self.record.borrow_mut() = Some(record.clone());
+        Ok(record)
+    }
+
+    /// Writes (or deletes) the identity's record. Synchronous.
+    fn save_record(&self, record: Option<&IdentityRecord>) -> Result<()> {
+        *self.record.borrow_mut() = None;
+        match record {
+            Some(r) => {
+                let data = serde_json::to_string(r).map_err(|e| corrupt("record encode", e))?;
+                self.sql().exec(
+                    "INSERT INTO record (id, data) VALUES (1, ?) \
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                    vec![data.into()],
+                )?;
+            }
+            None => {
+                self.sql().exec("DELETE FROM record WHERE id = 1", None)?;
+            }
+        }
+        *self.record.borrow_mut() = Some(record.cloned());
+        Ok(())
+    }
+
+    /// Reads or changes the record: one synchronous step.
+    async fn record_call(&self, call: RecordCall) -> Result<RecordAnswer> {
+        let now = now_ms();
+        let current = self.load_record()?;
+        let next = match call.op {
+            RecordOp::Get => current,
+            RecordOp::Delete => {
+                self.save_record(None)?;
+                None
+            }
+            RecordOp::Patch { body } => {
+                let patch = identity::parse_patch(&body, &call.tiers)
+                    .map_err(|e| corrupt("record patch", e.message()))?;
+                let mut r = current.unwrap_or_default();
+                patch.apply(&mut r, now);
+                self.save_record(Some(&r))?;
+                Some(r)
+            }
+            RecordOp::Gift { requests, tokens } => {
+                let mut r = current.unwrap_or_default();
+                identity::gift(&mut r, identity::Credits { requests, tokens }, now);
+                self.save_record(Some(&r))?;
+                Some(r)
+            }
+        };
+        Ok(RecordAnswer {
+            record: next,
+            now_ms: now,
+        })
     }
 
     /// Loads the ledger from its rows, moving a ledger stored as one JSON
@@ -239,7 +313,7 @@ impl IdentityLimiter {
     }
 
     fn enqueue(&self, events: &[AnalyticsEvent]) -> Result<()> {
-        for event in events {
+        for event in events.iter().filter(|e| e.is_analytics()) {
             let payload = serde_json::to_string(event)?;
             self.sql().exec(
                 "INSERT INTO outbox (event_id, payload) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -369,8 +443,26 @@ impl IdentityLimiter {
         let subject = &call.subject;
         let settled = self.apply_endings(Some(subject), &call.endings, now)?;
         let request = &call.request;
-        let decision = self.with_ledger(|l| l.reserve(request, now))?;
-        let tier = &request.policy.tier_name;
+        // The record and the counters are read, decided on and written in
+        // this one synchronous step: credits are exact under concurrency.
+        let (decision, tier_name, by) = match self.load_record()? {
+            None => (
+                self.with_ledger(|l| l.reserve(request, now))?,
+                request.policy.tier_name.clone(),
+                None,
+            ),
+            Some(mut record) => {
+                let before = record.clone();
+                let admission = self.with_ledger(|l| {
+                    identity::admit(l, &mut record, request, call.tier_pinned, &call.tiers, now)
+                })?;
+                if record != before {
+                    self.save_record(Some(&record))?;
+                }
+                (admission.decision, admission.tier_name, admission.by)
+            }
+        };
+        let tier = &tier_name;
         let mut events = Vec::new();
         if decision.verdict == Verdict::Block {
             events.push(AnalyticsEvent::Usage {
@@ -387,7 +479,13 @@ impl IdentityLimiter {
                 warned: 0,
             });
         }
-        for rule in decision.rule.iter().chain(decision.warning.iter()) {
+        let owner_block = by == Some(Override::Blocked);
+        for rule in decision
+            .rule
+            .iter()
+            .filter(|_| !owner_block)
+            .chain(decision.warning.iter())
+        {
             events.push(AnalyticsEvent::Trigger {
                 event_id: format!("{}:{}", request.request_id, rule.id),
                 project_id: subject.project_id.clone(),
@@ -406,9 +504,12 @@ impl IdentityLimiter {
         self.enqueue(&events)?;
         self.arm(now, !events.is_empty() || !settled.is_empty())
             .await?;
+        let changed_tier = (tier_name != request.policy.tier_name).then_some(tier_name);
         Ok(ReserveAnswer {
             decision,
             now_ms: now,
+            tier_name: changed_tier,
+            by,
         })
     }
 
@@ -422,13 +523,23 @@ impl IdentityLimiter {
     async fn read(&self, call: ReadCall) -> Result<ReadAnswer> {
         let now = now_ms();
         let settled = self.apply_endings(call.subject.as_ref(), &call.endings, now)?;
-        let windows = self.with_ledger(|l| l.read(&call.tier, now))?;
+        // The caps in force: the record's tier or own limits, as admission sees them.
+        let requested = shared::decision::Policy {
+            tier_name: call.tier_name.clone(),
+            tier: call.tier.clone(),
+            rules: Vec::new(),
+        };
+        let record = self.load_record()?;
+        let policy =
+            identity::effective_policy(record.as_ref(), &requested, call.tier_pinned, &call.tiers);
+        let windows = self.with_ledger(|l| l.read(&policy.tier, now))?;
         if !settled.is_empty() {
             self.arm(now, true).await?;
         }
         Ok(ReadAnswer {
             windows,
             now_ms: now,
+            tier_name: (policy.tier_name != call.tier_name).then_some(policy.tier_name),
         })
     }
 
@@ -525,6 +636,7 @@ impl IdentityLimiter {
             ReserveCall::PATH => serve(req, |c: ReserveCall| self.reserve(c)).await,
             SettleCall::PATH => serve(req, |c: SettleCall| self.settle(c)).await,
             ReadCall::PATH => serve(req, |c: ReadCall| self.read(c)).await,
+            RecordCall::PATH => serve(req, |c: RecordCall| self.record_call(c)).await,
             ResetCall::PATH => {
                 serve(req, |_: ResetCall| async {
                     self.with_ledger(IdentityLedger::reset)?;
@@ -563,6 +675,7 @@ impl DurableObject for IdentityLimiter {
             flush_failures: Cell::new(0),
             retry_at: Cell::new(0),
             subject_saved: RefCell::new(None),
+            record: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");

@@ -203,6 +203,12 @@ impl IdentityLedger {
             |scope, metric, period| self.used(scope, metric, period, now_ms),
             now_ms,
         );
+        self.commit(req, decision, now_ms)
+    }
+
+    /// Reserves a request that `decision` admitted (nothing for a block or
+    /// a request id already known) and answers the decision.
+    pub fn commit(&mut self, req: &ReserveRequest, decision: Decision, now_ms: i64) -> Decision {
         let duplicate =
             self.leases.contains_key(&req.request_id) || self.expired.contains_key(&req.request_id);
         if decision.verdict != Verdict::Block && !duplicate {

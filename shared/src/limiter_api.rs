@@ -17,10 +17,12 @@
 //! prompt or an answer (guarantee G6).
 
 use crate::decision::{Decision, WindowReport};
+use crate::identity::{IdentityRecord, Override};
 use crate::ledger::{ReserveRequest, SettleOutcome};
 use crate::tier::Tier;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One call to the object: its path and the type it answers with.
 pub trait LimiterCall: Serialize + DeserializeOwned {
@@ -70,6 +72,14 @@ pub struct ReserveCall {
     /// Endings of this identity's earlier requests, applied first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endings: Vec<Ending>,
+    /// The project's tiers, for an identity record that names its tier.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, Tier>,
+    /// The request's tier is authoritative (a signed token's claim, or a
+    /// request's tier when the project trusts requests): a record's tier
+    /// does not replace it.
+    #[serde(default)]
+    pub tier_pinned: bool,
 }
 
 impl LimiterCall for ReserveCall {
@@ -83,6 +93,52 @@ pub struct ReserveAnswer {
     pub decision: Decision,
     /// The object's clock when it decided (for reset times in headers).
     pub now_ms: i64,
+    /// The tier in force when the identity's record changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_name: Option<String>,
+    /// How the identity's record changed the decision, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Override>,
+}
+
+/// What the owner does to an identity's record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum RecordOp {
+    Get,
+    /// A change already validated by the Worker (`identity::parse_patch`).
+    Patch {
+        body: serde_json::Value,
+    },
+    /// Adds credits (a gift).
+    Gift {
+        requests: u64,
+        tokens: u64,
+    },
+    Delete,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordCall {
+    #[serde(flatten)]
+    pub op: RecordOp,
+    /// The project's tiers (to validate a patch's `tier` again).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, Tier>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordAnswer {
+    /// The record after the call (`None`: the identity has none).
+    pub record: Option<IdentityRecord>,
+    pub now_ms: i64,
+}
+
+impl LimiterCall for RecordCall {
+    const PATH: &'static str = "/record";
+    type Answer = RecordAnswer;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +165,14 @@ pub struct SettleAnswer {
 #[serde(rename_all = "camelCase")]
 pub struct ReadCall {
     pub tier: Tier,
+    /// The tier's name; with `tiers`, lets the identity's record put its own
+    /// tier or limits in force (unless `tier_pinned`), as admission does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tier_name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, Tier>,
+    #[serde(default)]
+    pub tier_pinned: bool,
     /// Endings of this identity's requests, applied before reading.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endings: Vec<Ending>,
@@ -169,6 +233,9 @@ impl LimiterCall for PingCall {
 pub struct ReadAnswer {
     pub windows: Vec<WindowReport>,
     pub now_ms: i64,
+    /// The tier in force when the identity's record changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_name: Option<String>,
 }
 
 /// One analytics fact, idempotent by `event_id`.
@@ -204,7 +271,25 @@ pub enum AnalyticsEvent {
     },
 }
 
+/// The suffix of the project id under which a project's per-IP counters
+/// for unsigned traffic live (`<project id>#anonymous-ip`). Project ids never
+/// contain `#`, so these never collide with an identity's counter.
+pub const ANONYMOUS_IP_SCOPE: &str = "#anonymous-ip";
+
 impl AnalyticsEvent {
+    /// The project the event belongs to.
+    pub fn project_id(&self) -> &str {
+        match self {
+            AnalyticsEvent::Usage { project_id, .. }
+            | AnalyticsEvent::Trigger { project_id, .. } => project_id,
+        }
+    }
+
+    /// Events of per-IP counters are not analytics: they are never queued.
+    pub fn is_analytics(&self) -> bool {
+        !self.project_id().ends_with(ANONYMOUS_IP_SCOPE)
+    }
+
     pub fn event_id(&self) -> &str {
         match self {
             AnalyticsEvent::Usage { event_id, .. } | AnalyticsEvent::Trigger { event_id, .. } => {

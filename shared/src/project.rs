@@ -12,12 +12,48 @@ use crate::providers::ProviderKind;
 use crate::tier::{LimitSpec, Tier};
 use crate::url_guard::check_base_url;
 use crate::values::{safe_integer, DeepLink, DisplayName, Message, ModelId, TierName};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 pub const MAX_TIERS: usize = 20;
 pub const MAX_MODELS_PER_TIER: usize = 50;
 pub const MAX_ORIGINS: usize = 50;
+
+/// Where the tier of a request comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TierSource {
+    /// A signed token's claim, else the request's `tier`, else the
+    /// identity's record, else the default tier (compatible with SDKs that
+    /// send the tier).
+    #[default]
+    Request,
+    /// A signed token's claim, else the identity's record, else the default
+    /// tier: a tier sent in a plain request is ignored.
+    Server,
+}
+
+impl TierSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierSource::Request => "request",
+            TierSource::Server => "server",
+        }
+    }
+}
+
+/// The identity settings of a project, stored together (`identity_policy`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityPolicy {
+    #[serde(default)]
+    pub tier_source: TierSource,
+    /// Caps per client IP for requests without a signed identity (tier-wide
+    /// `requests` and `tokens` windows), across all identities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_limits: Option<Tier>,
+}
 
 /// The settings of a project that are not secrets.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +65,7 @@ pub struct ProjectSettings {
     pub tiers: BTreeMap<String, Tier>,
     pub require_signed_identity: bool,
     pub allowed_origins: Vec<String>,
+    pub identity_policy: IdentityPolicy,
 }
 
 /// A validated create or patch body. `None` = not given.
@@ -43,6 +80,9 @@ pub struct ProjectChanges {
     pub tiers: Option<BTreeMap<String, Tier>>,
     pub require_signed_identity: Option<bool>,
     pub allowed_origins: Option<Vec<String>>,
+    pub tier_source: Option<TierSource>,
+    /// `Some(None)` removes the per-IP caps.
+    pub anonymous_limits: Option<Option<Tier>>,
 }
 
 const FIELDS: &[&str] = &[
@@ -54,6 +94,8 @@ const FIELDS: &[&str] = &[
     "tiers",
     "requireSignedIdentity",
     "allowedOrigins",
+    "tierSource",
+    "anonymousLimits",
 ];
 
 fn bad(field: &str, msg: impl Into<String>) -> ApiError {
@@ -221,6 +263,49 @@ pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, A
     if let Some(v) = obj.get("allowedOrigins") {
         c.allowed_origins = Some(parse_origins(v)?);
     }
+    if let Some(v) = obj.get("tierSource") {
+        c.tier_source = Some(match v.as_str() {
+            Some("request") => TierSource::Request,
+            Some("server") => TierSource::Server,
+            _ => {
+                return Err(bad(
+                    "tierSource",
+                    "tierSource must be 'request' or 'server'",
+                ))
+            }
+        });
+    }
+    if let Some(v) = obj.get("anonymousLimits") {
+        c.anonymous_limits = Some(match v {
+            Value::Null => None,
+            Value::Object(o) => {
+                if let Some(k) = o.keys().find(|k| *k != "requests" && *k != "tokens") {
+                    return Err(bad(
+                        "anonymousLimits",
+                        format!("anonymousLimits takes requests and tokens only, not '{k}'"),
+                    ));
+                }
+                let mut one = Map::new();
+                one.insert("anonymousLimits".into(), v.clone());
+                parse_tiers(&Value::Object(one))
+                    .map_err(|e| {
+                        bad(
+                            "anonymousLimits",
+                            e.message()
+                                .replace("tiers.anonymousLimits", "anonymousLimits"),
+                        )
+                    })?
+                    .into_values()
+                    .next()
+            }
+            _ => {
+                return Err(bad(
+                    "anonymousLimits",
+                    "anonymousLimits must be an object or null",
+                ))
+            }
+        });
+    }
     Ok(c)
 }
 
@@ -275,6 +360,10 @@ impl ProjectSettings {
             tiers,
             require_signed_identity: c.require_signed_identity.unwrap_or(false),
             allowed_origins: c.allowed_origins.clone().unwrap_or_default(),
+            identity_policy: IdentityPolicy {
+                tier_source: c.tier_source.unwrap_or_default(),
+                anonymous_limits: c.anonymous_limits.clone().flatten(),
+            },
         };
         settings.check()?;
         Ok(settings)
@@ -303,6 +392,12 @@ impl ProjectSettings {
         }
         if let Some(v) = &c.allowed_origins {
             s.allowed_origins = v.clone();
+        }
+        if let Some(v) = c.tier_source {
+            s.identity_policy.tier_source = v;
+        }
+        if let Some(v) = &c.anonymous_limits {
+            s.identity_policy.anonymous_limits.clone_from(v);
         }
         s.check()?;
         Ok(s)
@@ -473,7 +568,44 @@ mod tests {
             default_tier: String::new(),
             tiers: BTreeMap::new(),
             require_signed_identity: false,
+            identity_policy: IdentityPolicy::default(),
             allowed_origins: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod identity_policy_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tier_source_and_anonymous_limits_parse_patch_and_clear() {
+        let c = parse_changes(
+            &json!({"name": "A", "provider": "openai", "tierSource": "server",
+                    "anonymousLimits": {"requests": {"limit": 5, "period": "minute"}}}),
+            true,
+        )
+        .unwrap();
+        let s = ProjectSettings::create(&c).unwrap();
+        assert_eq!(s.identity_policy.tier_source, TierSource::Server);
+        let caps = s.identity_policy.anonymous_limits.clone().unwrap();
+        assert_eq!(caps.requests.and_then(|r| r.limit), Some(5));
+        let p = parse_changes(
+            &json!({"anonymousLimits": null, "tierSource": "request"}),
+            true,
+        )
+        .unwrap();
+        let s = s.patched(&p).unwrap();
+        assert_eq!(s.identity_policy, IdentityPolicy::default());
+        for bad in [
+            json!({"tierSource": "client"}),
+            json!({"anonymousLimits": {"models": {}}}),
+            json!({"anonymousLimits": {"requests": {"limit": -1, "period": "day"}}}),
+            json!({"anonymousLimits": 5}),
+        ] {
+            assert!(parse_changes(&bad, true).is_err(), "{bad}");
         }
     }
 }

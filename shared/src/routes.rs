@@ -42,6 +42,7 @@ pub enum RouteId {
     MagicLink,
     Verify,
     Me,
+    SignOutAll,
     ListProjects,
     CreateProject,
     GetProject,
@@ -62,6 +63,16 @@ pub enum RouteId {
     RecentTriggers,
     Identity,
     ResetIdentity,
+    ServerListIdentities,
+    ServerGetIdentity,
+    ServerPatchIdentity,
+    ServerDeleteIdentity,
+    ServerGiftIdentity,
+    ListIdentityRecords,
+    GetIdentityRecord,
+    PatchIdentityRecord,
+    DeleteIdentityRecord,
+    GiftIdentityRecord,
 }
 
 /// One row of the table.
@@ -95,6 +106,7 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/api/auth/magic-link", R::MagicLink),
     route(Post, "/api/auth/verify", R::Verify),
     route(Get, "/api/auth/me", R::Me),
+    route(Post, "/api/auth/sign-out-all", R::SignOutAll),
     // Projects
     route(Get, "/api/projects", R::ListProjects),
     route(Post, "/api/projects", R::CreateProject),
@@ -137,6 +149,50 @@ pub const ROUTES: &[Route] = &[
         Post,
         "/api/projects/{id}/identities/{identity}/reset",
         R::ResetIdentity,
+    ),
+    // Identity records: the owner's backend (secret key)
+    route(Get, "/api/v1/identities", R::ServerListIdentities),
+    route(Get, "/api/v1/identities/{identity}", R::ServerGetIdentity),
+    route(
+        Patch,
+        "/api/v1/identities/{identity}",
+        R::ServerPatchIdentity,
+    ),
+    route(
+        Delete,
+        "/api/v1/identities/{identity}",
+        R::ServerDeleteIdentity,
+    ),
+    route(
+        Post,
+        "/api/v1/identities/{identity}/credits",
+        R::ServerGiftIdentity,
+    ),
+    // Identity records: the dashboard (owner session)
+    route(
+        Get,
+        "/api/projects/{id}/identity-records",
+        R::ListIdentityRecords,
+    ),
+    route(
+        Get,
+        "/api/projects/{id}/identity-records/{identity}",
+        R::GetIdentityRecord,
+    ),
+    route(
+        Patch,
+        "/api/projects/{id}/identity-records/{identity}",
+        R::PatchIdentityRecord,
+    ),
+    route(
+        Delete,
+        "/api/projects/{id}/identity-records/{identity}",
+        R::DeleteIdentityRecord,
+    ),
+    route(
+        Post,
+        "/api/projects/{id}/identity-records/{identity}/credits",
+        R::GiftIdentityRecord,
     ),
 ];
 

@@ -140,7 +140,7 @@ describe('the answer checker', () => {
     const project = {
       id: 'prj_1', name: 'p', provider: 'openai', baseUrl: 'https://api.openai.com/v1', baseUrlOverride: null, providerApiKeyHint: null,
       projectKey: 'pk_x', defaultTier: 'free', tiers: { free: { requests: { limit: 3, period: 'day' } } }, requireSignedIdentity: false,
-      allowedOrigins: [], createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z',
+      allowedOrigins: [], tierSource: 'request', anonymousLimits: null, createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z',
     };
     const get = (body) => ({ method: 'GET', url: '/api/projects/prj_1', status: 200, headers: json(), text: JSON.stringify(body) });
     assert.deepEqual(checkExchange(get(project)).problems, []);
@@ -172,6 +172,7 @@ describe('the document', () => {
     POST /api/auth/magic-link
     POST /api/auth/verify
     GET /api/auth/me
+    POST /api/auth/sign-out-all
     GET,POST /api/projects
     GET,PATCH,DELETE /api/projects/{id}
     POST /api/projects/{id}/keys/rotate
@@ -186,7 +187,13 @@ describe('the document', () => {
     GET /api/projects/{id}/analytics/rule-triggers
     GET /api/projects/{id}/analytics/recent-triggers
     GET /api/projects/{id}/identities/{identity}
-    POST /api/projects/{id}/identities/{identity}/reset`
+    POST /api/projects/{id}/identities/{identity}/reset
+    GET /api/v1/identities
+    GET,PATCH,DELETE /api/v1/identities/{identity}
+    POST /api/v1/identities/{identity}/credits
+    GET /api/projects/{id}/identity-records
+    GET,PATCH,DELETE /api/projects/{id}/identity-records/{identity}
+    POST /api/projects/{id}/identity-records/{identity}/credits`
     .trim()
     .split('\n')
     .flatMap((line) => {

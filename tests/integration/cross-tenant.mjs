@@ -59,6 +59,20 @@ export const PROJECT_ROUTES = [
   { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/identities/${enc(ctx.identity)}/reset` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/rule-triggers?days=7` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/recent-triggers?limit=50` },
+  // Identity records
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/identity-records?search=matrix` },
+  { method: 'GET', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },
+  {
+    method: 'PATCH',
+    path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}`,
+    body: { blocked: true, blockMessage: 'Blocked by the matrix' },
+  },
+  {
+    method: 'POST',
+    path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}/credits`,
+    body: { requests: 1000 },
+  },
+  { method: 'DELETE', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },
 ];
 
 /** Placeholders used in test names: `PATCH /api/projects/:id/rules/:ruleId`. */
@@ -69,12 +83,14 @@ export function routeLabel(route) {
 
 /**
  * The ids the routes need besides the project, made by its owner: a rule
- * (when the rules API exists; else a placeholder id) and an identity.
+ * (when the rules API exists; else a placeholder id) and an identity, which
+ * gets an identity record (so that reading and deleting it is not a 404).
  */
 export async function matrixContext(token, projectId, { identity = 'matrix-identity' } = {}) {
   const ctx = { ruleId: 'rule_matrix_placeholder', identity };
   const rule = await api(`/api/projects/${enc(projectId)}/rules`, { token, body: SAMPLE_RULE });
   if (rule.status === 201 && rule.body?.id) ctx.ruleId = rule.body.id;
+  await api(`/api/projects/${enc(projectId)}/identity-records/${enc(identity)}`, { method: 'PATCH', token, body: { metadata: { matrix: true } } });
   return ctx;
 }
 

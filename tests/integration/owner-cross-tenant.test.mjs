@@ -14,7 +14,8 @@ const MISSING_PROJECT = 'prj_000000000000000000000000';
 async function projectState(projectId) {
   const [project] = await sql('SELECT p::text AS row FROM projects p WHERE id = $1', [projectId]);
   const rules = await sql('SELECT r::text AS row FROM rules r WHERE project_id = $1 ORDER BY id', [projectId]);
-  return { project: project?.row ?? null, rules: rules.map((r) => r.row) };
+  const records = await sql('SELECT r::text AS row FROM identity_records r WHERE project_id = $1 ORDER BY identity', [projectId]);
+  return { project: project?.row ?? null, rules: rules.map((r) => r.row), records: records.map((r) => r.row) };
 }
 
 async function chat(projectKey, identity) {
@@ -68,6 +69,10 @@ describe('cross-tenant matrix: another owner gets 404 on every project route', (
     assert.equal(got.body.projectKey, project.projectKey);
     assert.equal(got.body.name, project.name);
     assert.equal(await usedRequests(project.projectKey, ctx.identity), 1);
+    const record = await api(`/api/projects/${project.id}/identity-records/${encodeURIComponent(ctx.identity)}`, { token: ownerA });
+    assert.equal(record.status, 200, record.text);
+    assert.equal(record.body.blocked, false);
+    assert.deepEqual(record.body.credits, { requests: 0, tokens: 0 });
   });
 
   for (const route of PROJECT_ROUTES) {

@@ -369,7 +369,7 @@ pub async fn identity(
     let tier = tier_for(req, &project.settings)?;
     json_response(
         200,
-        &read_usage(env, id, &project.settings, identity, &tier).await?,
+        &read_usage(env, id, &project.settings, identity, &tier, true).await?,
     )
 }
 
@@ -390,6 +390,6 @@ pub async fn reset_identity(
         .await?;
     json_response(
         200,
-        &read_usage(env, id, &project.settings, identity, &tier).await?,
+        &read_usage(env, id, &project.settings, identity, &tier, true).await?,
     )
 }

@@ -54,10 +54,37 @@ fn rate_limited() -> ApiError {
     )
 }
 
+/// How a sign-in link reaches its owner.
+#[derive(Debug, PartialEq, Eq)]
+enum Delivery<'a> {
+    /// By email through Resend, with this API key.
+    Email(&'a str),
+    /// Development without an email provider: in the answer as `devLink`.
+    DevLink,
+    /// Outside development without an email provider: refused, never sent
+    /// anywhere (neither in the answer nor in the log).
+    Refuse,
+}
+
+fn delivery<'a>(environment: &str, resend_api_key: Option<&'a str>) -> Delivery<'a> {
+    match resend_api_key {
+        Some(key) => Delivery::Email(key),
+        None if environment.trim() == "development" => Delivery::DevLink,
+        None => Delivery::Refuse,
+    }
+}
+
 pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
     let (_, body) = read_json_body(&mut req, 16 * 1024).await?;
     let email = normalise_email(&body)?;
-    let client = store::connect(env).await.or_store("connect")?;
+    let delivery = delivery(&cfg.environment, cfg.resend_api_key.as_deref());
+    if delivery == Delivery::Refuse {
+        return Err(crate::http::internal(
+            "config",
+            "RESEND_API_KEY is not set outside development: refusing to create sign-in links",
+        ));
+    }
+    let mut client = store::connect(env).await.or_store("connect")?;
 
     if cfg.production {
         let ip = req
@@ -66,27 +93,30 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
             .ok()
             .flatten()
             .unwrap_or_else(|| "unknown".into());
-        let row = client
-            .query_one(
-                "WITH recent AS (SELECT count(*) AS n FROM auth_attempts \
-                   WHERE ip = $1 AND created_at > now() - interval '1 minute'), \
-                 ins AS (INSERT INTO auth_attempts (ip) VALUES ($1)) \
-                 SELECT n FROM recent",
-                &[&ip],
+        // Count and insert under the address's lock, one request after the other.
+        let counted = client
+            .serialised_by(
+                &format!("ip:{ip}"),
+                "INSERT INTO auth_attempts (ip) SELECT $1 \
+                 WHERE (SELECT count(*) FROM auth_attempts WHERE ip = $1 \
+                        AND created_at > now() - interval '1 minute') < $2 \
+                 RETURNING 1",
+                &[&ip, &cfg.auth_rate_limit_per_ip],
             )
             .await
             .or_store("auth attempts")?;
-        let n: i64 = row.get(0);
-        if n >= cfg.auth_rate_limit_per_ip {
+        if !counted {
             return Err(rate_limited());
         }
     }
 
     let token = random_token("").or_internal("token")?;
     let hash = sha256_hex(token.as_bytes());
-    // Count and insert in one statement so concurrent requests cannot both pass.
+    // Count and insert under the address's lock: concurrent requests for one
+    // address are counted one after the other, so at most LINKS_PER_EMAIL pass.
     let inserted = client
-        .query_opt(
+        .serialised_by(
+            &format!("email:{email}"),
             "INSERT INTO magic_links (token_hash, email, expires_at) \
              SELECT $1, $2, now() + make_interval(mins => $3::int) \
              WHERE (SELECT count(*) FROM magic_links WHERE email = $2 \
@@ -96,7 +126,7 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
         )
         .await
         .or_store("insert magic link")?;
-    if inserted.is_none() {
+    if !inserted {
         return Err(rate_limited());
     }
     let link = format!(
@@ -104,16 +134,13 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
         cfg.app_url.trim_end_matches('/')
     );
     let mut answer = json!({"message": "If that address can sign in, a link is on its way."});
-    match &cfg.resend_api_key {
-        Some(key) => send_email(key, cfg, &email, &link).await?,
-        None => {
-            // Local development without an email provider: the link goes to
-            // the log, and into the answer only in development.
+    match delivery {
+        Delivery::Email(key) => send_email(key, cfg, &email, &link).await?,
+        Delivery::DevLink => {
             console_log!("magic link for {email}: {link}");
-            if cfg.environment == "development" {
-                answer["devLink"] = json!(link);
-            }
+            answer["devLink"] = json!(link);
         }
+        Delivery::Refuse => {}
     }
     json_response(202, &answer)
 }
@@ -163,10 +190,20 @@ async fn send_email(api_key: &str, cfg: &Config, to: &str, link: &str) -> ApiRes
     Ok(())
 }
 
+/// The session signing key: refused when shorter than
+/// [`tokens::MIN_SECRET_BYTES`] (a short HMAC key can be brute-forced).
 fn jwt_secret(cfg: &Config) -> ApiResult<&str> {
-    cfg.jwt_secret
+    let secret = cfg
+        .jwt_secret
         .as_deref()
-        .ok_or_else(|| crate::http::internal("config", "JWT_SECRET is not set"))
+        .ok_or_else(|| crate::http::internal("config", "JWT_SECRET is not set"))?;
+    if !tokens::session_secret_ok(secret) {
+        return Err(crate::http::internal(
+            "config",
+            "JWT_SECRET is shorter than 32 bytes: refusing to sign or verify sessions",
+        ));
+    }
+    Ok(secret)
 }
 
 pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
@@ -204,13 +241,15 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
     let account = client
         .query_one(
             "INSERT INTO accounts (id, email) VALUES ($1, $2) \
-             ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id, email",
+             ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email \
+             RETURNING id, email, session_epoch",
             &[&new_id, &email],
         )
         .await
         .or_store("upsert account")?;
     let id: String = account.get(0);
-    let access_token = tokens::issue_session(secret, &id, &email)
+    let epoch: i64 = account.get(2);
+    let access_token = tokens::issue_session(secret, &id, &email, epoch)
         .ok_or_else(|| crate::http::internal("jwt", "could not sign session"))?;
     json_response(
         200,
@@ -218,7 +257,9 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
     )
 }
 
-/// Authenticates a dashboard request; the account must still exist.
+/// Authenticates a dashboard request; the account must still exist and the
+/// session must carry the account's current session epoch (sign-out-all
+/// raises it, which ends every session issued before).
 pub async fn require_owner(
     req: &Request,
     env: &Env,
@@ -241,8 +282,8 @@ pub async fn require_owner(
     let client = store::connect(env).await.or_store("connect")?;
     let row = client
         .query_opt(
-            "SELECT id, email FROM accounts WHERE id = $1",
-            &[&claims.sub],
+            "SELECT id, email FROM accounts WHERE id = $1 AND session_epoch = $2",
+            &[&claims.sub, &claims.epoch],
         )
         .await
         .or_store("load account")?
@@ -259,4 +300,44 @@ pub async fn require_owner(
 pub async fn me(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
     let (owner, _) = require_owner(&req, env, cfg).await?;
     json_response(200, &json!({"id": owner.id, "email": owner.email}))
+}
+
+/// `POST /api/auth/sign-out-all`: ends every session of the account,
+/// this one included (the account's session epoch moves on).
+pub async fn sign_out_all(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
+    let (owner, client) = require_owner(&req, env, cfg).await?;
+    client
+        .execute(
+            "UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = $1",
+            &[&owner.id],
+        )
+        .await
+        .or_store("sign out everywhere")?;
+    Ok(Response::empty().or_internal("response")?.with_status(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_development_without_an_email_provider_links_are_refused() {
+        assert_eq!(delivery("production", None), Delivery::Refuse);
+        assert_eq!(delivery("staging", None), Delivery::Refuse);
+        assert_eq!(delivery("", None), Delivery::Refuse);
+        assert_eq!(delivery("Development", None), Delivery::Refuse);
+    }
+
+    #[test]
+    fn development_without_a_provider_answers_the_link_and_a_provider_always_emails() {
+        assert_eq!(delivery("development", None), Delivery::DevLink);
+        assert_eq!(
+            delivery("development", Some("re_x")),
+            Delivery::Email("re_x")
+        );
+        assert_eq!(
+            delivery("production", Some("re_x")),
+            Delivery::Email("re_x")
+        );
+    }
 }

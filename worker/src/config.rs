@@ -21,6 +21,9 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// The 32-byte AES-256-GCM key from `ENCRYPTION_KEY` (base64 or hex).
     pub encryption_key: Option<[u8; 32]>,
+    /// Keys that sealed secrets before a rotation (`ENCRYPTION_KEYS_OLD`,
+    /// comma-separated): they only open, never seal.
+    pub old_encryption_keys: Vec<[u8; 32]>,
     pub provider_timeout_ms: u64,
     /// How long past the provider deadline a reservation's lease lasts
     /// before the identity's object settles it at the reserved amount.
@@ -89,12 +92,24 @@ impl Config {
             resend_api_key: text(env, "RESEND_API_KEY"),
             jwt_secret: text(env, "JWT_SECRET"),
             encryption_key: text(env, "ENCRYPTION_KEY").and_then(|k| decode_key(&k)),
+            old_encryption_keys: text(env, "ENCRYPTION_KEYS_OLD")
+                .map(|v| v.split(',').filter_map(|k| decode_key(k.trim())).collect())
+                .unwrap_or_default(),
             provider_timeout_ms: number(env, "PROVIDER_TIMEOUT_MS", 60_000),
             lease_grace_ms: number(env, "LEASE_GRACE_MS", 15 * 60_000),
             max_body_bytes: number(env, "MAX_BODY_BYTES", 1_048_576),
             auth_rate_limit_per_ip: number(env, "AUTH_RATE_LIMIT_PER_IP", 30),
             fault_injection: !production && text(env, "FAULT_INJECTION").as_deref() == Some("1"),
         }
+    }
+
+    /// The keys that may open a sealed secret: the current one first.
+    pub fn opening_keys(&self) -> Vec<[u8; 32]> {
+        self.encryption_key
+            .iter()
+            .chain(self.old_encryption_keys.iter())
+            .copied()
+            .collect()
     }
 
     /// The isolate's configuration, parsed on first use.

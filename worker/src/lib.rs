@@ -13,6 +13,7 @@ mod config;
 mod crypto;
 mod health;
 mod http;
+mod identities;
 mod limiter;
 mod owner;
 mod project_cache;

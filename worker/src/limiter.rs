@@ -22,12 +22,14 @@
 use crate::http::ApiResult;
 use shared::ledger::limiter_name;
 use shared::limiter_api::{
-    Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, ReserveAnswer, ReserveCall, SettleCall,
-    Subject,
+    Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp,
+    ReserveAnswer, ReserveCall, SettleCall, Subject,
 };
 use shared::settlement::{counted_usage, AnswerOutcome};
+use shared::tier::Tier;
 use shared::ApiError;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -136,6 +138,8 @@ impl Counter {
         self,
         request: shared::ledger::ReserveRequest,
         prompt_tokens: u64,
+        tiers: BTreeMap<String, Tier>,
+        tier_pinned: bool,
     ) -> ApiResult<(ReserveAnswer, Option<Reservation>)> {
         let request_id = request.request_id.clone();
         let estimate = request.estimate_tokens;
@@ -145,6 +149,8 @@ impl Counter {
                 subject,
                 request,
                 endings,
+                tiers,
+                tier_pinned,
             })
             .await?;
         let admitted = answer.decision.verdict != shared::decision::Verdict::Block;
@@ -159,11 +165,31 @@ impl Counter {
         Ok((answer, reservation))
     }
 
+    /// Reads or changes the identity's record.
+    pub async fn record(
+        &self,
+        op: RecordOp,
+        tiers: BTreeMap<String, Tier>,
+    ) -> ApiResult<RecordAnswer> {
+        self.send(&RecordCall { op, tiers }).await
+    }
+
     /// Usage of every window of `tier` (queued endings applied first).
-    pub async fn read(&self, tier: shared::tier::Tier) -> ApiResult<ReadAnswer> {
+    /// With `tiers`, the identity's record may put another tier or its own
+    /// limits in force (unless `tier_pinned`), as on admission.
+    pub async fn read(
+        &self,
+        tier_name: &str,
+        tier: Tier,
+        tiers: BTreeMap<String, Tier>,
+        tier_pinned: bool,
+    ) -> ApiResult<ReadAnswer> {
         let subject = Some(self.subject.clone());
         self.send_with_endings(|endings| ReadCall {
             tier,
+            tier_name: tier_name.to_string(),
+            tiers,
+            tier_pinned,
             endings,
             subject,
         })
@@ -314,6 +340,26 @@ impl Reservation {
                 flush_later(held.counter).await;
             }
         });
+    }
+}
+
+impl Reservation {
+    /// Counts the reservation as this request's usage at once (per-IP
+    /// caps count reservations, not the provider's usage). Queued like a
+    /// settlement: the counter's next call carries it, or it is sent after
+    /// [`FOLD_MS`], or the lease alarm counts the same amount.
+    pub fn settle_at_estimate(mut self) {
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        let ending = Ending::Settle {
+            request_id: held.request_id,
+            input_tokens: held.prompt_tokens,
+            output_tokens: held.estimate.saturating_sub(held.prompt_tokens),
+        };
+        if queue(&held.counter.name, ending) {
+            wasm_bindgen_futures::spawn_local(flush_later(held.counter));
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::auth::{self, require_owner};
 use crate::config::Config;
 use crate::http::percent_decode;
 use crate::http::ApiResult;
-use crate::{analytics_api, projects, rules_api};
+use crate::{analytics_api, identities, projects, rules_api};
 use shared::routes::{Params, RouteId};
 use shared::ApiError;
 use worker::{Env, Request, Response};
@@ -23,6 +23,14 @@ pub async fn route(
         RouteId::MagicLink => return auth::magic_link(req, env, cfg).await,
         RouteId::Verify => return auth::verify(req, env, cfg).await,
         RouteId::Me => return auth::me(req, env, cfg).await,
+        RouteId::SignOutAll => return auth::sign_out_all(req, env, cfg).await,
+        RouteId::ServerListIdentities
+        | RouteId::ServerGetIdentity
+        | RouteId::ServerPatchIdentity
+        | RouteId::ServerDeleteIdentity
+        | RouteId::ServerGiftIdentity => {
+            return identities::server(req, env, cfg, route, params).await
+        }
         _ => {}
     }
     let (owner, client) = require_owner(&req, env, cfg).await?;
@@ -54,6 +62,13 @@ pub async fn route(
             let identity = percent_decode(params.second())?;
             analytics_api::reset_identity(&req, env, &client, &owner, id, &identity).await
         }
+        RouteId::ListIdentityRecords
+        | RouteId::GetIdentityRecord
+        | RouteId::PatchIdentityRecord
+        | RouteId::DeleteIdentityRecord
+        | RouteId::GiftIdentityRecord => {
+            identities::dashboard(req, env, &client, &owner, route, params).await
+        }
         // Served by the Worker's entry, never routed here.
         RouteId::Healthz
         | RouteId::ProxyChat
@@ -66,6 +81,12 @@ pub async fn route(
         | RouteId::Usage
         | RouteId::MagicLink
         | RouteId::Verify
-        | RouteId::Me => Err(ApiError::not_found("Route")),
+        | RouteId::Me
+        | RouteId::SignOutAll
+        | RouteId::ServerListIdentities
+        | RouteId::ServerGetIdentity
+        | RouteId::ServerPatchIdentity
+        | RouteId::ServerDeleteIdentity
+        | RouteId::ServerGiftIdentity => Err(ApiError::not_found("Route")),
     }
 }

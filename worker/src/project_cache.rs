@@ -21,7 +21,7 @@
 //! counters live in the identity's object, not here.
 
 use crate::config::Config;
-use crate::crypto::open;
+use crate::crypto::{open, Purpose};
 use crate::http::{ApiResult, OrInternal};
 use crate::store::{self, StoreError};
 use shared::project::ProjectSettings;
@@ -201,22 +201,39 @@ async fn load(
         return Ok(None);
     };
     let rules = store::rules::load(&client, &stored.id, true).await?;
-    let key = cfg
-        .encryption_key
-        .as_ref()
-        .ok_or_else(|| crate::http::internal("config", "ENCRYPTION_KEY is not set"))
-        .map_err(Load::Api)?;
+    if cfg.encryption_key.is_none() {
+        return Err(Load::Api(crate::http::internal(
+            "config",
+            "ENCRYPTION_KEY is not set",
+        )));
+    }
+    let keys = cfg.opening_keys();
     let provider_key = match &stored.provider_key_enc {
         Some(sealed) => Some(
-            open(key, &stored.id, sealed)
+            open(&keys, Purpose::ProviderKey, &stored.id, sealed)
                 .or_internal("open provider key")
                 .map_err(Load::Api)?,
         ),
         None => None,
     };
-    let secret_key = open(key, &stored.id, &stored.secret_key_enc)
-        .or_internal("open secret")
-        .map_err(Load::Api)?;
+    let secret_key = open(
+        &keys,
+        Purpose::SecretKey,
+        &stored.id,
+        &stored.secret_key_enc,
+    )
+    .or_internal("open secret")
+    .map_err(Load::Api)?;
+    // Projects created before the secret-key API learn their secret's hash
+    // on first use (the secret-key API finds projects by it).
+    if stored.secret_key_hash_missing {
+        store::projects::set_secret_hash(
+            &client,
+            &stored.id,
+            &crate::crypto::sha256_hex(secret_key.as_bytes()),
+        )
+        .await?;
+    }
     let base_url_refused = stored
         .settings
         .effective_base_url()

@@ -3,13 +3,13 @@
 //!
 //! Every query filters by the authenticated owner: another owner's project
 //! is indistinguishable from a missing one (404). The provider key and the
-//! `sk_` secret are sealed with AES-256-GCM (AAD = project id) before they
+//! `sk_` secret are sealed with AES-256-GCM (AAD = purpose and project id, with a key id) before they
 //! reach Postgres; answers carry only the provider key's hint, and the
 //! `sk_` secret only once (create and rotate).
 
 use crate::auth::Owner;
 use crate::config::Config;
-use crate::crypto::{key_hint, random_id, random_token, seal};
+use crate::crypto::{key_hint, random_id, random_token, seal, sha256_hex, Purpose};
 use crate::http::{empty_response, json_response, read_json_body, ApiResult, OrInternal};
 use crate::project_cache;
 use crate::store::projects::settings_from_row;
@@ -23,7 +23,8 @@ use worker::{Request, Response};
 pub const PROJECT_COLUMNS: &str = "id, name, provider, base_url, provider_key_hint, project_key, \
      default_tier, tiers::text AS tiers, require_signed_identity, allowed_origins::text AS allowed_origins, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at_utc, \
-     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at_utc";
+     to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at_utc, \
+     identity_policy::text AS identity_policy";
 
 /// A project row as the dashboard sees it (no secrets).
 pub struct ProjectRow {
@@ -36,7 +37,7 @@ pub struct ProjectRow {
 }
 
 /// Maps a row of [`PROJECT_COLUMNS`] by column name.
-fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
+pub fn row_to_project(row: &Row) -> ApiResult<ProjectRow> {
     let map = || -> Result<ProjectRow, StoreError> {
         Ok(ProjectRow {
             id: col(row, "id")?,
@@ -64,6 +65,8 @@ fn project_json(p: &ProjectRow) -> Value {
         "tiers": s.tiers,
         "requireSignedIdentity": s.require_signed_identity,
         "allowedOrigins": s.allowed_origins,
+        "tierSource": s.identity_policy.tier_source.as_str(),
+        "anonymousLimits": s.identity_policy.anonymous_limits,
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,
     })
@@ -114,20 +117,23 @@ pub async fn create(
     let id = random_id("prj_").or_internal("id")?;
     let project_key = random_token("pk_").or_internal("pk")?;
     let secret_key = random_token("sk_").or_internal("sk")?;
-    let secret_enc = seal(key, &id, &secret_key).or_internal("seal secret")?;
+    let secret_enc = seal(key, Purpose::SecretKey, &id, &secret_key).or_internal("seal secret")?;
     let (provider_enc, hint) = match &changes.provider_api_key {
         Some(k) => (
-            Some(seal(key, &id, k).or_internal("seal provider key")?),
+            Some(seal(key, Purpose::ProviderKey, &id, k).or_internal("seal provider key")?),
             Some(key_hint(k)),
         ),
         None => (None, None),
     };
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
+    let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let sql = format!(
         "INSERT INTO projects (id, owner_id, name, provider, base_url, provider_key_enc, provider_key_hint, \
-           project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb) \
+           project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins, \
+           identity_policy, secret_key_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb, \
+           $14::text::jsonb, $15) \
          RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -147,6 +153,8 @@ pub async fn create(
                 &tiers,
                 &settings.require_signed_identity,
                 &origins,
+                &policy,
+                &sha256_hex(secret_key.as_bytes()),
             ],
         )
         .await
@@ -175,7 +183,7 @@ pub async fn patch(
         Some(k) => {
             let key = encryption_key(cfg)?;
             (
-                Some(seal(key, id, k).or_internal("seal provider key")?),
+                Some(seal(key, Purpose::ProviderKey, id, k).or_internal("seal provider key")?),
                 Some(key_hint(k)),
             )
         }
@@ -183,11 +191,12 @@ pub async fn patch(
     };
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
+    let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let sql = format!(
         "UPDATE projects SET name = $3, provider = $4, base_url = $5, \
            provider_key_enc = COALESCE($6, provider_key_enc), provider_key_hint = COALESCE($7, provider_key_hint), \
            default_tier = $8, tiers = $9::text::jsonb, require_signed_identity = $10, \
-           allowed_origins = $11::text::jsonb, updated_at = now() \
+           allowed_origins = $11::text::jsonb, identity_policy = $12::text::jsonb, updated_at = now() \
          WHERE id = $1 AND owner_id = $2 RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -205,6 +214,7 @@ pub async fn patch(
                 &tiers,
                 &settings.require_signed_identity,
                 &origins,
+                &policy,
             ],
         )
         .await
@@ -253,11 +263,12 @@ pub async fn rotate_secret(
     let project = load_owned(client, owner, id).await?;
     let key = encryption_key(cfg)?;
     let secret_key = random_token("sk_").or_internal("sk")?;
-    let sealed = seal(key, id, &secret_key).or_internal("seal secret")?;
+    let sealed = seal(key, Purpose::SecretKey, id, &secret_key).or_internal("seal secret")?;
     client
         .execute(
-            "UPDATE projects SET secret_key_enc = $3, updated_at = now() WHERE id = $1 AND owner_id = $2",
-            &[&id, &owner.id, &sealed],
+            "UPDATE projects SET secret_key_enc = $3, secret_key_hash = $4, updated_at = now() \
+             WHERE id = $1 AND owner_id = $2",
+            &[&id, &owner.id, &sealed, &sha256_hex(secret_key.as_bytes())],
         )
         .await
         .or_store("rotate secret")?;

@@ -25,6 +25,14 @@ pub const SESSION_AUDIENCE: &str = "ai-ratelimit-dashboard";
 pub const SESSION_TTL_SECS: u64 = 7 * 24 * 3600;
 pub const IDENTITY_MAX_TTL_SECS: u64 = 24 * 3600;
 pub const LEEWAY_SECS: u64 = 60;
+/// The shortest `JWT_SECRET` accepted (an HS256 key of fewer bytes can be
+/// brute-forced from one issued session).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Whether `secret` is long enough to sign owner sessions.
+pub fn session_secret_ok(secret: &str) -> bool {
+    secret.len() >= MIN_SECRET_BYTES
+}
 
 /// `{"alg":"HS256","typ":"JWT"}`, base64url.
 const HS256_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
@@ -37,6 +45,11 @@ pub struct SessionClaims {
     pub aud: String,
     pub iat: u64,
     pub exp: u64,
+    /// The account's session epoch when the session was issued; a session
+    /// whose epoch is not the account's current one was signed out.
+    /// Sessions issued before epochs existed read as 0.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 pub fn now_secs() -> u64 {
@@ -96,7 +109,10 @@ fn verify<T: DeserializeOwned>(secret: &str, token: &str, now: u64, leeway: u64)
     serde_json::from_slice(&payload).ok()
 }
 
-pub fn issue_session(secret: &str, account_id: &str, email: &str) -> Option<String> {
+pub fn issue_session(secret: &str, account_id: &str, email: &str, epoch: i64) -> Option<String> {
+    if !session_secret_ok(secret) {
+        return None;
+    }
     let now = now_secs();
     sign(
         secret,
@@ -107,6 +123,7 @@ pub fn issue_session(secret: &str, account_id: &str, email: &str) -> Option<Stri
             aud: SESSION_AUDIENCE.into(),
             iat: now,
             exp: now + SESSION_TTL_SECS,
+            epoch,
         },
     )
 }
@@ -116,6 +133,9 @@ pub fn verify_session(secret: &str, token: &str) -> Option<SessionClaims> {
 }
 
 fn session_at(secret: &str, token: &str, now: u64) -> Option<SessionClaims> {
+    if !session_secret_ok(secret) {
+        return None;
+    }
     let claims: SessionClaims = verify(secret, token, now, 0)?;
     (claims.iss == SESSION_ISSUER && claims.aud == SESSION_AUDIENCE).then_some(claims)
 }
@@ -170,10 +190,12 @@ mod tests {
         assert_eq!(h, hs256());
     }
 
+    const S: &str = "0123456789abcdef0123456789abcdef";
+
     #[test]
     fn a_session_round_trips_and_checks_issuer_and_audience() {
         let t = sign(
-            "s",
+            S,
             &SessionClaims {
                 sub: "a".into(),
                 email: "e@x".into(),
@@ -181,18 +203,41 @@ mod tests {
                 aud: SESSION_AUDIENCE.into(),
                 iat: NOW,
                 exp: NOW + 10,
+                epoch: 3,
             },
         )
         .unwrap();
-        assert_eq!(session_at("s", &t, NOW).unwrap().sub, "a");
-        assert!(session_at("other", &t, NOW).is_none());
-        assert!(session_at("s", &t, NOW + 11).is_none());
+        let claims = session_at(S, &t, NOW).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.epoch), ("a", 3));
+        assert!(session_at("other-0123456789abcdef0123456789", &t, NOW).is_none());
+        assert!(session_at(S, &t, NOW + 11).is_none());
         let wrong_aud = token(
             hs256(),
             json!({"sub": "a", "email": "e", "iss": SESSION_ISSUER, "aud": "x", "iat": NOW, "exp": NOW + 10}),
-            "s",
+            S,
         );
-        assert!(session_at("s", &wrong_aud, NOW).is_none());
+        assert!(session_at(S, &wrong_aud, NOW).is_none());
+        // A session from before epochs existed reads as epoch 0.
+        let old = token(
+            hs256(),
+            json!({"sub": "a", "email": "e", "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "iat": NOW, "exp": NOW + 10}),
+            S,
+        );
+        assert_eq!(session_at(S, &old, NOW).unwrap().epoch, 0);
+    }
+
+    #[test]
+    fn a_jwt_secret_shorter_than_32_bytes_neither_signs_nor_verifies() {
+        let short = "0123456789abcdef0123456789abcde"; // 31 bytes
+        assert!(issue_session(short, "a", "e@x", 0).is_none());
+        let t = token(
+            hs256(),
+            json!({"sub": "a", "email": "e", "iss": SESSION_ISSUER, "aud": SESSION_AUDIENCE, "iat": NOW, "exp": NOW + 10}),
+            short,
+        );
+        assert!(session_at(short, &t, NOW).is_none());
+        assert!(session_secret_ok(S));
+        assert!(!session_secret_ok(short));
     }
 
     #[test]

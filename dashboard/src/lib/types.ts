@@ -33,6 +33,10 @@ export interface Project {
   tiers: Record<string, Tier>;
   requireSignedIdentity: boolean;
   allowedOrigins: string[];
+  /** Where a request's tier comes from (docs/API.md, "Tier trust"). */
+  tierSource?: TierSource;
+  /** Per-IP caps for unsigned requests (docs/API.md, "Per-IP caps for unsigned traffic"). */
+  anonymousLimits?: { requests?: LimitSpec; tokens?: LimitSpec } | null;
   createdAt?: string;
   updatedAt?: string;
   secretKey?: string;
@@ -127,4 +131,19 @@ export interface IdentityUsage {
   identity: string;
   tier: string;
   limits: UsageLimit[];
+}
+
+export type TierSource = 'request' | 'server';
+
+/** An identity record (docs/API.md, "Identity records"). */
+export interface IdentityRecord {
+  identity: string;
+  tier: string | null;
+  limits: { requests?: LimitSpec; tokens?: LimitSpec; models?: Record<string, ModelLimits> } | null;
+  credits: { requests: number; tokens: number };
+  unlimitedUntil: string | null;
+  blocked: boolean;
+  blockMessage: string | null;
+  metadata: Record<string, unknown>;
+  updatedAt: string;
 }

@@ -212,7 +212,9 @@ export interface paths {
          * @description With a signed identity (`x-identity-token`) the token decides identity
          *     and tier; otherwise `identity` (required) and optional `tier` come
          *     from the query, which is refused when the project requires signed
-         *     identities. Reading never counts.
+         *     identities (with `tierSource: server`, the query's `tier` is ignored).
+         *     An identity record applies as on admission (its own limits, its tier
+         *     unless pinned); `tier` is the tier in force. Reading never counts.
          */
         get: operations["getIdentityUsage"];
         put?: never;
@@ -274,6 +276,26 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-out-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ends every session of the signed-in owner, this one included.
+         * @description Sessions carry the account's session epoch; this moves it on, so every session token issued before (on any device) answers 401 from the next request. Signing in again gives a new session.
+         */
+        post: operations["signOutAll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -579,6 +601,137 @@ export interface paths {
         put?: never;
         /** Zeroes every counter of the identity (analytics history stays). */
         post: operations["resetIdentity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the project's identity records (newest change first is not guaranteed; by identity), for the owner's backend.
+         * @description Authenticated with the project's secret key (`Authorization: Bearer sk_…`);
+         *     a publishable key or a JWT is `401`. Up to 200 records, ordered by
+         *     identity; `search` keeps those whose identity contains it (case-insensitive).
+         *     Listed `credits` are as of the record's last change; read one record for its live balance.
+         */
+        get: operations["serverListIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/identities/{identity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        /** One identity's record, live (credits as they are now). */
+        get: operations["serverGetIdentity"];
+        put?: never;
+        post?: never;
+        /** Deletes an identity's record (its usage counters stay). */
+        delete: operations["serverDeleteIdentity"];
+        options?: never;
+        head?: never;
+        /** Creates or changes an identity's record; the change applies to the very next request. */
+        patch: operations["serverPatchIdentity"];
+        trace?: never;
+    };
+    "/api/v1/identities/{identity}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Gifts credits (adds to the balance atomically); creates the record when there is none. */
+        post: operations["serverGiftIdentity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/identity-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The dashboard's list of identity records (same as `GET /api/v1/identities`). */
+        get: operations["listIdentityRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/identity-records/{identity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        /** One identity's record, live. */
+        get: operations["getIdentityRecord"];
+        put?: never;
+        post?: never;
+        /** Deletes an identity's record (its usage counters stay). */
+        delete: operations["deleteIdentityRecord"];
+        options?: never;
+        head?: never;
+        /** Creates or changes an identity's record; applies to the very next request. */
+        patch: operations["patchIdentityRecord"];
+        trace?: never;
+    };
+    "/api/projects/{id}/identity-records/{identity}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Gifts credits to an identity (adds atomically). */
+        post: operations["giftIdentityRecord"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1243,7 +1396,72 @@ export interface components {
             requireSignedIdentity?: boolean;
             /** @description Origins (`https://app.example.com`) allowed to call the proxy from a browser; empty means any. */
             allowedOrigins?: string[];
+            tierSource?: components["schemas"]["TierSource"];
+            anonymousLimits?: components["schemas"]["AnonymousLimits"];
         };
+        Credits: {
+            requests: number;
+            tokens: number;
+        };
+        /** @description Added to the balance; at least one must be positive. */
+        CreditsGift: {
+            requests?: number;
+            tokens?: number;
+        };
+        /** @description Caps that replace the tier's for this identity (same shape as a tier's caps; no `limitMessage` or `defaultMaxTokens`). */
+        IdentityLimits: {
+            requests?: components["schemas"]["LimitSpec"];
+            tokens?: components["schemas"]["LimitSpec"];
+            models?: {
+                [key: string]: components["schemas"]["ModelLimits"];
+            };
+        } | null;
+        /** @description The fields given are set; `null` clears one. Unknown fields are `400`. */
+        IdentityRecordPatch: {
+            /** @description One of the project's tiers. */
+            tier?: string | null;
+            limits?: components["schemas"]["IdentityLimits"];
+            /** @description Sets the balance (use `POST …/credits` to add). */
+            credits?: components["schemas"]["CreditsGift"];
+            /** @description Until this time (`2026-12-31T00:00:00Z`) the identity is admitted past every cap and rule. */
+            unlimitedUntil?: string | null;
+            blocked?: boolean;
+            blockMessage?: string | null;
+            /** @description Owner-defined */
+            metadata?: Record<string, never> | null;
+        };
+        IdentityRecord: {
+            identity: string;
+            tier: string | null;
+            limits: components["schemas"]["IdentityLimits"];
+            credits: components["schemas"]["Credits"];
+            unlimitedUntil: string | null;
+            blocked: boolean;
+            blockMessage: string | null;
+            metadata: Record<string, never>;
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        IdentityRecordList: {
+            identities: components["schemas"]["IdentityRecord"][];
+        };
+        /**
+         * @description Where a request's tier comes from. `request` (the default): a signed
+         *     token's `tier` claim, else the request's `tier`, else the identity's
+         *     record, else `defaultTier`. `server`: a signed token's claim, else the
+         *     identity's record, else `defaultTier`; a `tier` in a plain request is
+         *     ignored, and answers report the tier in force.
+         * @enum {string}
+         */
+        TierSource: "request" | "server";
+        /**
+         * @description Caps per client IP (`CF-Connecting-IP`) over every request without a
+         *     signed identity token, whatever `identity` it names; `null` or absent:
+         *     none.
+         */
+        AnonymousLimits: {
+            requests?: components["schemas"]["LimitSpec"];
+            tokens?: components["schemas"]["LimitSpec"];
+        } | null;
         /** @description Without `tiers` a project gets `free` (100 requests/day) and `pro` (5000 requests/day); without `defaultTier`, `free` if it exists. */
         ProjectCreate: components["schemas"]["ProjectFields"] & Record<string, never>;
         ProjectPatch: components["schemas"]["ProjectFields"];
@@ -1263,6 +1481,8 @@ export interface components {
             tiers: components["schemas"]["Tiers"];
             requireSignedIdentity: boolean;
             allowedOrigins: string[];
+            tierSource: components["schemas"]["TierSource"];
+            anonymousLimits: components["schemas"]["AnonymousLimits"];
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
@@ -1841,6 +2061,24 @@ export interface components {
                 "application/json": components["schemas"]["OriginError"];
             };
         };
+        /** @description `unauthorized`: no secret key, something else than an `sk_…` (a publishable key, a JWT), or a secret that is unknown or was rotated. */
+        SecretKeyUnauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["OwnerUnauthorizedError"];
+            };
+        };
+        /** @description The identity's record after the call. */
+        IdentityRecordOk: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["IdentityRecord"];
+            };
+        };
         /** @description `unauthorized`: no, malformed or expired session token, or its account is gone. */
         OwnerUnauthorized: {
             headers: {
@@ -1936,6 +2174,8 @@ export interface components {
     parameters: {
         /** @description The project's id (`prj_…`). Another owner's project is a 404. */
         ProjectId: string;
+        /** @description Keeps the records whose identity contains this text (case-insensitive), at most 256 characters. */
+        IdentitySearch: string;
         /** @description The identity, percent-encoded (UTF-8). */
         IdentityPath: string;
         /** @description Whose caps are shown (default the project's default tier). */
@@ -2327,6 +2567,26 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    signOutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every session of the account has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            500: components["responses"]["InternalError"];
         };
     };
     listProjects: {
@@ -2925,6 +3185,264 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    serverListIdentities: {
+        parameters: {
+            query?: {
+                /** @description Keeps the records whose identity contains this text (case-insensitive), at most 256 characters. */
+                search?: components["parameters"]["IdentitySearch"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityRecordList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SecretKeyUnauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    serverGetIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SecretKeyUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    serverDeleteIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SecretKeyUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    serverPatchIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityRecordPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SecretKeyUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    serverGiftIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditsGift"];
+            };
+        };
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SecretKeyUnauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    listIdentityRecords: {
+        parameters: {
+            query?: {
+                /** @description Keeps the records whose identity contains this text (case-insensitive), at most 256 characters. */
+                search?: components["parameters"]["IdentitySearch"];
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityRecordList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getIdentityRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    deleteIdentityRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    patchIdentityRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityRecordPatch"];
+            };
+        };
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
+        };
+    };
+    giftIdentityRecord: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The identity, percent-encoded (UTF-8). */
+                identity: components["parameters"]["IdentityPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditsGift"];
+            };
+        };
+        responses: {
+            200: components["responses"]["IdentityRecordOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["LimiterUnavailable"];
         };
     };
 }

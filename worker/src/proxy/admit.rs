@@ -20,6 +20,8 @@ use crate::tokens;
 use serde_json::{Map, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::ledger::ReserveRequest;
+use shared::limiter_api::ANONYMOUS_IP_SCOPE;
+use shared::project::TierSource;
 use shared::providers::dialect::{build_native_request, Dialect};
 use shared::providers::{
     build_request, embeddings, messages, responses, ProviderKind, UpstreamRequest,
@@ -28,8 +30,12 @@ use shared::proxy_request::{parse, prompt_estimate, ProxyRequest, PROXY_ONLY_FIE
 use shared::simulate::decision_message;
 use shared::values::{Identity, TierName};
 use shared::{ApiError, ErrorCode};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use worker::{console_error, Env, Request};
+
+/// The tier name the per-IP caps of unsigned traffic report.
+pub const ANONYMOUS_TIER: &str = "anonymous";
 
 /// An admitted request, ready to forward.
 pub struct Admitted {
@@ -127,15 +133,29 @@ pub(super) fn check_origin(req: &Request, project: &ResolvedProject) -> ApiResul
     ))
 }
 
+/// Who a request is for and the tier it asks for.
+pub(super) struct Subject {
+    pub identity: String,
+    pub tier: String,
+    /// The tier is authoritative (a signed claim, or the request's own tier
+    /// when the project trusts requests): an identity record's tier does not
+    /// replace it.
+    pub tier_pinned: bool,
+    /// The identity came from a signed token.
+    pub signed: bool,
+}
+
 /// The identity and tier in force: from a signed token when one is sent,
-/// else from the request (only where signing is not required).
+/// else from the request (only where signing is not required). With
+/// `tierSource: "server"`, a plain request's tier is ignored.
 pub(super) fn identity_and_tier(
     project: &ResolvedProject,
     token: Option<&str>,
     identity: Option<String>,
     tier: Option<String>,
-) -> ApiResult<(String, String)> {
+) -> ApiResult<Subject> {
     let settings = &project.settings;
+    let signed = token.is_some();
     let (identity, tier) = match token {
         Some(token) => {
             let claims = tokens::verify_identity(&project.secret_key, token).ok_or_else(|| {
@@ -154,10 +174,14 @@ pub(super) fn identity_and_tier(
         }
         None => (
             identity.ok_or_else(|| ApiError::invalid_field("identity", "identity is required"))?,
-            tier,
+            match settings.identity_policy.tier_source {
+                TierSource::Request => tier,
+                TierSource::Server => None,
+            },
         ),
     };
     let identity = Identity::parse("identity", &identity)?.into_string();
+    let tier_pinned = tier.is_some();
     let tier = match tier {
         Some(t) => TierName::parse("tier", &t)?.into_string(),
         None => settings.default_tier.clone(),
@@ -168,7 +192,12 @@ pub(super) fn identity_and_tier(
             format!("Unknown tier '{tier}'"),
         ));
     }
-    Ok((identity, tier))
+    Ok(Subject {
+        identity,
+        tier,
+        tier_pinned,
+        signed,
+    })
 }
 
 /// A Responses or Messages body as the app sent it, kept for native
@@ -254,7 +283,12 @@ pub async fn admit(
     let (req, mut parsed, inbound) = read_request(req, cfg, route).await?;
     let project = resolve_project(&req, env, cfg).await?;
     meta.cors_origin = check_origin(&req, &project)?;
-    let (identity, tier_name) = identity_and_tier(
+    let Subject {
+        identity,
+        tier: tier_name,
+        tier_pinned,
+        signed,
+    } = identity_and_tier(
         &project,
         parsed.identity_token.as_deref(),
         parsed.identity.take().map(String::from),
@@ -330,18 +364,89 @@ pub async fn admit(
         },
         count_model,
     };
+    // Per-IP caps for unsigned traffic, across every identity the address
+    // names: checked first, so rotating `identity` from one address stops
+    // paying off; released again when the identity's own caps refuse.
+    let ip_reservation = match (&project.settings.identity_policy.anonymous_limits, signed) {
+        (Some(caps), false) => {
+            let ip = header(&req, "cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+            let ip_key = crate::crypto::sha256_hex(ip.as_bytes());
+            let ip_counter = Counter::open(
+                env,
+                &format!("{}{ANONYMOUS_IP_SCOPE}", project.id),
+                ip_key.get(..32).unwrap_or(&ip_key),
+            )?;
+            let ip_request = ReserveRequest {
+                request_id: format!("{}:ip", meta.request_id),
+                model: upstream.model.clone(),
+                estimate_tokens: estimate,
+                lease_ms: i64::try_from(cfg.provider_timeout_ms.saturating_add(cfg.lease_grace_ms))
+                    .ok(),
+                policy: Policy {
+                    tier_name: ANONYMOUS_TIER.into(),
+                    tier: caps.clone(),
+                    rules: Vec::new(),
+                },
+                count_model: false,
+            };
+            let (ip_answer, held) = ip_counter
+                .reserve(ip_request, prompt_tokens, BTreeMap::new(), true)
+                .await?;
+            let Some(held) = held else {
+                let d = &ip_answer.decision;
+                let (message, deep_link) =
+                    decision_message(d, ANONYMOUS_TIER, caps, &identity, ip_answer.now_ms);
+                if let Some(w) = d.header_window() {
+                    meta.limit_headers = limit_headers(w, ip_answer.now_ms);
+                }
+                return Err(limit_exceeded(
+                    d,
+                    ANONYMOUS_TIER,
+                    message,
+                    deep_link,
+                    ip_answer.now_ms,
+                    meta,
+                ));
+            };
+            Some(held)
+        }
+        _ => None,
+    };
     let mut counter = Counter::open(env, &project.id, &identity)?;
     if cfg.fault_injection && header(&req, "x-fault-inject").as_deref() == Some("limiter") {
         counter = counter.broken();
     }
-    let (answer, reservation) = counter.reserve(request, prompt_tokens).await?;
+    let (answer, reservation) = counter
+        .reserve(
+            request,
+            prompt_tokens,
+            project.settings.tiers.clone(),
+            tier_pinned,
+        )
+        .await?;
     let decision = answer.decision;
+    // The identity's record may have put another tier in force.
+    let (tier_name, tier) = match answer.tier_name {
+        Some(name) => {
+            let tier = project
+                .settings
+                .tiers
+                .get(&name)
+                .cloned()
+                .unwrap_or_default();
+            (name, tier)
+        }
+        None => (tier_name, tier),
+    };
     let (message, deep_link) =
         decision_message(&decision, &tier_name, &tier, &identity, answer.now_ms);
     if let Some(w) = decision.header_window() {
         meta.limit_headers = limit_headers(w, answer.now_ms);
     }
     let Some(reservation) = reservation else {
+        if let Some(held) = ip_reservation {
+            held.release().await;
+        }
         return Err(limit_exceeded(
             &decision,
             &tier_name,
@@ -351,6 +456,9 @@ pub async fn admit(
             meta,
         ));
     };
+    if let Some(held) = ip_reservation {
+        held.settle_at_estimate();
+    }
     if decision.verdict == Verdict::Warn {
         if let Some(m) = message {
             meta.warning = Some((m, deep_link));

@@ -38,7 +38,7 @@ async fn serve_usage(
     let cors = check_origin(&req, &project)?;
     cors_out.clone_from(&cors);
     let token = header(&req, "x-identity-token");
-    let (identity, tier_name) = identity_and_tier(
+    let subject = identity_and_tier(
         &project,
         token.as_deref(),
         crate::http::query_param(&req, "identity"),
@@ -46,7 +46,15 @@ async fn serve_usage(
     )?;
     let mut resp = crate::http::json_response(
         200,
-        &read_usage(env, &project.id, &project.settings, &identity, &tier_name).await?,
+        &read_usage(
+            env,
+            &project.id,
+            &project.settings,
+            &subject.identity,
+            &subject.tier,
+            subject.tier_pinned,
+        )
+        .await?,
     )?;
     if let Some(origin) = cors {
         set_header(&mut resp, "access-control-allow-origin", &origin);
@@ -55,19 +63,24 @@ async fn serve_usage(
     Ok(resp)
 }
 
-/// Live usage of an identity under a tier: `{identity, tier, limits}`.
+/// Live usage of an identity under a tier: `{identity, tier, limits}`. The
+/// identity's record may put its own tier (unless `tier_pinned`) or its own
+/// limits in force; `tier` is then the tier in force.
 pub async fn read_usage(
     env: &Env,
     project_id: &str,
     settings: &shared::project::ProjectSettings,
     identity: &str,
     tier_name: &str,
+    tier_pinned: bool,
 ) -> ApiResult<Value> {
     let tier = settings.tiers.get(tier_name).cloned().unwrap_or_default();
-    let answer = Counter::open(env, project_id, identity)?.read(tier).await?;
+    let answer = Counter::open(env, project_id, identity)?
+        .read(tier_name, tier, settings.tiers.clone(), tier_pinned)
+        .await?;
     Ok(json!({
         "identity": identity,
-        "tier": tier_name,
+        "tier": answer.tier_name.as_deref().unwrap_or(tier_name),
         "limits": answer.windows.iter().map(limit_entry).collect::<Vec<_>>(),
     }))
 }

@@ -182,6 +182,30 @@ impl Client {
     pub async fn batch_execute(&self, sql: &str) -> Result<(), StoreError> {
         within("query", QUERY_DEADLINE_MS, self.inner.batch_execute(sql)).await
     }
+
+    /// Runs `sql` in a transaction that first takes the advisory lock of
+    /// `key`, so callers with the same key run one after the other and each
+    /// sees what the one before committed (a count-then-insert cannot race).
+    /// True when `sql` returned a row.
+    pub async fn serialised_by(
+        &mut self,
+        key: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<bool, StoreError> {
+        within("query", QUERY_DEADLINE_MS, async {
+            let tx = self.inner.transaction().await?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 7411002))",
+                &[&key],
+            )
+            .await?;
+            let row = tx.query_opt(sql, params).await?;
+            tx.commit().await?;
+            Ok::<_, tokio_postgres::Error>(row.is_some())
+        })
+        .await
+    }
 }
 
 /// A column by name; a missing column or a wrong type is a bug (500), never
