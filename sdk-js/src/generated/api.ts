@@ -2317,7 +2317,7 @@ export interface operations {
             429: components["responses"]["ProxyLimitExceeded"];
             500: components["responses"]["ProxyInternalError"];
             502: components["responses"]["ProxyProviderError"];
-            503: components["responses"]["ProxyLimiterUnavailable"];
+            503: components["responses"]["ProxyUnavailable"];
             504: components["responses"]["ProxyProviderTimeout"];
         };
     };
@@ -2383,7 +2383,7 @@ export interface operations {
             429: components["responses"]["OpenAILimitExceeded"];
             500: components["responses"]["OpenAIInternalError"];
             502: components["responses"]["OpenAIProviderError"];
-            503: components["responses"]["OpenAILimiterUnavailable"];
+            503: components["responses"]["OpenAIUnavailable"];
             504: components["responses"]["OpenAIProviderTimeout"];
         };
     };
@@ -2449,7 +2449,7 @@ export interface operations {
             429: components["responses"]["OpenAILimitExceeded"];
             500: components["responses"]["OpenAIInternalError"];
             502: components["responses"]["OpenAIProviderError"];
-            503: components["responses"]["OpenAILimiterUnavailable"];
+            503: components["responses"]["OpenAIUnavailable"];
             504: components["responses"]["OpenAIProviderTimeout"];
         };
     };
@@ -3230,7 +3230,7 @@ export interface operations {
             401: components["responses"]["SecretKeyUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     serverDeleteIdentity: {
@@ -3256,7 +3256,7 @@ export interface operations {
             401: components["responses"]["SecretKeyUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     serverPatchIdentity: {
@@ -3281,7 +3281,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     serverGiftIdentity: {
@@ -3306,7 +3306,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listIdentityRecords: {
@@ -3358,7 +3358,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteIdentityRecord: {
@@ -3386,7 +3386,7 @@ export interface operations {
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     patchIdentityRecord: {
@@ -3414,7 +3414,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     giftIdentityRecord: {
@@ -3442,7 +3442,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["LimiterUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
