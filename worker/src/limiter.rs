@@ -25,6 +25,7 @@ use shared::limiter_api::{
     Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp,
     ReserveAnswer, ReserveCall, SettleCall, Subject,
 };
+use shared::providers::Usage;
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::tier::Tier;
 use shared::ApiError;
@@ -340,6 +341,35 @@ impl Reservation {
                 flush_later(held.counter).await;
             }
         });
+    }
+}
+
+impl Reservation {
+    /// A whole (non-stream) answer was read: settles it as completed with
+    /// the usage it reported and gives back its value; when it could not be
+    /// read (`Err`), releases the reservation and gives back the error.
+    pub async fn settle_read<T>(
+        self,
+        ctx: &Context,
+        read: Result<(T, Option<Usage>), ApiError>,
+    ) -> Result<T, ApiError> {
+        match read {
+            Ok((value, usage)) => {
+                self.settle(
+                    ctx,
+                    std::future::ready(AnswerOutcome {
+                        usage,
+                        output_chars: 0,
+                        completed: true,
+                    }),
+                );
+                Ok(value)
+            }
+            Err(e) => {
+                self.release().await;
+                Err(e)
+            }
+        }
     }
 }
 

@@ -226,14 +226,7 @@ pub async fn answer(
     if native {
         // The provider's own answer, unchanged; its usage is counted.
         let usage = native_usage(dialect, provider, &upstream.model, &bytes);
-        reservation.settle(
-            ctx,
-            std::future::ready(AnswerOutcome {
-                usage,
-                output_chars: 0,
-                completed: true,
-            }),
-        );
+        reservation.settle_read(ctx, Ok(((), usage))).await?;
         let headers = Headers::new();
         headers
             .set("content-type", "application/json")
@@ -247,46 +240,21 @@ pub async fn answer(
     if dialect == Dialect::Embeddings {
         // Gemini: its embeddings as OpenAI's list; it reports no usage, so
         // the input estimate is counted (and reported in the answer).
-        let list = match embeddings::translate_google(
-            &upstream.model,
-            &bytes,
-            base64_embeddings,
-            prompt_tokens,
-        ) {
-            Ok(v) => v,
-            Err(e) => {
-                reservation.release().await;
-                return Err(e);
-            }
-        };
-        reservation.settle(
-            ctx,
-            std::future::ready(AnswerOutcome {
-                usage: None,
-                output_chars: 0,
-                completed: true,
-            }),
-        );
+        let read =
+            embeddings::translate_google(&upstream.model, &bytes, base64_embeddings, prompt_tokens);
+        let list = reservation
+            .settle_read(ctx, read.map(|list| (list, None)))
+            .await?;
         let mut out = crate::http::json_response(200, &list)?;
         meta.apply(&mut out);
         return Ok(out);
     }
-    let (mut completion, usage) =
-        match translate_response(provider, &upstream.model, &bytes, created) {
-            Ok(t) => t,
-            Err(e) => {
-                reservation.release().await;
-                return Err(e);
-            }
-        };
-    reservation.settle(
-        ctx,
-        std::future::ready(AnswerOutcome {
-            usage,
-            output_chars: 0,
-            completed: true,
-        }),
-    );
+    let mut completion = reservation
+        .settle_read(
+            ctx,
+            translate_response(provider, &upstream.model, &bytes, created),
+        )
+        .await?;
     if dialect != Dialect::Chat {
         let id = format!("{}{}", dialect.id_prefix(), meta.request_id);
         let translated = from_completion(dialect, completion, &id, created);
