@@ -9,6 +9,7 @@ use crate::http::{json_response, query_param, ApiResult};
 use crate::limiter;
 use crate::projects::load_owned;
 use crate::proxy::read_usage;
+use crate::store::analytics as stored;
 use crate::store::Client;
 use crate::store::OrStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -57,31 +58,24 @@ pub async fn summary(
     let now = now_ms();
     let from = date_string(window_start(period, now));
     let to = date_string(window_end(period, now) - DAY_MS);
-    let rows = client
-        .query(
-            "SELECT tier, sum(requests)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint, \
-               sum(blocked)::bigint, sum(warned)::bigint \
-             FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
-             GROUP BY tier ORDER BY tier",
-            &[&id, &from, &to],
-        )
+    let rows = stored::totals_by_tier(client, id, &from, &to)
         .await
         .or_store("usage summary")?;
-    let identities: i64 = client
-        .query_one(
-            "SELECT count(DISTINCT identity) FROM usage_daily WHERE project_id = $1 \
-               AND day BETWEEN $2::text::date AND $3::text::date AND (requests > 0 OR blocked > 0)",
-            &[&id, &from, &to],
-        )
+    let identities = stored::active_identities(client, id, &from, &to)
         .await
-        .or_store("usage identities")?
-        .get(0);
+        .or_store("usage identities")?;
     let (mut requests, mut input, mut output, mut blocked, mut warned) =
         (0i64, 0i64, 0i64, 0i64, 0i64);
     let mut by_tier = Map::new();
-    for r in &rows {
-        let (tier, q, i, o, b, w): (String, i64, i64, i64, i64, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+    for r in rows {
+        let (tier, q, i, o, b, w) = (
+            r.tier,
+            r.requests,
+            r.input_tokens,
+            r.output_tokens,
+            r.blocked,
+            r.warned,
+        );
         requests += q;
         input += i;
         output += o;
@@ -177,15 +171,7 @@ pub async fn by_identity(
             })
             .ok_or_else(|| ApiError::invalid_field("cursor", "cursor is not valid"))?,
     };
-    let rows = client
-        .query(
-            "SELECT to_char(day, 'YYYY-MM-DD'), identity, tier, model, requests, input_tokens, output_tokens, \
-               blocked, warned FROM usage_daily \
-             WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
-               AND (day, identity, tier, model) > ($4::text::date, $5, $6, $7) \
-             ORDER BY day, identity, tier, model LIMIT $8",
-            &[&id, &from, &to, &after.0, &after.1, &after.2, &after.3, &(limit + 1)],
-        )
+    let rows = stored::usage_page(client, id, &from, &to, &after, limit + 1)
         .await
         .or_store("usage by identity")?;
     let page = usize::try_from(limit).unwrap_or(50);
@@ -193,29 +179,24 @@ pub async fn by_identity(
         .iter()
         .take(page)
         .map(|r| {
-            let (i, o): (i64, i64) = (r.get(5), r.get(6));
+            let (i, o) = (r.input_tokens, r.output_tokens);
             json!({
-                "date": r.get::<_, String>(0),
-                "identity": r.get::<_, String>(1),
-                "tier": r.get::<_, String>(2),
-                "model": r.get::<_, String>(3),
-                "requests": r.get::<_, i64>(4),
+                "date": r.day,
+                "identity": r.identity,
+                "tier": r.tier,
+                "model": r.model,
+                "requests": r.requests,
                 "inputTokens": i,
                 "outputTokens": o,
                 "tokens": i + o,
-                "blocked": r.get::<_, i64>(7),
-                "warned": r.get::<_, i64>(8),
+                "blocked": r.blocked,
+                "warned": r.warned,
             })
         })
         .collect();
     let next = if rows.len() > page {
         rows.get(page - 1).map(|r| {
-            let key = json!([
-                r.get::<_, String>(0),
-                r.get::<_, String>(1),
-                r.get::<_, String>(2),
-                r.get::<_, String>(3)
-            ]);
+            let key = json!([r.day, r.identity, r.tier, r.model]);
             URL_SAFE_NO_PAD.encode(key.to_string())
         })
     } else {
@@ -234,25 +215,16 @@ pub async fn timeseries(
     load_owned(client, owner, id).await?;
     let days = bounded(req, "days", 30, 366)?;
     let today = date_string(now_ms());
-    let rows = client
-        .query(
-            "SELECT to_char(d::date, 'YYYY-MM-DD'), COALESCE(sum(u.requests), 0)::bigint, \
-               COALESCE(sum(u.input_tokens + u.output_tokens), 0)::bigint, COALESCE(sum(u.blocked), 0)::bigint \
-             FROM generate_series($2::text::date - ($3::int - 1), $2::text::date, interval '1 day') AS d \
-             LEFT JOIN usage_daily u ON u.project_id = $1 AND u.day = d::date \
-             GROUP BY d ORDER BY d",
-            &[&id, &today, &(days as i32)],
-        )
+    let items: Vec<Value> = stored::daily_totals(client, id, &today, days as i32)
         .await
-        .or_store("usage timeseries")?;
-    let items: Vec<Value> = rows
+        .or_store("usage timeseries")?
         .iter()
         .map(|r| {
             json!({
-                "date": r.get::<_, String>(0),
-                "requests": r.get::<_, i64>(1),
-                "tokens": r.get::<_, i64>(2),
-                "blocked": r.get::<_, i64>(3),
+                "date": r.date,
+                "requests": r.requests,
+                "tokens": r.tokens,
+                "blocked": r.blocked,
             })
         })
         .collect();
@@ -269,41 +241,25 @@ pub async fn rule_triggers(
     load_owned(client, owner, id).await?;
     let days = bounded(req, "days", 7, 366)?;
     let today = date_string(now_ms());
-    let stats = client
-        .query(
-            "SELECT rule_id, max(rule_name), count(*)::bigint, count(DISTINCT identity)::bigint, \
-               to_char(max(triggered_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-             FROM rule_triggers WHERE project_id = $1 \
-               AND triggered_at >= ($2::text::date - ($3::int - 1))::timestamp AT TIME ZONE 'UTC' \
-             GROUP BY rule_id ORDER BY count(*) DESC, rule_id",
-            &[&id, &today, &(days as i32)],
-        )
+    let stats = stored::rule_stats(client, id, &today, days as i32)
         .await
         .or_store("rule trigger stats")?;
-    let by_day = client
-        .query(
-            "SELECT to_char(d::date, 'YYYY-MM-DD'), count(t.event_id)::bigint \
-             FROM generate_series($2::text::date - ($3::int - 1), $2::text::date, interval '1 day') AS d \
-             LEFT JOIN rule_triggers t ON t.project_id = $1 \
-               AND (t.triggered_at AT TIME ZONE 'UTC')::date = d::date \
-             GROUP BY d ORDER BY d",
-            &[&id, &today, &(days as i32)],
-        )
+    let by_day = stored::triggers_by_day(client, id, &today, days as i32)
         .await
         .or_store("rule triggers by day")?;
     json_response(
         200,
         &json!({
             "stats": stats.iter().map(|r| json!({
-                "ruleId": r.get::<_, String>(0),
-                "ruleName": r.get::<_, String>(1),
-                "triggerCount": r.get::<_, i64>(2),
-                "uniqueIdentities": r.get::<_, i64>(3),
-                "lastTriggered": r.get::<_, String>(4),
+                "ruleId": r.rule_id,
+                "ruleName": r.rule_name,
+                "triggerCount": r.triggers,
+                "uniqueIdentities": r.identities,
+                "lastTriggered": r.last_triggered,
             })).collect::<Vec<_>>(),
-            "byDay": by_day.iter().map(|r| json!({
-                "date": r.get::<_, String>(0),
-                "count": r.get::<_, i64>(1),
+            "byDay": by_day.iter().map(|(date, count)| json!({
+                "date": date,
+                "count": count,
             })).collect::<Vec<_>>(),
         }),
     )
@@ -318,26 +274,19 @@ pub async fn recent_triggers(
 ) -> ApiResult<Response> {
     load_owned(client, owner, id).await?;
     let limit = bounded(req, "limit", 50, 500)?;
-    let rows = client
-        .query(
-            "SELECT rule_id, rule_name, identity, tier, action, usage_percent, \
-               to_char(triggered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
-             FROM rule_triggers WHERE project_id = $1 ORDER BY triggered_at DESC, event_id LIMIT $2",
-            &[&id, &limit],
-        )
+    let items: Vec<Value> = stored::recent_triggers(client, id, limit)
         .await
-        .or_store("recent triggers")?;
-    let items: Vec<Value> = rows
+        .or_store("recent triggers")?
         .iter()
         .map(|r| {
             json!({
-                "ruleId": r.get::<_, String>(0),
-                "ruleName": r.get::<_, String>(1),
-                "identity": r.get::<_, String>(2),
-                "tier": r.get::<_, String>(3),
-                "action": r.get::<_, String>(4),
-                "usagePercent": r.get::<_, Option<f64>>(5),
-                "triggeredAt": r.get::<_, String>(6),
+                "ruleId": r.rule_id,
+                "ruleName": r.rule_name,
+                "identity": r.identity,
+                "tier": r.tier,
+                "action": r.action,
+                "usagePercent": r.usage_percent,
+                "triggeredAt": r.triggered_at,
             })
         })
         .collect();

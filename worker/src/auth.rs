@@ -94,17 +94,10 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
             .flatten()
             .unwrap_or_else(|| "unknown".into());
         // Count and insert under the address's lock, one request after the other.
-        let counted = client
-            .serialised_by(
-                &format!("ip:{ip}"),
-                "INSERT INTO auth_attempts (ip) SELECT $1 \
-                 WHERE (SELECT count(*) FROM auth_attempts WHERE ip = $1 \
-                        AND created_at > now() - interval '1 minute') < $2 \
-                 RETURNING 1",
-                &[&ip, &cfg.auth_rate_limit_per_ip],
-            )
-            .await
-            .or_store("auth attempts")?;
+        let counted =
+            store::accounts::count_ip_attempt(&mut client, &ip, cfg.auth_rate_limit_per_ip)
+                .await
+                .or_store("auth attempts")?;
         if !counted {
             return Err(rate_limited());
         }
@@ -114,18 +107,15 @@ pub async fn magic_link(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<
     let hash = sha256_hex(token.as_bytes());
     // Count and insert under the address's lock: concurrent requests for one
     // address are counted one after the other, so at most LINKS_PER_EMAIL pass.
-    let inserted = client
-        .serialised_by(
-            &format!("email:{email}"),
-            "INSERT INTO magic_links (token_hash, email, expires_at) \
-             SELECT $1, $2, now() + make_interval(mins => $3::int) \
-             WHERE (SELECT count(*) FROM magic_links WHERE email = $2 \
-                    AND created_at > now() - interval '15 minutes') < $4 \
-             RETURNING 1",
-            &[&hash, &email, &(LINK_TTL_MINUTES as i32), &LINKS_PER_EMAIL],
-        )
-        .await
-        .or_store("insert magic link")?;
+    let inserted = store::accounts::insert_magic_link(
+        &mut client,
+        &hash,
+        &email,
+        LINK_TTL_MINUTES as i32,
+        LINKS_PER_EMAIL,
+    )
+    .await
+    .or_store("insert magic link")?;
     if !inserted {
         return Err(rate_limited());
     }
@@ -226,29 +216,15 @@ pub async fn verify(mut req: Request, env: &Env, cfg: &Config) -> ApiResult<Resp
     }
     let secret = jwt_secret(cfg)?;
     let client = store::connect(env).await.or_store("connect")?;
-    let row = client
-        .query_opt(
-            "UPDATE magic_links SET used_at = now() \
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() \
-             RETURNING email",
-            &[&sha256_hex(token.as_bytes())],
-        )
+    let email = store::accounts::redeem_magic_link(&client, &sha256_hex(token.as_bytes()))
         .await
         .or_store("redeem magic link")?
         .ok_or_else(invalid)?;
-    let email: String = row.get(0);
     let new_id = crate::crypto::random_id("acct_").or_internal("id")?;
-    let account = client
-        .query_one(
-            "INSERT INTO accounts (id, email) VALUES ($1, $2) \
-             ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email \
-             RETURNING id, email, session_epoch",
-            &[&new_id, &email],
-        )
+    let account = store::accounts::upsert(&client, &new_id, &email)
         .await
         .or_store("upsert account")?;
-    let id: String = account.get(0);
-    let epoch: i64 = account.get(2);
+    let (id, epoch) = (account.id, account.session_epoch);
     let access_token = tokens::issue_session(secret, &id, &email, epoch)
         .ok_or_else(|| crate::http::internal("jwt", "could not sign session"))?;
     json_response(
@@ -280,21 +256,11 @@ pub async fn require_owner(
         .trim();
     let claims = tokens::verify_session(jwt_secret(cfg)?, token).ok_or_else(unauthorized)?;
     let client = store::connect(env).await.or_store("connect")?;
-    let row = client
-        .query_opt(
-            "SELECT id, email FROM accounts WHERE id = $1 AND session_epoch = $2",
-            &[&claims.sub, &claims.epoch],
-        )
+    let (id, email) = store::accounts::by_session(&client, &claims.sub, claims.epoch)
         .await
         .or_store("load account")?
         .ok_or_else(unauthorized)?;
-    Ok((
-        Owner {
-            id: row.get(0),
-            email: row.get(1),
-        },
-        client,
-    ))
+    Ok((Owner { id, email }, client))
 }
 
 pub async fn me(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
@@ -306,11 +272,7 @@ pub async fn me(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
 /// this one included (the account's session epoch moves on).
 pub async fn sign_out_all(req: Request, env: &Env, cfg: &Config) -> ApiResult<Response> {
     let (owner, client) = require_owner(&req, env, cfg).await?;
-    client
-        .execute(
-            "UPDATE accounts SET session_epoch = session_epoch + 1 WHERE id = $1",
-            &[&owner.id],
-        )
+    store::accounts::end_all_sessions(&client, &owner.id)
         .await
         .or_store("sign out everywhere")?;
     Ok(Response::empty().or_internal("response")?.with_status(204))

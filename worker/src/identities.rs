@@ -68,16 +68,10 @@ async fn project_by_secret(req: &Request, client: &store::Client) -> ApiResult<T
             "This API takes the project's secret key (sk_…); a project key or a session is not accepted",
         ));
     }
-    let sql = format!(
-        "SELECT {} FROM projects WHERE secret_key_hash = $1",
-        projects::PROJECT_COLUMNS
-    );
-    let row = client
-        .query_opt(&sql, &[&sha256_hex(token.as_bytes())])
+    let project = store::projects::by_secret_hash(client, &sha256_hex(token.as_bytes()))
         .await
         .or_store("project by secret")?
         .ok_or_else(|| secret_key_refused("The secret key is invalid or was rotated"))?;
-    let project = projects::row_to_project(&row)?;
     Ok(Target {
         project_id: project.id,
         tiers: project.settings.tiers,
@@ -102,23 +96,12 @@ async fn index(
     match record {
         Some(r) => {
             let data = serde_json::to_string(r).or_internal("record json")?;
-            client
-                .execute(
-                    "INSERT INTO identity_records (project_id, identity, record, updated_at) \
-                     VALUES ($1, $2, $3::text::jsonb, now()) \
-                     ON CONFLICT (project_id, identity) \
-                     DO UPDATE SET record = EXCLUDED.record, updated_at = now()",
-                    &[&project_id, &identity, &data],
-                )
+            store::identities::upsert(client, project_id, identity, &data)
                 .await
                 .or_store("index identity record")?;
         }
         None => {
-            client
-                .execute(
-                    "DELETE FROM identity_records WHERE project_id = $1 AND identity = $2",
-                    &[&project_id, &identity],
-                )
+            store::identities::remove(client, project_id, identity)
                 .await
                 .or_store("unindex identity record")?;
         }
@@ -134,21 +117,13 @@ async fn list(req: &Request, client: &store::Client, t: &Target) -> ApiResult<Re
             "search must be at most 256 characters",
         ));
     }
-    let rows = client
-        .query(
-            "SELECT identity, record::text FROM identity_records \
-             WHERE project_id = $1 AND ($2 = '' OR strpos(lower(identity), lower($2)) > 0) \
-             ORDER BY identity LIMIT $3",
-            &[&t.project_id, &search, &LIST_MAX],
-        )
+    let rows = store::identities::list(client, &t.project_id, &search, LIST_MAX)
         .await
         .or_store("list identity records")?;
     let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let identity: String = row.get(0);
-        let data: String = row.get(1);
-        let record: IdentityRecord = serde_json::from_str(&data).or_internal("stored record")?;
-        items.push(record.to_wire(&identity));
+    for (identity, data) in &rows {
+        let record: IdentityRecord = serde_json::from_str(data).or_internal("stored record")?;
+        items.push(record.to_wire(identity));
     }
     json_response(200, &json!({ "identities": items }))
 }

@@ -52,26 +52,19 @@ async fn store(
 ) -> ApiResult<()> {
     let condition = serde_json::to_string(&draft.condition).or_internal("encode condition")?;
     let action = serde_json::to_string(&draft.action).or_internal("encode action")?;
-    let fields: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-        &id,
-        &project_id,
-        &draft.name,
-        &draft.enabled,
-        &draft.priority,
-        &condition,
-        &action,
-    ];
+    let row = store::rules::RuleWrite {
+        id,
+        project_id,
+        name: &draft.name,
+        enabled: draft.enabled,
+        priority: draft.priority,
+        condition: &condition,
+        action: &action,
+    };
     let n = if insert {
-        insert_bounded(client, project_id, &fields).await
+        store::rules::insert_bounded(client, &row, MAX_RULES_PER_PROJECT as i64).await
     } else {
-        client
-            .execute(
-                "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
-                   action = $7::text::jsonb, updated_at = now() \
-                 WHERE id = $1 AND project_id = $2",
-                &fields,
-            )
-            .await
+        store::rules::update(client, &row).await
     }
     .or_store("store rule")?;
     if n == 0 {
@@ -86,41 +79,6 @@ async fn store(
     }
     expire_project(project_id);
     Ok(())
-}
-
-/// Inserts a rule unless the project already has `MAX_RULES_PER_PROJECT`.
-/// The project row is locked first, so concurrent creates are serialised
-/// and each count sees the rules committed before it.
-async fn insert_bounded(
-    client: &Client,
-    project_id: &str,
-    fields: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<u64, store::StoreError> {
-    let max = MAX_RULES_PER_PROJECT as i64;
-    let mut params = fields.to_vec();
-    params.push(&max);
-    client.batch_execute("BEGIN").await?;
-    let result = async {
-        client
-            .execute(
-                "SELECT 1 FROM projects WHERE id = $1 FOR UPDATE",
-                &[&project_id],
-            )
-            .await?;
-        client
-            .execute(
-                "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
-                 SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
-                 WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8",
-                &params,
-            )
-            .await
-    }
-    .await;
-    client
-        .batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })
-        .await?;
-    result
 }
 
 pub async fn create(
@@ -168,11 +126,7 @@ pub async fn delete(
     rule_id: &str,
 ) -> ApiResult<Response> {
     load_owned(client, owner, project_id).await?;
-    let n = client
-        .execute(
-            "DELETE FROM rules WHERE id = $1 AND project_id = $2",
-            &[&rule_id, &project_id],
-        )
+    let n = store::rules::delete(client, project_id, rule_id)
         .await
         .or_store("delete rule")?;
     if n == 0 {

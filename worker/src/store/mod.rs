@@ -23,6 +23,9 @@
 //! CLI never apply one twice. After the first success the isolate skips the
 //! check.
 
+pub mod accounts;
+pub mod analytics;
+pub mod identities;
 pub mod projects;
 pub mod rules;
 

@@ -36,3 +36,86 @@ pub async fn load(
         })
         .collect()
 }
+
+/// A rule as written: condition and action as JSON text.
+pub struct RuleWrite<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+    pub name: &'a str,
+    pub enabled: bool,
+    pub priority: i64,
+    pub condition: &'a str,
+    pub action: &'a str,
+}
+
+/// Updates a rule of a project; the number of rows changed (0: no such rule).
+pub async fn update(client: &Client, r: &RuleWrite<'_>) -> Result<u64, StoreError> {
+    client
+        .execute(
+            "UPDATE rules SET name = $3, enabled = $4, priority = $5, condition = $6::text::jsonb, \
+               action = $7::text::jsonb, updated_at = now() \
+             WHERE id = $1 AND project_id = $2",
+            &[
+                &r.id,
+                &r.project_id,
+                &r.name,
+                &r.enabled,
+                &r.priority,
+                &r.condition,
+                &r.action,
+            ],
+        )
+        .await
+}
+
+/// Inserts a rule unless the project already has `max` rules; the number
+/// of rows inserted (0: the project is full). The project row is locked
+/// first, so concurrent creates are serialised and each count sees the
+/// rules committed before it.
+pub async fn insert_bounded(
+    client: &Client,
+    r: &RuleWrite<'_>,
+    max: i64,
+) -> Result<u64, StoreError> {
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        client
+            .execute(
+                "SELECT 1 FROM projects WHERE id = $1 FOR UPDATE",
+                &[&r.project_id],
+            )
+            .await?;
+        client
+            .execute(
+                "INSERT INTO rules (id, project_id, name, enabled, priority, condition, action) \
+                 SELECT $1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb \
+                 WHERE (SELECT count(*) FROM rules WHERE project_id = $2) < $8",
+                &[
+                    &r.id,
+                    &r.project_id,
+                    &r.name,
+                    &r.enabled,
+                    &r.priority,
+                    &r.condition,
+                    &r.action,
+                    &max,
+                ],
+            )
+            .await
+    }
+    .await;
+    client
+        .batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })
+        .await?;
+    result
+}
+
+/// Deletes a rule of a project; the number of rows deleted.
+pub async fn delete(client: &Client, project_id: &str, rule_id: &str) -> Result<u64, StoreError> {
+    client
+        .execute(
+            "DELETE FROM rules WHERE id = $1 AND project_id = $2",
+            &[&rule_id, &project_id],
+        )
+        .await
+}
