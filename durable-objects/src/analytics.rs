@@ -7,11 +7,26 @@
 //! on its own: written, or refused by Postgres as bad data (logged and
 //! dropped, so one poison event cannot hold back the rest forever), or failed
 //! for a passing reason (kept for the next flush).
+//!
+//! No Postgres call outlives its deadline: connecting gets
+//! [`CONNECT_DEADLINE_MS`], preparing the statements [`QUERY_DEADLINE_MS`]
+//! (past either, nothing was tried: an error), and the batch of statements
+//! [`QUERY_DEADLINE_MS`] (past it, every event is kept for the next flush;
+//! the writes are idempotent, so one that did land is not counted twice).
 
-use crate::pg::{connect, pg_error};
+use crate::pg::{connect, pg_error, within};
 use futures_util::future::join_all;
 use shared::limiter_api::AnalyticsEvent;
-use worker::{console_error, Env, Result};
+use worker::{console_error, Env, Error, Result};
+
+/// Deadline for opening the connection.
+pub const CONNECT_DEADLINE_MS: u64 = 3_000;
+/// Deadline for preparing the statements, and for the whole batch of them.
+pub const QUERY_DEADLINE_MS: u64 = 5_000;
+
+fn timed_out(what: &str) -> Error {
+    Error::RustError(format!("postgres {what}: no answer within the deadline"))
+}
 
 const USAGE_SQL: &str = "WITH fresh AS ( \
        INSERT INTO usage_events (event_id, project_id) VALUES ($1, $2) \
@@ -38,9 +53,17 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let client = connect(env).await?;
-    let usage = client.prepare(USAGE_SQL).await.map_err(pg_error)?;
-    let trigger = client.prepare(TRIGGER_SQL).await.map_err(pg_error)?;
+    let client = within(CONNECT_DEADLINE_MS, connect(env))
+        .await
+        .ok_or_else(|| timed_out("connect"))??;
+    let (usage, trigger) = within(QUERY_DEADLINE_MS, async {
+        let usage = client.prepare(USAGE_SQL).await?;
+        let trigger = client.prepare(TRIGGER_SQL).await?;
+        Ok::<_, tokio_postgres::Error>((usage, trigger))
+    })
+    .await
+    .ok_or_else(|| timed_out("prepare"))?
+    .map_err(pg_error)?;
     let writes = events.iter().map(|event| {
         let client = &client;
         let usage = &usage;
@@ -111,7 +134,13 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
             }
         }
     });
-    let results = join_all(writes).await;
+    let Some(results) = within(QUERY_DEADLINE_MS, join_all(writes)).await else {
+        console_error!(
+            "analytics batch of {} events: no answer within the deadline, will retry",
+            events.len()
+        );
+        return Ok(vec![false; events.len()]);
+    };
     Ok(results
         .into_iter()
         .zip(events)

@@ -5,7 +5,10 @@
 //! `spawn_local`. One connection per call site: Hyperdrive pools them, so
 //! opening one is cheap in production and a local TCP connect in dev.
 
-use worker::{console_error, Env, Error, Result};
+use futures_util::future::{select, Either};
+use std::future::Future;
+use std::time::Duration;
+use worker::{console_error, Delay, Env, Error, Result};
 
 pub use tokio_postgres::Client;
 
@@ -37,4 +40,15 @@ pub async fn connect(env: &Env) -> Result<Client> {
 /// sent to clients: it may carry SQL).
 pub fn pg_error(e: tokio_postgres::Error) -> Error {
     Error::RustError(format!("postgres: {e}"))
+}
+
+/// Runs `fut` until it completes or `ms` pass, whichever is first; `None`
+/// when the deadline passed (the call is dropped).
+pub async fn within<T>(ms: u64, fut: impl Future<Output = T>) -> Option<T> {
+    let fut = std::pin::pin!(fut);
+    let delay = std::pin::pin!(Delay::from(Duration::from_millis(ms)));
+    match select(fut, delay).await {
+        Either::Left((value, _)) => Some(value),
+        Either::Right(_) => None,
+    }
 }
