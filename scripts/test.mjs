@@ -113,6 +113,28 @@ function result(r, counts) {
   return { ...counts, failed, ok: r.code === 0 && failed === 0 };
 }
 
+/**
+ * The browser the e2e stage drives: `AIRL_CHROMIUM` or Debian's `chromium`.
+ * When it is missing and this runs as root with apt, it is installed (about
+ * a minute, once); otherwise the stage fails saying what to install.
+ */
+async function ensureChromium() {
+  const binary = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
+  if (fs.existsSync(binary)) return { ok: true };
+  const canInstall = process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get') && !process.env.AIRL_CHROMIUM;
+  if (canInstall) {
+    console.log(`${binary} is missing: installing Debian's chromium for the browser tests (apt-get, about a minute, once)`);
+    let r = await runStreaming('apt-get', ['install', '-y', 'chromium']);
+    if (r.code !== 0) {
+      await runStreaming('apt-get', ['update']);
+      r = await runStreaming('apt-get', ['install', '-y', 'chromium']);
+    }
+    if (fs.existsSync(binary)) return { ok: true };
+  }
+  console.error(`the browser tests need Chromium at ${binary}: install it (apt-get install -y chromium) or set AIRL_CHROMIUM to a Chromium binary`);
+  return { ok: false };
+}
+
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -292,6 +314,8 @@ const STAGES = {
     title: 'dashboard end-to-end in Chromium (tests/e2e, against the stack)',
     present: () => testFiles('tests/e2e').length > 0,
     async run() {
+      const browser = await ensureChromium();
+      if (!browser.ok) return { passed: 0, failed: 1, ok: false };
       const r = await runStreaming(node, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...testFiles('tests/e2e')], {
         env: { ...integrationEnv(), AIRL_DASHBOARD_URL: stack.DASHBOARD_URL },
       });
