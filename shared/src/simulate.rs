@@ -138,6 +138,8 @@ pub fn simulate(
         |_, metric, _| match metric {
             Metric::Requests => usage_requests,
             Metric::Tokens => usage_tokens,
+            // The simulator types no spend: cost windows start empty.
+            Metric::Cost => 0,
         },
         now_ms,
         true,
