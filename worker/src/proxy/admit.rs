@@ -355,8 +355,8 @@ pub async fn admit(
         .any(|t| t.models.contains_key(&upstream.model));
     // The cost reservation: the token reservation at the model's dearest
     // token price (0 for a model with no price).
-    let price = pricing::resolve(&upstream.model, &project.settings.pricing.model_prices)
-        .map(|r| r.price);
+    let price =
+        pricing::resolve(&upstream.model, &project.settings.pricing.model_prices).map(|r| r.price);
     let request = ReserveRequest {
         request_id: meta.request_id.clone(),
         model: upstream.model.clone(),
