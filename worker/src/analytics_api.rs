@@ -68,7 +68,7 @@ pub async fn summary(
 ) -> ApiResult<Response> {
     load_owned(client, owner, id).await?;
     let (period, now, from, to) = current_window(req, "day")?;
-    let rows = stored::totals_by_tier(client, id, &from, &to)
+    let rows = stored::totals_by_tier(client, id, &from, &to, None)
         .await
         .or_store("usage summary")?;
     let identities = stored::active_identities(client, id, &from, &to)

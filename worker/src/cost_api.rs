@@ -9,7 +9,7 @@
 
 use crate::analytics_api::{bounded, current_window};
 use crate::auth::Owner;
-use crate::http::{json_response, ApiResult};
+use crate::http::{json_response, query_param, ApiResult};
 use crate::projects::load_owned;
 use crate::store::analytics as stored;
 use crate::store::Client;
@@ -17,6 +17,7 @@ use crate::store::OrStore;
 use serde_json::{json, Value};
 use shared::period::{date_string, iso8601, Period, DAY_MS};
 use shared::pricing::{self, price_json, ProjectPrices};
+use shared::values::Identity;
 use worker::{Date, Request, Response};
 
 /// The most identities a cost answer reads (for the tiers' revenue).
@@ -42,8 +43,9 @@ fn with(mut base: Value, extra: Value) -> Value {
     base
 }
 
-/// `GET …/analytics/costs?period=day|week|month&limit=`: spend of the
-/// current window per tier, model and identity. With `period=month` each
+/// `GET …/analytics/costs?period=day|week|month&limit=&identity=`: spend
+/// of the current window per tier, model and identity (of one identity
+/// when `identity` is given). With `period=month` each
 /// tier and identity carries the tier's monthly price and the margin
 /// (price − cost); `unprofitable` lists the identities that cost more than
 /// their tier pays.
@@ -51,6 +53,10 @@ pub async fn costs(req: &Request, client: &Client, owner: &Owner, id: &str) -> A
     let project = load_owned(client, owner, id).await?;
     let (period, now, from, to) = current_window(req, "month")?;
     let limit = bounded(req, "limit", 50, 500)?;
+    let identity = query_param(req, "identity")
+        .map(|i| Identity::parse("identity", &i).map(|_| i))
+        .transpose()?;
+    let identity = identity.as_deref();
     let pricing = &project.settings.pricing;
     let monthly = period == Period::Month;
     let tier_price = |tier: &str| -> Option<i64> {
@@ -59,15 +65,15 @@ pub async fn costs(req: &Request, client: &Client, owner: &Owner, id: &str) -> A
             .flatten()
             .map(|p| i64::try_from(*p).unwrap_or(i64::MAX))
     };
-    let tiers = stored::totals_by_tier(client, id, &from, &to)
+    let tiers = stored::totals_by_tier(client, id, &from, &to, identity)
         .await
         .or_store("cost by tier")?;
-    let models = stored::spend_by_model(client, id, &from, &to)
+    let models = stored::spend_by_model(client, id, &from, &to, identity)
         .await
         .or_store("cost by model")?;
     // Every identity counts towards its tier's revenue; the answer lists the
     // `limit` dearest.
-    let identities = stored::spend_by_identity(client, id, &from, &to, MAX_IDENTITIES)
+    let identities = stored::spend_by_identity(client, id, &from, &to, identity, MAX_IDENTITIES)
         .await
         .or_store("cost by identity")?;
     let identity_json: Vec<Value> = identities
@@ -138,7 +144,7 @@ pub async fn prices(client: &Client, owner: &Owner, id: &str) -> ApiResult<Respo
     let own = &project.settings.pricing.model_prices;
     let now = Date::now().as_millis() as i64;
     let (from, to) = (date_string(now - 29 * DAY_MS), date_string(now));
-    let used = stored::spend_by_model(client, id, &from, &to)
+    let used = stored::spend_by_model(client, id, &from, &to, None)
         .await
         .or_store("models used")?;
     json_response(

@@ -128,7 +128,8 @@ export function usageToTrigger(c: Condition, project: Project, tier: string): { 
     // The request being decided adds 1 request (and requestTokens tokens).
     const needed = a.operator === 'lt' || a.operator === 'lte' ? 0 : Math.max(0, Math.ceil(target + (a.operator === 'gt' && Number.isInteger(target) ? off : 0)) - 1);
     if (a.metric === 'requests') requests = Math.max(requests, needed);
-    else tokens = Math.max(tokens, needed + 1);
+    else if (a.metric === 'tokens') tokens = Math.max(tokens, needed + 1);
+    // Cost: the simulator types no spend, so no proof usage is derived for it.
   }
   return { requests, tokens, requestTokens: 1 };
 }

@@ -3249,6 +3249,8 @@ export interface operations {
             query?: {
                 period?: "day" | "week" | "month";
                 limit?: number;
+                /** @description Only this identity's spend (every section). */
+                identity?: string;
             };
             header?: never;
             path: {

@@ -16,12 +16,14 @@ pub struct TierTotals {
     pub cost: i64,
 }
 
-/// Per-tier sums of a project's usage from `from` to `to` (both included).
+/// Per-tier sums of a project's usage from `from` to `to` (both included),
+/// of one identity when `identity` is given.
 pub async fn totals_by_tier(
     client: &Client,
     project_id: &str,
     from: &str,
     to: &str,
+    identity: Option<&str>,
 ) -> Result<Vec<TierTotals>, StoreError> {
     client
         .query(
@@ -30,8 +32,9 @@ pub async fn totals_by_tier(
                sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned, \
                sum(cost_micros)::bigint AS cost \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($4::text IS NULL OR identity = $4) \
              GROUP BY tier ORDER BY tier",
-            &[&project_id, &from, &to],
+            &[&project_id, &from, &to, &identity],
         )
         .await?
         .iter()
@@ -190,14 +193,16 @@ pub async fn spend_by_model(
     project_id: &str,
     from: &str,
     to: &str,
+    identity: Option<&str>,
 ) -> Result<Vec<SpendRow>, StoreError> {
     client
         .query(
             "SELECT model AS key, '' AS tier, sum(requests)::bigint AS requests, \
                sum(input_tokens + output_tokens)::bigint AS tokens, sum(cost_micros)::bigint AS cost \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($4::text IS NULL OR identity = $4) \
              GROUP BY model HAVING sum(requests) > 0 ORDER BY cost DESC, model",
-            &[&project_id, &from, &to],
+            &[&project_id, &from, &to, &identity],
         )
         .await?
         .iter()
@@ -212,6 +217,7 @@ pub async fn spend_by_identity(
     project_id: &str,
     from: &str,
     to: &str,
+    identity: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SpendRow>, StoreError> {
     client
@@ -220,8 +226,9 @@ pub async fn spend_by_identity(
                sum(requests)::bigint AS requests, \
                sum(input_tokens + output_tokens)::bigint AS tokens, sum(cost_micros)::bigint AS cost \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($5::text IS NULL OR identity = $5) \
              GROUP BY identity HAVING sum(requests) > 0 ORDER BY cost DESC, identity LIMIT $4",
-            &[&project_id, &from, &to, &limit],
+            &[&project_id, &from, &to, &limit, &identity],
         )
         .await?
         .iter()
