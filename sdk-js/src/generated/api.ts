@@ -1676,9 +1676,13 @@ export interface components {
             usage?: {
                 requests?: number | null;
                 tokens?: number | null;
+                /** @description Spend so far in micro-dollars. */
+                cost?: number | null;
             };
             /** @description Tokens the simulated request adds (default 0); it always adds 1 request. */
             requestTokens?: number | null;
+            /** @description The cost reservation (micro-dollars) the simulated request adds (default 0). */
+            requestCost?: number | null;
             /** @description A draft rule set to try instead of the saved rules. */
             rules?: components["schemas"]["DraftRule"][] | null;
         };
