@@ -101,7 +101,11 @@ impl FunnelSettings {
     }
 
     /// The rank of each tier that has one (module doc).
-    pub fn ranks(&self, default_tier: &str, tiers: &BTreeMap<String, Tier>) -> BTreeMap<String, u32> {
+    pub fn ranks(
+        &self,
+        default_tier: &str,
+        tiers: &BTreeMap<String, Tier>,
+    ) -> BTreeMap<String, u32> {
         if self.tier_order.is_empty() {
             return tiers
                 .keys()
@@ -294,6 +298,36 @@ pub struct Exposure {
     pub message: String,
 }
 
+/// What one reservation does to an identity's funnel state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The exposure this request converts: the identity is now on a higher
+    /// tier than the one its last message was shown on.
+    pub upgrade: Option<Exposure>,
+    /// The new state, when it changes (`Some(None)`: forgotten).
+    pub next: Option<Option<Exposure>>,
+}
+
+/// Moves an identity's funnel state over one request on `tier` that
+/// showed `shown` (if any). A conversion is counted once: the exposure is
+/// forgotten (or replaced by the message this request shows).
+pub fn step(
+    current: Option<&Exposure>,
+    tier: &str,
+    shown: Option<Exposure>,
+    ranks: &BTreeMap<String, u32>,
+) -> Step {
+    let upgrade = current
+        .filter(|e| is_higher(ranks, &e.key.tier, tier))
+        .cloned();
+    let next = match shown {
+        Some(s) => Some(Some(s)),
+        None if upgrade.is_some() => Some(None),
+        None => None,
+    };
+    Step { upgrade, next }
+}
+
 /// What a tracked link names (signed by the Worker): the project, the
 /// message shown (tier, kind, origin, rule, copy), the request that showed
 /// it, a keyed hash of the identity, the target and the expiry.
@@ -315,6 +349,82 @@ pub struct LinkClaims {
 
 /// How long a tracked link works.
 pub const LINK_TTL_SECS: u64 = 7 * 24 * 3600;
+
+/// One message's counts over a range of days (as stored, summed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageCounts {
+    #[serde(flatten)]
+    pub key: FunnelKey,
+    pub message: String,
+    pub shown: i64,
+    pub linked: i64,
+    pub clicks: i64,
+    pub upgrades: i64,
+}
+
+/// A funnel: warned → blocked → clicked → upgraded, with the CTR.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stages {
+    pub warned: i64,
+    pub blocked: i64,
+    /// Shown with a tracked link (the CTR's denominator).
+    pub linked: i64,
+    pub clicked: i64,
+    pub upgraded: i64,
+}
+
+impl Stages {
+    fn add(&mut self, m: &MessageCounts) {
+        match m.key.kind {
+            Kind::Warn => self.warned += m.shown,
+            Kind::Block => self.blocked += m.shown,
+        }
+        self.linked += m.linked;
+        self.clicked += m.clicks;
+        self.upgraded += m.upgrades;
+    }
+}
+
+/// Clicks per tracked showing (`None` when no tracked link was shown).
+pub fn click_through_rate(clicks: i64, linked: i64) -> Option<f64> {
+    (linked > 0).then(|| clicks as f64 / linked as f64)
+}
+
+/// The funnel per tier and per rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub tiers: Vec<(String, Stages)>,
+    pub rules: Vec<(String, Stages)>,
+}
+
+/// The funnel per tier (every tier of `tiers`, ranked ones in rank order,
+/// then the rest by name) and per rule (rules that showed a message or
+/// blocked), from the per-message counts.
+pub fn summarize(
+    messages: &[MessageCounts],
+    tiers: &[String],
+    ranks: &BTreeMap<String, u32>,
+) -> Summary {
+    let mut by_tier: BTreeMap<String, Stages> = tiers
+        .iter()
+        .map(|t| (t.clone(), Stages::default()))
+        .collect();
+    let mut by_rule: BTreeMap<String, Stages> = BTreeMap::new();
+    for m in messages {
+        by_tier.entry(m.key.tier.clone()).or_default().add(m);
+        if !m.key.rule_id.is_empty() {
+            by_rule.entry(m.key.rule_id.clone()).or_default().add(m);
+        }
+    }
+    let mut tiers: Vec<(String, Stages)> = by_tier.into_iter().collect();
+    tiers.sort_by_key(|(t, _)| (ranks.get(t).copied().unwrap_or(u32::MAX), t.clone()));
+    Summary {
+        tiers,
+        rules: by_rule.into_iter().collect(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -354,9 +464,15 @@ mod tests {
     fn settings_are_validated_with_their_field() {
         for (v, field) in [
             (json!(true), "upgradeFunnel"),
-            (json!({"trackedRedirect": "yes"}), "upgradeFunnel.trackedRedirect"),
+            (
+                json!({"trackedRedirect": "yes"}),
+                "upgradeFunnel.trackedRedirect",
+            ),
             (json!({"tierOrder": "free"}), "upgradeFunnel.tierOrder"),
-            (json!({"tierOrder": ["free", "free"]}), "upgradeFunnel.tierOrder"),
+            (
+                json!({"tierOrder": ["free", "free"]}),
+                "upgradeFunnel.tierOrder",
+            ),
             (json!({"other": 1}), "upgradeFunnel.other"),
         ] {
             let e = FunnelSettings::parse(&v).unwrap_err();
@@ -365,6 +481,106 @@ mod tests {
         let s = FunnelSettings::parse(&json!({"tierOrder": ["free", "gold"]})).unwrap();
         assert!(s.check(&tiers(&["free", "pro"])).is_err());
         assert!(s.check(&tiers(&["free", "gold"])).is_ok());
+    }
+
+    fn exposure(tier: &str, rule: &str) -> Exposure {
+        Exposure {
+            key: FunnelKey {
+                tier: tier.into(),
+                kind: Kind::Warn,
+                origin: Origin::Rule,
+                rule_id: rule.into(),
+                message_hash: message_hash(rule),
+            },
+            message: rule.into(),
+        }
+    }
+
+    #[test]
+    fn an_identity_converts_once_to_its_last_message() {
+        let r = FunnelSettings::default().ranks("free", &tiers(&["free", "pro"]));
+        // Nothing shown yet: nothing to convert.
+        let s = step(None, "pro", None, &r);
+        assert_eq!((s.upgrade, s.next), (None, None));
+        // Shown twice on free: the last one is remembered.
+        let s = step(
+            Some(&exposure("free", "a")),
+            "free",
+            Some(exposure("free", "b")),
+            &r,
+        );
+        assert_eq!(s.upgrade, None);
+        assert_eq!(s.next, Some(Some(exposure("free", "b"))));
+        // Seen on pro: converts b, and forgets it.
+        let s = step(Some(&exposure("free", "b")), "pro", None, &r);
+        assert_eq!(s.upgrade, Some(exposure("free", "b")));
+        assert_eq!(s.next, Some(None));
+        // Same tier again: no conversion, state unchanged.
+        let s = step(Some(&exposure("free", "b")), "free", None, &r);
+        assert_eq!((s.upgrade, s.next), (None, None));
+        // Converting while shown a message on the higher tier keeps the new one.
+        let s = step(
+            Some(&exposure("free", "b")),
+            "pro",
+            Some(exposure("pro", "c")),
+            &r,
+        );
+        assert_eq!(s.upgrade, Some(exposure("free", "b")));
+        assert_eq!(s.next, Some(Some(exposure("pro", "c"))));
+    }
+
+    #[test]
+    fn summaries_add_up_per_tier_and_per_rule() {
+        let m = |tier: &str, kind: Kind, rule: &str, counts: [i64; 4]| MessageCounts {
+            key: FunnelKey {
+                tier: tier.into(),
+                kind,
+                origin: if rule.is_empty() {
+                    Origin::Tier
+                } else {
+                    Origin::Rule
+                },
+                rule_id: rule.into(),
+                message_hash: message_hash(rule),
+            },
+            message: rule.into(),
+            shown: counts[0],
+            linked: counts[1],
+            clicks: counts[2],
+            upgrades: counts[3],
+        };
+        let rows = vec![
+            m("free", Kind::Warn, "r1", [5, 5, 2, 1]),
+            m("free", Kind::Block, "", [3, 3, 1, 1]),
+            m("pro", Kind::Block, "r2", [2, 0, 0, 0]),
+        ];
+        let all = ["free".to_string(), "pro".to_string(), "team".to_string()];
+        let ranks =
+            FunnelSettings::parse(&serde_json::json!({"tierOrder": ["team", "pro", "free"]}))
+                .unwrap()
+                .ranks("free", &tiers(&["free", "pro", "team"]));
+        let Summary { tiers: t, rules: r } = summarize(&rows, &all, &ranks);
+        assert_eq!(
+            t.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            ["team", "pro", "free"]
+        );
+        let free = &t[2].1;
+        assert_eq!(
+            (
+                free.warned,
+                free.blocked,
+                free.linked,
+                free.clicked,
+                free.upgraded
+            ),
+            (5, 3, 8, 3, 2)
+        );
+        assert_eq!(t[0].1, Stages::default());
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].1.warned, r[0].1.clicked), (5, 2));
+        assert_eq!((r[1].1.blocked, r[1].1.linked), (2, 0));
+        assert_eq!(click_through_rate(2, 5), Some(0.4));
+        assert_eq!(click_through_rate(0, 0), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `field` with a dotted path.
 
 use crate::error::ApiError;
+use crate::funnel::FunnelSettings;
 use crate::providers::ProviderKind;
 use crate::tier::{LimitSpec, Tier};
 use crate::url_guard::check_base_url;
@@ -66,6 +67,8 @@ pub struct ProjectSettings {
     pub require_signed_identity: bool,
     pub allowed_origins: Vec<String>,
     pub identity_policy: IdentityPolicy,
+    /// Tracked redirects and the tier order of the upgrade funnel.
+    pub upgrade_funnel: FunnelSettings,
 }
 
 /// A validated create or patch body. `None` = not given.
@@ -83,6 +86,7 @@ pub struct ProjectChanges {
     pub tier_source: Option<TierSource>,
     /// `Some(None)` removes the per-IP caps.
     pub anonymous_limits: Option<Option<Tier>>,
+    pub upgrade_funnel: Option<FunnelSettings>,
 }
 
 const FIELDS: &[&str] = &[
@@ -96,6 +100,7 @@ const FIELDS: &[&str] = &[
     "allowedOrigins",
     "tierSource",
     "anonymousLimits",
+    "upgradeFunnel",
 ];
 
 fn bad(field: &str, msg: impl Into<String>) -> ApiError {
@@ -306,6 +311,9 @@ pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, A
             }
         });
     }
+    if let Some(v) = obj.get("upgradeFunnel") {
+        c.upgrade_funnel = Some(FunnelSettings::parse(v)?);
+    }
     Ok(c)
 }
 
@@ -364,6 +372,7 @@ impl ProjectSettings {
                 tier_source: c.tier_source.unwrap_or_default(),
                 anonymous_limits: c.anonymous_limits.clone().flatten(),
             },
+            upgrade_funnel: c.upgrade_funnel.clone().unwrap_or_default(),
         };
         settings.check()?;
         Ok(settings)
@@ -399,6 +408,14 @@ impl ProjectSettings {
         if let Some(v) = &c.anonymous_limits {
             s.identity_policy.anonymous_limits.clone_from(v);
         }
+        match &c.upgrade_funnel {
+            Some(v) => s.upgrade_funnel = v.clone(),
+            // Tiers removed by this patch leave the funnel's order with them.
+            None => s
+                .upgrade_funnel
+                .tier_order
+                .retain(|t| s.tiers.contains_key(t)),
+        }
         s.check()?;
         Ok(s)
     }
@@ -413,6 +430,7 @@ impl ProjectSettings {
                 ),
             ));
         }
+        self.upgrade_funnel.check(&self.tiers)?;
         if self.provider == ProviderKind::Other && self.base_url.is_none() {
             return Err(bad("baseUrl", "baseUrl is required for provider 'other'"));
         }
@@ -570,6 +588,7 @@ mod tests {
             require_signed_identity: false,
             identity_policy: IdentityPolicy::default(),
             allowed_origins: vec![],
+            upgrade_funnel: FunnelSettings::default(),
         }
     }
 }

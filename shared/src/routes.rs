@@ -73,6 +73,8 @@ pub enum RouteId {
     PatchIdentityRecord,
     DeleteIdentityRecord,
     GiftIdentityRecord,
+    UpgradeFunnel,
+    TrackedRedirect,
 }
 
 /// One row of the table.
@@ -102,6 +104,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/v1/embeddings", R::OpenAiEmbeddings),
     route(Post, "/api/v1/proxy/embeddings", R::ProxyEmbeddings),
     route(Get, "/api/v1/usage", R::Usage),
+    // Tracked deep links (the upgrade funnel)
+    route(Get, "/r/{token}", R::TrackedRedirect),
     // Owner sign-in
     route(Post, "/api/auth/magic-link", R::MagicLink),
     route(Post, "/api/auth/verify", R::Verify),
@@ -144,6 +148,7 @@ pub const ROUTES: &[Route] = &[
         "/api/projects/{id}/analytics/recent-triggers",
         R::RecentTriggers,
     ),
+    route(Get, "/api/projects/{id}/analytics/funnel", R::UpgradeFunnel),
     route(Get, "/api/projects/{id}/identities/{identity}", R::Identity),
     route(
         Post,

@@ -39,8 +39,12 @@ pub fn decision_message(
     identity: &str,
     now_ms: i64,
 ) -> (Option<String>, Option<String>) {
-    let Some(source) = message_source(decision, tier, DEFAULT_LIMIT_MESSAGE, DEFAULT_WARNING_MESSAGE)
-    else {
+    let Some(source) = message_source(
+        decision,
+        tier,
+        DEFAULT_LIMIT_MESSAGE,
+        DEFAULT_WARNING_MESSAGE,
+    ) else {
         return (None, None);
     };
     let (template, deep_link, window) = (source.template, source.deep_link, source.window);
