@@ -16,6 +16,7 @@ export type RouteName =
   | 'identities'
   | 'identity'
   | 'settings'
+  | 'funnel'
   | 'not-found';
 
 interface Pattern {
@@ -38,6 +39,7 @@ const patterns: Pattern[] = [
   { name: 'identities', re: /^\/projects\/([^/]+)\/identities$/, keys: ['id'] },
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },
   { name: 'settings', re: /^\/projects\/([^/]+)\/settings$/, keys: ['id'] },
+  { name: 'funnel', re: /^\/projects\/([^/]+)\/funnel$/, keys: ['id'] },
 ];
 
 const location = ref({ path: window.location.pathname, search: window.location.search });

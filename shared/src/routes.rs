@@ -75,6 +75,8 @@ pub enum RouteId {
     PatchIdentityRecord,
     DeleteIdentityRecord,
     GiftIdentityRecord,
+    UpgradeFunnel,
+    TrackedRedirect,
 }
 
 /// One row of the table.
@@ -104,6 +106,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/v1/embeddings", R::OpenAiEmbeddings),
     route(Post, "/api/v1/proxy/embeddings", R::ProxyEmbeddings),
     route(Get, "/api/v1/usage", R::Usage),
+    // Tracked deep links (the upgrade funnel)
+    route(Get, "/r/{token}", R::TrackedRedirect),
     // Owner sign-in
     route(Post, "/api/auth/magic-link", R::MagicLink),
     route(Post, "/api/auth/verify", R::Verify),
@@ -148,6 +152,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Get, "/api/projects/{id}/analytics/costs", R::CostAnalytics),
     route(Get, "/api/projects/{id}/prices", R::ModelPrices),
+    route(Get, "/api/projects/{id}/analytics/funnel", R::UpgradeFunnel),
     route(Get, "/api/projects/{id}/identities/{identity}", R::Identity),
     route(
         Post,
