@@ -7,10 +7,10 @@
 //! keeps multi-byte characters split across chunks intact because `\r` and
 //! `\n` never occur inside a UTF-8 sequence. A `\r` at the very end of a
 //! chunk remembers that a `\n` starting the next chunk belongs to the same
-//! terminator. Lines are fed to
-//! the field rules of the SSE specification: `data:` lines accumulate (joined
-//! with `\n`), `event:` names the event, lines starting with `:` are comments,
-//! one optional space after the colon is dropped, a blank line dispatches.
+//! terminator. Lines are fed to the field rules of the SSE specification:
+//! `data:` lines accumulate (joined with `\n`), `event:` names the event,
+//! lines starting with `:` are comments, one optional space after the colon
+//! is dropped, a blank line dispatches.
 //!
 //! Invariant: the events produced do not depend on how the input was chunked.
 //!
