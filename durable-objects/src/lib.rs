@@ -386,6 +386,7 @@ impl IdentityLimiter {
                     request_id,
                     input_tokens,
                     output_tokens,
+                    flagged,
                 } => {
                     let real = input_tokens.saturating_add(*output_tokens);
                     let (outcome, lease, expired) = self.with_ledger(|l| {
@@ -410,6 +411,7 @@ impl IdentityLimiter {
                             output_tokens: to_i64(*output_tokens),
                             blocked: 0,
                             warned: i64::from(lease.warned),
+                            usage_flagged: i64::from(*flagged),
                         }),
                         (SettleOutcome::Corrected, _) => expired.map(|entry| {
                             // The expiry counted `counted` tokens as output; move to the real split.
@@ -426,6 +428,7 @@ impl IdentityLimiter {
                                 output_tokens: to_i64(*output_tokens) - counted,
                                 blocked: 0,
                                 warned: 0,
+                                usage_flagged: 0,
                             }
                         }),
                         _ => None,
@@ -477,6 +480,7 @@ impl IdentityLimiter {
                 output_tokens: 0,
                 blocked: 1,
                 warned: 0,
+                usage_flagged: 0,
             });
         }
         let owner_block = by == Some(Override::Blocked);
@@ -563,6 +567,7 @@ impl IdentityLimiter {
                         output_tokens: i64::try_from(e.lease.tokens).unwrap_or(i64::MAX),
                         blocked: 0,
                         warned: i64::from(e.lease.warned),
+                        usage_flagged: 0,
                     })
                     .collect();
                 self.enqueue(&events)?;

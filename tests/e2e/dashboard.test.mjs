@@ -260,6 +260,9 @@ describe('the owner dashboard, end to end', () => {
     assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
     await page.getByRole('button', { name: "Simulate this identity's next request" }).click();
     await page.getByText('Decision: block').waitFor();
+    // The breadcrumb leads back up and ends in the identity, not in a bare "/".
+    const crumbs = (await page.getByRole('navigation', { name: 'Breadcrumb' }).innerText()).replace(/\s+/g, ' ').trim();
+    assert.equal(crumbs, `Projects / ${projectName} / Identities / ${U}`);
     await checkPage('identity');
   });
 
@@ -357,6 +360,16 @@ describe('the owner dashboard, end to end', () => {
     await checkPage('rules-lint');
   });
 
+  test('a provider reporting impossible usage: the overview flags it', async () => {
+    // The mock reports prompt_tokens -5: not taken as reported, counted at the reservation, flagged.
+    const r = await proxyChat(projectKey, { identity: uniqueId('user-flagged'), tier: 'free', model: `usage--5-7-${hexSuffix()}`, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.status, 200, r.text);
+    await page.goto(`${DASH}/projects/${projectId}`);
+    await waitText('[data-testid=summary]', /Flagged usage\s*1/, 30000);
+    assert.match(await text('[data-testid=usage-flagged]'), /1 answer in this window reported token counts that cannot be right/);
+    await checkPage('overview-flagged');
+  });
+
   test('a lost session (401) sends the owner back to sign-in', async () => {
     await page.evaluate(() => localStorage.setItem('airl.session', 'not-a-valid-token'));
     await page.goto(`${DASH}/projects/${projectId}`);
@@ -366,7 +379,7 @@ describe('the owner dashboard, end to end', () => {
 
   test('every page passed axe-core with zero violations at both widths', () => {
     const pages = [...new Set(checked.map((c) => c.replace(/ \(phone\)$/, '')))];
-    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
+    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'overview-flagged', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
     assert.equal(checked.length, pages.length * 2);
     console.log(`axe-core: 0 violations on ${checked.length} checks (${pages.length} pages × 2 widths); screenshots in ${path.relative(ROOT, SHOTS)}/`);
   });

@@ -336,6 +336,7 @@ impl Reservation {
                 request_id: held.request_id,
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
+                flagged: usage.flagged,
             };
             if queue(&held.counter.name, ending) {
                 flush_later(held.counter).await;
@@ -386,6 +387,7 @@ impl Reservation {
             request_id: held.request_id,
             input_tokens: held.prompt_tokens,
             output_tokens: held.estimate.saturating_sub(held.prompt_tokens),
+            flagged: false,
         };
         if queue(&held.counter.name, ending) {
             wasm_bindgen_futures::spawn_local(flush_later(held.counter));

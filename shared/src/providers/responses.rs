@@ -254,10 +254,14 @@ pub fn usage_json(u: Usage) -> Value {
 /// The usage an OpenAI `response` object reports.
 pub fn native_usage(response: &Value) -> Option<Usage> {
     let u = response.get("usage")?.as_object()?;
-    Some(Usage {
-        input_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
-        output_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
-    })
+    let flagged =
+        super::any_out_of_range(response.get("usage")?, &["input_tokens", "output_tokens"]);
+    let input = u.get("input_tokens").and_then(super::token);
+    let output = u.get("output_tokens").and_then(super::token);
+    if input.is_none() && output.is_none() {
+        return flagged.then(Usage::flagged_without_counts);
+    }
+    Some(Usage::new(input.unwrap_or(0), output.unwrap_or(0)).flag_if(flagged))
 }
 
 fn response_shell(id: &str, model: &str, created: i64, status: &str) -> Map<String, Value> {
@@ -847,13 +851,7 @@ mod tests {
             w.push(b.as_bytes());
             w.finish();
             assert!(w.completed && !w.failed);
-            assert_eq!(
-                w.usage,
-                Some(Usage {
-                    input_tokens: 7,
-                    output_tokens: 3
-                })
-            );
+            assert_eq!(w.usage, Some(Usage::new(7, 3)));
             assert_eq!(w.output_chars, 2);
         }
     }

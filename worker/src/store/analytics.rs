@@ -12,6 +12,8 @@ pub struct TierTotals {
     pub output_tokens: i64,
     pub blocked: i64,
     pub warned: i64,
+    /// Answers whose provider usage had a count out of range.
+    pub usage_flagged: i64,
 }
 
 /// Per-tier sums of a project's usage from `from` to `to` (both included).
@@ -25,7 +27,8 @@ pub async fn totals_by_tier(
         .query(
             "SELECT tier, sum(requests)::bigint AS requests, sum(input_tokens)::bigint AS input_tokens, \
                sum(output_tokens)::bigint AS output_tokens, \
-               sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned \
+               sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned, \
+               sum(usage_flagged)::bigint AS usage_flagged \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
              GROUP BY tier ORDER BY tier",
             &[&project_id, &from, &to],
@@ -40,6 +43,7 @@ pub async fn totals_by_tier(
                 output_tokens: col(r, "output_tokens")?,
                 blocked: col(r, "blocked")?,
                 warned: col(r, "warned")?,
+                usage_flagged: col(r, "usage_flagged")?,
             })
         })
         .collect()
