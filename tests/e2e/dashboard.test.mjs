@@ -260,9 +260,12 @@ describe('the owner dashboard, end to end', () => {
     assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
     await page.getByRole('button', { name: "Simulate this identity's next request" }).click();
     await page.getByText('Decision: block').waitFor();
-    // The breadcrumb leads back up and ends in the identity, not in a bare "/".
-    const crumbs = (await page.getByRole('navigation', { name: 'Breadcrumb' }).innerText()).replace(/\s+/g, ' ').trim();
-    assert.equal(crumbs, `Projects / ${projectName} / Identities / ${U}`);
+    // The breadcrumb leads back up and ends in the identity (the current page), not in a bare "/".
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' }).locator('li');
+    assert.deepEqual((await crumbs.allInnerTexts()).map((t) => t.trim()), ['Projects', projectName, 'Identities', U]);
+    assert.equal(await crumbs.last().getAttribute('aria-current'), 'page');
+    assert.equal(await crumbs.last().evaluate((li) => getComputedStyle(li, '::after').content), 'none', 'nothing after the last item');
+    assert.equal(await page.locator('main p', { hasText: /\/\s*$/ }).count(), 0, 'no line of the page ends in a bare "/"');
     await checkPage('identity');
   });
 
