@@ -285,3 +285,30 @@ fn negative_or_absurd_counts_are_absent_or_clamped() {
     let _ = t.finish();
     assert_eq!(t.usage().map(|u| u.flagged), Some(true));
 }
+
+#[test]
+fn native_responses_and_embeddings_usage_are_clamped_and_flagged_too() {
+    use shared::providers::{embeddings, responses};
+    let huge = json!({"usage": {"input_tokens": 1_000_000_000_000u64, "output_tokens": 3}});
+    let u = responses::native_usage(&huge).unwrap();
+    assert_eq!(
+        (u.input_tokens, u.output_tokens, u.flagged),
+        (MAX_REPORTED_TOKENS, 3, true)
+    );
+    let negative = json!({"usage": {"input_tokens": -1, "output_tokens": -2}});
+    let u = responses::native_usage(&negative).unwrap();
+    assert_eq!((u.total(), u.flagged), (0, true));
+    assert!(
+        !responses::native_usage(&json!({"usage": {"input_tokens": 4, "output_tokens": 2}}))
+            .unwrap()
+            .flagged
+    );
+    let e = embeddings::native_usage(br#"{"usage": {"prompt_tokens": 99999999999}}"#).unwrap();
+    assert_eq!((e.input_tokens, e.flagged), (MAX_REPORTED_TOKENS, true));
+    let e = embeddings::native_usage(br#"{"usage": {"prompt_tokens": -3}}"#).unwrap();
+    assert_eq!((e.total(), e.flagged), (0, true));
+    assert_eq!(
+        embeddings::native_usage(br#"{"usage": {"prompt_tokens": 12}}"#),
+        Some(Usage::new(12, 0))
+    );
+}
