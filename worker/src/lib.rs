@@ -10,6 +10,7 @@
 mod analytics_api;
 mod auth;
 mod config;
+mod cost_api;
 mod crypto;
 mod health;
 mod http;

@@ -25,6 +25,7 @@ use shared::limiter_api::{
     Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp,
     ReserveAnswer, ReserveCall, SettleCall, Subject,
 };
+use shared::pricing::ModelPrice;
 use shared::providers::Usage;
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::tier::Tier;
@@ -139,6 +140,7 @@ impl Counter {
         self,
         request: shared::ledger::ReserveRequest,
         prompt_tokens: u64,
+        price: Option<ModelPrice>,
         tiers: BTreeMap<String, Tier>,
         tier_pinned: bool,
     ) -> ApiResult<(ReserveAnswer, Option<Reservation>)> {
@@ -161,6 +163,7 @@ impl Counter {
                 request_id,
                 prompt_tokens,
                 estimate,
+                price,
             }),
         });
         Ok((answer, reservation))
@@ -290,6 +293,15 @@ struct Held {
     /// Prompt estimate and the whole reservation, for [`counted_usage`].
     prompt_tokens: u64,
     estimate: u64,
+    /// The model's price in force at admission: the settlement is priced
+    /// with it (no price: the request costs 0).
+    price: Option<ModelPrice>,
+}
+
+impl Held {
+    fn cost(&self, usage: &Usage) -> u64 {
+        self.price.map_or(0, |p| p.cost(usage))
+    }
 }
 
 /// An admitted request's reservation. Only [`Reservation::settle`] and
@@ -333,6 +345,7 @@ impl Reservation {
         ctx.wait_until(async move {
             let usage = counted_usage(&outcome.await, held.prompt_tokens, held.estimate);
             let ending = Ending::Settle {
+                cost: held.cost(&usage),
                 request_id: held.request_id,
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
@@ -383,10 +396,15 @@ impl Reservation {
         let Some(held) = self.held.take() else {
             return;
         };
+        let usage = Usage::new(
+            held.prompt_tokens,
+            held.estimate.saturating_sub(held.prompt_tokens),
+        );
         let ending = Ending::Settle {
+            cost: held.cost(&usage),
             request_id: held.request_id,
-            input_tokens: held.prompt_tokens,
-            output_tokens: held.estimate.saturating_sub(held.prompt_tokens),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
             flagged: false,
         };
         if queue(&held.counter.name, ending) {

@@ -267,6 +267,12 @@ const USAGE_KEYS: [&str; 4] = [
     "cache_read_input_tokens",
     "output_tokens",
 ];
+/// Cache reads of a usage object (priced as cached input).
+fn cache_reads(u: &Value) -> u64 {
+    u.get("cache_read_input_tokens")
+        .and_then(super::token)
+        .unwrap_or(0)
+}
 
 /// Input tokens of a usage object: uncached + cache creation + cache reads.
 fn input_tokens(u: &Value) -> Option<u64> {
@@ -321,7 +327,11 @@ pub(crate) fn translate_response(
             return flagged.then(Usage::flagged_without_counts);
         };
         let output = u.get("output_tokens").and_then(super::token).unwrap_or(0);
-        Some(Usage::new(input, output).flag_if(flagged))
+        Some(
+            Usage::new(input, output)
+                .with_cached(cache_reads(u))
+                .flag_if(flagged),
+        )
     });
     let id = match v.get("id").and_then(Value::as_str) {
         Some(id) => format!("chatcmpl-{id}"),
@@ -344,6 +354,7 @@ pub(crate) struct StreamState {
     output_tokens: u64,
     /// A usage object of the stream had a count out of range.
     flagged: bool,
+    cached_input_tokens: u64,
     /// Content block index → OpenAI tool call index.
     tool_index: HashMap<u64, u64>,
     next_tool: u64,
@@ -358,7 +369,11 @@ impl StreamState {
     }
 
     fn record_usage(&self, ctx: &mut StreamCtx) {
-        ctx.usage = Some(Usage::new(self.input_tokens, self.output_tokens).flag_if(self.flagged));
+        ctx.usage = Some(
+            Usage::new(self.input_tokens, self.output_tokens)
+                .with_cached(self.cached_input_tokens.min(self.input_tokens))
+                .flag_if(self.flagged),
+        );
     }
 
     pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
@@ -382,6 +397,7 @@ impl StreamState {
                     }
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = input;
+                        self.cached_input_tokens = cache_reads(u);
                         self.output_tokens =
                             u.get("output_tokens").and_then(super::token).unwrap_or(0);
                         self.record_usage(ctx);
@@ -453,6 +469,7 @@ impl StreamState {
                     }
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = self.input_tokens.max(input);
+                        self.cached_input_tokens = self.cached_input_tokens.max(cache_reads(u));
                         any = true;
                     }
                     if any {
@@ -757,6 +774,6 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
             0,
         )
         .unwrap();
-        assert_eq!(u, Some(Usage::new(153, 2)));
+        assert_eq!(u, Some(Usage::new(153, 2).with_cached(50)));
     }
 }

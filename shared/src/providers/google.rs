@@ -314,6 +314,7 @@ fn usage_of(meta: &Value) -> Option<Usage> {
             get("promptTokenCount").saturating_add(get("toolUsePromptTokenCount")),
             get("candidatesTokenCount").saturating_add(get("thoughtsTokenCount")),
         )
+        .with_cached(get("cachedContentTokenCount").min(get("promptTokenCount")))
         .flag_if(flagged),
     )
 }

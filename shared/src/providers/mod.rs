@@ -241,8 +241,13 @@ fn endpoint(base: &str, path: &str) -> String {
 /// owner sees the number of such answers in analytics (`usageFlagged`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
+    /// Every input token, cached ones included.
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the provider's prompt cache,
+    /// where the provider reports it (priced at the cached-input price).
+    #[serde(default)]
+    pub cached_input_tokens: u64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub flagged: bool,
 }
@@ -277,7 +282,16 @@ impl Usage {
         Usage {
             input_tokens,
             output_tokens,
+            cached_input_tokens: 0,
             flagged: false,
+        }
+    }
+
+    /// This usage with `cached` of its input tokens read from the prompt cache.
+    pub const fn with_cached(self, cached: u64) -> Self {
+        Usage {
+            cached_input_tokens: cached,
+            ..self
         }
     }
 
@@ -301,6 +315,7 @@ impl Usage {
         Usage {
             input_tokens: 0,
             output_tokens: 0,
+            cached_input_tokens: 0,
             flagged: true,
         }
     }

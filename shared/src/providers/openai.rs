@@ -50,7 +50,17 @@ pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
         Some(n) => n,
         None => total.map_or(0, |t| t.saturating_sub(input)),
     };
-    Some(Usage::new(input, output).flag_if(flagged))
+    let cached = u
+        .get("prompt_tokens_details")
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(super::token)
+        .unwrap_or(0)
+        .min(input);
+    Some(
+        Usage::new(input, output)
+            .with_cached(cached)
+            .flag_if(flagged),
+    )
 }
 
 pub(crate) fn translate_response(

@@ -244,7 +244,7 @@ pub fn to_chat(body: &Map<String, Value>) -> ChatForm {
 pub fn usage_json(u: Usage) -> Value {
     json!({
         "input_tokens": u.input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": u.cached_input_tokens},
         "output_tokens": u.output_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": u.total(),
@@ -261,7 +261,18 @@ pub fn native_usage(response: &Value) -> Option<Usage> {
     if input.is_none() && output.is_none() {
         return flagged.then(Usage::flagged_without_counts);
     }
-    Some(Usage::new(input.unwrap_or(0), output.unwrap_or(0)).flag_if(flagged))
+    let input = input.unwrap_or(0);
+    let cached = u
+        .get("input_tokens_details")
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(super::token)
+        .unwrap_or(0)
+        .min(input);
+    Some(
+        Usage::new(input, output.unwrap_or(0))
+            .with_cached(cached)
+            .flag_if(flagged),
+    )
 }
 
 fn response_shell(id: &str, model: &str, created: i64, status: &str) -> Map<String, Value> {
