@@ -225,7 +225,7 @@ describe('the owner dashboard, end to end', () => {
     assert.match(recent, new RegExp(U));
     assert.match(recent, /warn/);
     // The summary refreshes too: 6 admitted, 1 blocked, 2 warned, 2 identities.
-    await waitText('[data-testid=summary]', /Requests\s*6\s*Tokens\s*90\s*Identities\s*2\s*Blocked\s*1\s*Warned\s*2/, 30000);
+    await waitText('[data-testid=summary]', /Requests\s*6\s*Tokens\s*90\s*Provider cost\s*\S+\s*Identities\s*2\s*Blocked\s*1\s*Warned\s*2/, 30000);
     await page.reload();
     await page.getByRole('heading', { name: 'Requests over 30 days' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: /No traffic yet/ }).count(), 0, 'the snippets give way to the data');
