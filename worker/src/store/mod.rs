@@ -28,6 +28,7 @@ pub mod analytics;
 pub mod identities;
 pub mod projects;
 pub mod rules;
+pub mod webhooks;
 
 use crate::http::ApiResult;
 use futures_util::future::{select, Either};
