@@ -454,10 +454,10 @@ pub fn sign(secret: &str, id: &str, timestamp_s: i64, body: &str) -> Option<Stri
 }
 
 /// Attempts before a delivery is dead (the first included).
-pub const MAX_ATTEMPTS: u32 = 8;
+pub const MAX_ATTEMPTS: u32 = 10;
 /// Production back-off: 30 s after the first failure, doubling, at most 2 h
-/// (before jitter): the eighth attempt comes about 2 h 8 min (at most 4 h 15
-/// min) after the first.
+/// (before jitter): nominally 30 s, 1, 2, 4, 8, 16, 32, 64 min, 2 h — the
+/// tenth attempt 4 h 8 min after the first, 2 h 4 min with the least jitter.
 pub const RETRY_BASE_MS: i64 = 30_000;
 pub const RETRY_MAX_MS: i64 = 2 * 3_600_000;
 
