@@ -147,3 +147,40 @@ export interface IdentityRecord {
   metadata: Record<string, unknown>;
   updatedAt: string;
 }
+
+/** Webhooks (docs/API.md, "Webhooks"). */
+export type WebhookEventType = 'identity.warned' | 'identity.limit_reached' | 'identity.blocked' | 'budget.threshold';
+export const WEBHOOK_EVENTS: { type: WebhookEventType; label: string }[] = [
+  { type: 'identity.warned', label: 'An identity crossed a warn rule' },
+  { type: 'identity.limit_reached', label: 'An identity hit a tier cap (429)' },
+  { type: 'identity.blocked', label: 'A block rule fired for an identity' },
+  { type: 'budget.threshold', label: 'The project budget reached 80% or 100%' },
+];
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  secret?: string;
+}
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  url: string;
+  eventId: string;
+  type: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  payload: { id: string; type: string; timestamp: string; data: Record<string, unknown> };
+}
