@@ -197,7 +197,7 @@ async fn attempt(cfg: &Config, project_id: &str, d: &DueDelivery) -> Outcome {
         Either::Left((Ok(resp), _)) => {
             let code = resp.status_code();
             Outcome {
-                status_code: i32::try_from(code).ok(),
+                status_code: Some(i32::from(code)),
                 error: (!(200..300).contains(&code)).then(|| format!("HTTP {code}")),
             }
         }
