@@ -44,7 +44,7 @@ after(async () => {
 const rows = () => page.getByTestId('deliveries-table').locator('tbody tr');
 
 describe('webhooks in the dashboard', () => {
-  test('add an endpoint, see the secret once, test-send into the dead letter, redeliver, and see a real cap event', { timeout: 120000 }, async () => {
+  test('add an endpoint, see the secret once, test-send into the dead letter, redeliver, and see a real cap event', { timeout: 240000 }, async () => {
     await page.goto(`${DASH}/projects/${project.id}/webhooks`);
     await page.getByRole('heading', { name: 'Webhook endpoints' }).waitFor();
     await page.getByText('No endpoint yet. Add one below.').waitFor();
@@ -73,7 +73,7 @@ describe('webhooks in the dashboard', () => {
     await page.getByRole('button', { name: `Send test to ${receiver.url}/e2e-hook` }).click();
     await page.getByText(/Test event evt_\w+ queued/).waitFor();
     await waitFor(async () => /dead letter/.test(await rows().first().innerText().catch(() => '')), {
-      timeoutMs: 30000,
+      timeoutMs: 90000,
       intervalMs: 300,
       message: 'the test event in the dead letter',
     });
@@ -91,7 +91,7 @@ describe('webhooks in the dashboard', () => {
     await rows().first().getByRole('button', { name: /^Redeliver evt_/ }).click();
     await page.getByText(/is queued again/).waitFor();
     await page.getByLabel('All').check();
-    await waitFor(async () => /delivered/.test(await rows().first().innerText().catch(() => '')), { timeoutMs: 20000, intervalMs: 300, message: 'redelivered' });
+    await waitFor(async () => /delivered/.test(await rows().first().innerText().catch(() => '')), { timeoutMs: 45000, intervalMs: 300, message: 'redelivered' });
     await page.getByRole('button', { name: 'Refresh' }).click();
     await rows().first().getByText('1 / 10').waitFor();
     assert.equal(receiver.received.length, attemptsDown + 1);
@@ -105,7 +105,7 @@ describe('webhooks in the dashboard', () => {
     await waitFor(async () => {
       await page.getByRole('button', { name: 'Refresh' }).click();
       return /identity\.limit_reached[\s\S]*delivered/.test(await rows().first().innerText().catch(() => ''));
-    }, { timeoutMs: 20000, intervalMs: 500, message: 'the cap event delivered' });
+    }, { timeoutMs: 45000, intervalMs: 500, message: 'the cap event delivered' });
     await rows().first().locator('summary').click();
     const payload = await rows().first().locator('pre').innerText();
     assert.match(payload, new RegExp(`"identity": "${identity}"`));

@@ -108,7 +108,7 @@ describe('webhook endpoints (owner API)', () => {
 });
 
 describe('webhook deliveries', () => {
-  test('a cap reached is one signed event per identity and window, retried after 500, 500 and never again after 200', { timeout: 60000 }, async () => {
+  test('a cap reached is one signed event per identity and window, retried after 500, 500 and never again after 200', { timeout: 120000 }, async (t) => {
     const canary = `CANARYHOOK${hexSuffix(8)}`;
     const project = await createProject(owner, { tiers: { free: { requests: { limit: 2, period: 'day' } } }, defaultTier: 'free' });
     const flaky = `/flaky-${hexSuffix(4)}`;
@@ -119,9 +119,10 @@ describe('webhook deliveries', () => {
 
     const alice = uniqueId('alice');
     for (let i = 0; i < 2; i++) assert.equal((await chat(project, alice, `${canary} hello ${i}`)).status, 200);
+    const blockedAt = Date.now();
     for (let i = 0; i < 3; i++) assert.equal((await chat(project, alice, `${canary} over ${i}`)).status, 429);
 
-    await waitFor(() => at(flaky).some((r) => r.status === 200), { timeoutMs: 20000, message: 'the third attempt succeeds' });
+    await waitFor(() => at(flaky).some((r) => r.status === 200), { timeoutMs: 45000, message: 'the third attempt succeeds' });
     const first = at(flaky);
     assert.equal(first.length, 3, 'two failures and one success');
     assert.deepEqual(first.map((r) => r.status), [500, 500, 200]);
@@ -129,6 +130,7 @@ describe('webhook deliveries', () => {
     assert.equal(ids.size, 1, 'every retry carries the same event id');
     for (const r of first) assert.ok(verify(hook.secret, r), `signature verifies: ${r.headers['webhook-signature']}`);
     assert.ok(first[1].at - first[0].at >= 90 && first[2].at - first[1].at >= 90, 'retries wait (back-off)');
+    t.diagnostic(`first attempt ${first[0].at - blockedAt} ms after the first 429; retries after ${first[1].at - first[0].at} and ${first[2].at - first[1].at} ms (test back-off: 200 ms doubling, ×[0.5,1) jitter)`);
     const event = JSON.parse(first[2].body);
     assert.equal(event.type, 'identity.limit_reached');
     assert.equal(event.id, first[0].headers['webhook-id']);
@@ -145,7 +147,7 @@ describe('webhook deliveries', () => {
     // first (had there been one) would have arrived.
     const bob = uniqueId('bob');
     for (let i = 0; i < 3; i++) await chat(project, bob, `${canary} bob ${i}`);
-    await waitFor(() => at(flaky).some((r) => JSON.parse(r.body).data.identity === bob && r.status === 200), { timeoutMs: 20000, message: "bob's event delivered" });
+    await waitFor(() => at(flaky).some((r) => JSON.parse(r.body).data.identity === bob && r.status === 200), { timeoutMs: 45000, message: "bob's event delivered" });
     const aliceIds = at(flaky).filter((r) => JSON.parse(r.body).data.identity === alice);
     assert.equal(aliceIds.length, 3, 'no duplicate after the success, and one event for three blocked requests');
     assert.equal(at(quiet).length, 0, 'an endpoint not subscribed to caps gets nothing');
@@ -167,7 +169,7 @@ describe('webhook deliveries', () => {
     assert.ok(rows.some((r) => r.row.includes(alice)), 'positive control: the search finds what is there');
   });
 
-  test('a warn rule and a block rule each fire one event per window, naming the rule', { timeout: 60000 }, async () => {
+  test('a warn rule and a block rule each fire one event per window, naming the rule', { timeout: 120000 }, async () => {
     const project = await createProject(owner, {
       tiers: { free: { requests: { limit: 10, period: 'day' } }, banned: { requests: { limit: 10, period: 'day' } } },
       defaultTier: 'free',
@@ -195,11 +197,11 @@ describe('webhook deliveries', () => {
     const dave = uniqueId('dave');
     for (let i = 0; i < 3; i++) assert.equal((await chat(project, dave, 'hi', { tier: 'banned' })).status, 429);
 
-    await waitFor(() => at(path).length >= 2, { timeoutMs: 20000, message: 'both rule events' });
+    await waitFor(() => at(path).length >= 2, { timeoutMs: 45000, message: 'both rule events' });
     const log = await waitFor(async () => {
       const l = await deliveries(project);
       return l.length === 2 && l.every((d) => d.status === 'delivered') && l;
-    }, { timeoutMs: 20000, message: 'two delivered' });
+    }, { timeoutMs: 45000, message: 'two delivered' });
     assert.equal(at(path).length, 2, 'one event per rule and window, not one per request');
     const byType = Object.fromEntries(at(path).map((r) => [JSON.parse(r.body).type, JSON.parse(r.body)]));
     assert.equal(byType['identity.warned'].data.identity, carol);
@@ -214,7 +216,7 @@ describe('webhook deliveries', () => {
     assert.equal(log.length, 2);
   });
 
-  test('every attempt failing ends in the dead letter; a redelivery keeps the event id and succeeds', { timeout: 60000 }, async () => {
+  test('every attempt failing ends in the dead letter; a redelivery keeps the event id and succeeds', { timeout: 150000 }, async (t) => {
     const project = await createProject(owner);
     const path = `/down-${hexSuffix(4)}`;
     let up = false;
@@ -222,7 +224,7 @@ describe('webhook deliveries', () => {
     const hook = await endpoint(project, path, ['budget.threshold']);
     const sent = await api(`/api/projects/${project.id}/webhooks/${hook.id}/test`, { token: owner, body: { type: 'budget.threshold' } });
     assert.equal(sent.status, 202, sent.text);
-    const dead = await waitFor(async () => (await deliveries(project, '?status=dead'))[0], { timeoutMs: 30000, message: 'dead letter' });
+    const dead = await waitFor(async () => (await deliveries(project, '?status=dead'))[0], { timeoutMs: 90000, message: 'dead letter' });
     assert.equal(dead.attempts, dead.maxAttempts);
     assert.equal(dead.lastStatusCode, 503);
     assert.equal(dead.lastError, 'HTTP 503');
@@ -232,6 +234,7 @@ describe('webhook deliveries', () => {
     assert.deepEqual((await deliveries(project, '?status=pending')), []);
     const gaps = at(path).slice(1).map((r, i) => r.at - at(path)[i].at);
     assert.ok(gaps[2] > gaps[0], `back-off grows: ${gaps}`);
+    t.diagnostic(`dead letter after ${dead.attempts} attempts over ${at(path).at(-1).at - at(path)[0].at} ms; gaps ${gaps.join(', ')} ms`);
 
     const body = JSON.parse(at(path)[0].body);
     assert.equal(body.type, 'budget.threshold');
@@ -242,7 +245,7 @@ describe('webhook deliveries', () => {
     up = true;
     const again = await api(`/api/projects/${project.id}/webhook-deliveries/${dead.id}/redeliver`, { method: 'POST', token: owner });
     assert.equal(again.status, 202, again.text);
-    await waitFor(async () => (await deliveries(project, '?status=delivered')).length === 1, { timeoutMs: 20000, message: 'redelivered' });
+    await waitFor(async () => (await deliveries(project, '?status=delivered')).length === 1, { timeoutMs: 45000, message: 'redelivered' });
     const last = at(path).at(-1);
     assert.equal(last.status, 200);
     assert.equal(last.headers['webhook-id'], sent.body.eventId, 'the same event id');
@@ -253,7 +256,7 @@ describe('webhook deliveries', () => {
     assert.equal(badStatus.status, 400);
   });
 
-  test('a rotated secret signs the next delivery; a disabled endpoint gets no events', { timeout: 30000 }, async () => {
+  test('a rotated secret signs the next delivery; a disabled endpoint gets no events', { timeout: 90000 }, async () => {
     const project = await createProject(owner, { tiers: { free: { requests: { limit: 1, period: 'day' } } }, defaultTier: 'free' });
     const path = `/rot-${hexSuffix(4)}`;
     const hook = await endpoint(project, path, ['identity.limit_reached']);
@@ -263,12 +266,12 @@ describe('webhook deliveries', () => {
     const erin = uniqueId('erin');
     await chat(project, erin, 'hi');
     assert.equal((await chat(project, erin, 'hi')).status, 429);
-    await waitFor(() => at(path).length === 1, { timeoutMs: 20000, message: 'delivered' });
+    await waitFor(() => at(path).length === 1, { timeoutMs: 45000, message: 'delivered' });
     assert.ok(verify(rotated.body.secret, at(path)[0]), 'signed with the new secret');
     assert.ok(!verify(hook.secret, at(path)[0]), 'not with the old one');
     const sent = await api(`/api/projects/${project.id}/webhooks/${hook.id}/test`, { method: 'POST', token: owner });
     assert.equal(sent.status, 202);
-    await waitFor(() => at(path).length === 2, { timeoutMs: 20000, message: 'test event delivered' });
+    await waitFor(() => at(path).length === 2, { timeoutMs: 45000, message: 'test event delivered' });
     assert.equal(JSON.parse(at(path)[1].body).type, 'webhook.test');
     assert.equal(at(off).length, 0, 'the disabled endpoint got nothing');
   });
