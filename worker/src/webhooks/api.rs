@@ -103,12 +103,18 @@ fn endpoint_fields(
             .collect(),
     };
     let description = match obj.get("description") {
-        Some(Value::String(s)) if s.chars().count() <= MAX_DESCRIPTION => s.trim().to_string(),
+        Some(Value::String(s))
+            if s.chars().count() <= MAX_DESCRIPTION && !s.chars().any(char::is_control) =>
+        {
+            s.trim().to_string()
+        }
         Some(Value::Null) => String::new(),
         Some(_) => {
             return Err(ApiError::invalid_field(
                 "description",
-                format!("description must be a string of at most {MAX_DESCRIPTION} characters"),
+                format!(
+                    "description must be a string of at most {MAX_DESCRIPTION} characters, without control characters"
+                ),
             ))
         }
         None => current.map(|c| c.description.clone()).unwrap_or_default(),
@@ -317,6 +323,15 @@ pub async fn deliveries(
         None => None,
     };
     let endpoint = query_param(req, "endpoint").filter(|e| !e.is_empty());
+    if endpoint
+        .as_deref()
+        .is_some_and(|e| e.len() > 64 || !e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(ApiError::invalid_field(
+            "endpoint",
+            "endpoint must be an endpoint id (whk_…)",
+        ));
+    }
     let limit = match query_param(req, "limit") {
         Some(l) => l
             .parse::<i64>()
