@@ -145,11 +145,15 @@ describe('webhook deliveries', () => {
 
     // A second identity's event, delivered after: by then a duplicate of the
     // first (had there been one) would have arrived.
+    // Bob: 12 requests at once against 2/day → 2 admitted, 10 refused, one event.
     const bob = uniqueId('bob');
-    for (let i = 0; i < 3; i++) await chat(project, bob, `${canary} bob ${i}`);
+    const statuses = (await Promise.all(Array.from({ length: 12 }, (_, i) => chat(project, bob, `${canary} bob ${i}`)))).map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 429).length, 10, statuses.join(','));
     await waitFor(() => at(flaky).some((r) => JSON.parse(r.body).data.identity === bob && r.status === 200), { timeoutMs: 45000, message: "bob's event delivered" });
     const aliceIds = at(flaky).filter((r) => JSON.parse(r.body).data.identity === alice);
     assert.equal(aliceIds.length, 3, 'no duplicate after the success, and one event for three blocked requests');
+    const bobEvents = new Set(at(flaky).filter((r) => JSON.parse(r.body).data.identity === bob).map((r) => r.headers['webhook-id']));
+    assert.equal(bobEvents.size, 1, 'one event for ten concurrent blocked requests');
     assert.equal(at(quiet).length, 0, 'an endpoint not subscribed to caps gets nothing');
 
     const log = await deliveries(project, `?endpoint=${hook.id}`);

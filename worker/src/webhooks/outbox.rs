@@ -50,10 +50,15 @@ pub async fn wake(env: &Env, project_id: &str) -> std::result::Result<(), String
     Ok(())
 }
 
+/// Delivered rows are pruned at most this often per project.
+const PRUNE_EVERY_MS: i64 = 3_600_000;
+
 #[durable_object]
 pub struct WebhookOutbox {
     state: State,
     env: Env,
+    /// When this object last pruned old delivered rows (0: not yet).
+    pruned_at: std::cell::Cell<i64>,
 }
 
 impl WebhookOutbox {
@@ -90,7 +95,11 @@ impl WebhookOutbox {
         cfg: &Config,
         project_id: &str,
     ) -> std::result::Result<Option<i64>, store::StoreError> {
-        stored::prune_delivered(client, project_id).await?;
+        let now = Date::now().as_millis() as i64;
+        if now - self.pruned_at.get() >= PRUNE_EVERY_MS {
+            stored::prune_delivered(client, project_id).await?;
+            self.pruned_at.set(now);
+        }
         for _ in 0..ROUNDS {
             let due = stored::claim_due(client, project_id, BATCH, LEASE_MS).await?;
             if due.is_empty() {
@@ -214,7 +223,11 @@ async fn attempt(cfg: &Config, project_id: &str, d: &DueDelivery) -> Outcome {
 
 impl DurableObject for WebhookOutbox {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self {
+            state,
+            env,
+            pruned_at: std::cell::Cell::new(0),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
