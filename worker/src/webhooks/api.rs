@@ -142,6 +142,15 @@ fn sealed_secret(cfg: &Config, project_id: &str) -> ApiResult<(String, String)> 
     Ok((secret, sealed))
 }
 
+/// `Ok` when a statement found the project's row, else a 404 naming `what`.
+fn found(hit: bool, what: &str) -> ApiResult<()> {
+    if hit {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(what))
+    }
+}
+
 async fn endpoint_of(client: &Client, project_id: &str, id: &str) -> ApiResult<EndpointRow> {
     stored::get_endpoint(client, project_id, id)
         .await
@@ -232,12 +241,10 @@ pub async fn delete(
     id: &str,
 ) -> ApiResult<Response> {
     load_owned(client, owner, project_id).await?;
-    if !stored::delete_endpoint(client, project_id, id)
+    let hit = stored::delete_endpoint(client, project_id, id)
         .await
-        .or_store("delete webhook endpoint")?
-    {
-        return Err(ApiError::not_found("Webhook endpoint"));
-    }
+        .or_store("delete webhook endpoint")?;
+    found(hit, "Webhook endpoint")?;
     empty_response(204)
 }
 
@@ -250,12 +257,10 @@ pub async fn rotate_secret(
 ) -> ApiResult<Response> {
     load_owned(client, owner, project_id).await?;
     let (secret, sealed) = sealed_secret(cfg, project_id)?;
-    if !stored::set_secret(client, project_id, id, &sealed)
+    let hit = stored::set_secret(client, project_id, id, &sealed)
         .await
-        .or_store("rotate webhook secret")?
-    {
-        return Err(ApiError::not_found("Webhook endpoint"));
-    }
+        .or_store("rotate webhook secret")?;
+    found(hit, "Webhook endpoint")?;
     json_response(200, &json!({"secret": secret}))
 }
 
@@ -355,12 +360,10 @@ pub async fn redeliver(
     id: &str,
 ) -> ApiResult<Response> {
     load_owned(client, owner, project_id).await?;
-    if !stored::redeliver(client, project_id, id)
+    let hit = stored::redeliver(client, project_id, id)
         .await
-        .or_store("redeliver")?
-    {
-        return Err(ApiError::not_found("Webhook delivery"));
-    }
+        .or_store("redeliver")?;
+    found(hit, "Webhook delivery")?;
     outbox::wake(env, project_id)
         .await
         .map_err(|e| crate::http::internal("wake outbox", e))?;
