@@ -97,7 +97,7 @@ export function routeLabel(route) {
  * The ids the routes need besides the project, made by its owner: a rule
  * (when the rules API exists; else a placeholder id), an identity, which
  * gets an identity record (so that reading and deleting it is not a 404),
- * and a webhook endpoint with one (test) delivery.
+ * and a (disabled) webhook endpoint with one (test) delivery.
  */
 export async function matrixContext(token, projectId, { identity = 'matrix-identity' } = {}) {
   const ctx = { ruleId: 'rule_matrix_placeholder', identity };
@@ -110,6 +110,9 @@ export async function matrixContext(token, projectId, { identity = 'matrix-ident
   if (hook.status === 201) {
     ctx.webhookId = hook.body.id;
     await api(`/api/projects/${enc(projectId)}/webhooks/${enc(hook.body.id)}/test`, { method: 'POST', token });
+    // Disabled at once: its delivery stays in the log without being retried
+    // against nobody (each project's retries would hold database connections).
+    await api(`/api/projects/${enc(projectId)}/webhooks/${enc(hook.body.id)}`, { method: 'PATCH', token, body: { enabled: false } });
     const log = await api(`/api/projects/${enc(projectId)}/webhook-deliveries`, { token });
     if (log.status === 200 && log.body[0]) ctx.deliveryId = log.body[0].id;
   }
