@@ -733,7 +733,7 @@ export async function startDashboard() {
 }
 
 /** Worker vars a test stack may override through AIRL_<NAME> (see scripts/test.mjs). */
-export const OVERRIDABLE_VARS = ['PROVIDER_TIMEOUT_MS', 'LEASE_GRACE_MS', 'FAULT_INJECTION'];
+export const OVERRIDABLE_VARS = ['PROVIDER_TIMEOUT_MS', 'LEASE_GRACE_MS', 'FAULT_INJECTION', 'WEBHOOK_RETRY_BASE_MS'];
 
 /** Poll /healthz until 200, printing progress; on failure print the log tail and throw. */
 export async function waitHealthy({ timeoutS = WORKER_START_TIMEOUT_S } = {}) {

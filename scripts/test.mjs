@@ -263,6 +263,9 @@ const STAGES = {
         process.env.AIRL_LEASE_GRACE_MS ||= '2000';
         // Lets tests/integration/faults-limiter.test.mjs inject a limiter fault (never in production).
         process.env.AIRL_FAULT_INJECTION ||= '1';
+        // Webhook retries 200 ms apart, doubling to 800 ms (production: 30 s to 2 h),
+        // so tests/integration/webhooks.test.mjs sees retries and the dead letter.
+        process.env.AIRL_WEBHOOK_RETRY_BASE_MS ||= '200';
       }
       await stack.start();
       ctx.stackUp = true;

@@ -17,6 +17,7 @@ export type RouteName =
   | 'identity'
   | 'settings'
   | 'funnel'
+  | 'webhooks'
   | 'not-found';
 
 interface Pattern {
@@ -40,6 +41,7 @@ const patterns: Pattern[] = [
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },
   { name: 'settings', re: /^\/projects\/([^/]+)\/settings$/, keys: ['id'] },
   { name: 'funnel', re: /^\/projects\/([^/]+)\/funnel$/, keys: ['id'] },
+  { name: 'webhooks', re: /^\/projects\/([^/]+)\/webhooks$/, keys: ['id'] },
 ];
 
 const location = ref({ path: window.location.pathname, search: window.location.search });

@@ -29,9 +29,10 @@ use shared::ledger::{Amount, IdentityLedger, SettleOutcome};
 use shared::limiter_api::{
     AnalyticsEvent, ClickCall, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall,
     ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp, ReserveAnswer, ReserveCall,
-    ResetAnswer, ResetCall, SettleAnswer, SettleCall, Subject,
+    ResetAnswer, ResetCall, SettleAnswer, SettleCall, Subject, ANONYMOUS_IP_SCOPE,
 };
 use shared::period::date_string;
+use shared::webhooks::{alerts_for, AlertMemory};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use worker::*;
@@ -64,6 +65,10 @@ pub struct IdentityLimiter {
     record: RefCell<Option<Option<IdentityRecord>>>,
     /// The last funnel message shown (`Some(None)`: known to be none).
     exposure: RefCell<Option<Option<shared::funnel::Exposure>>>,
+    /// Webhook alerts already reported in their window (in memory: after a
+    /// restart a crossing may be reported again, and its event id, derived
+    /// from the same key, dedupes it downstream).
+    alerted: RefCell<AlertMemory>,
 }
 
 fn now_ms() -> i64 {
@@ -546,12 +551,19 @@ impl IdentityLimiter {
         self.enqueue(&events)?;
         self.arm(now, !events.is_empty() || !settled.is_empty())
             .await?;
+        let alerts = alerts_for(&decision, tier, owner_block, now);
+        let alerts = if alerts.is_empty() || subject.project_id.ends_with(ANONYMOUS_IP_SCOPE) {
+            Vec::new()
+        } else {
+            self.alerted.borrow_mut().first_in_window(alerts, now)
+        };
         let changed_tier = (tier_name != request.policy.tier_name).then_some(tier_name);
         Ok(ReserveAnswer {
             decision,
             now_ms: now,
             tier_name: changed_tier,
             by,
+            alerts,
         })
     }
 
@@ -722,6 +734,7 @@ impl DurableObject for IdentityLimiter {
             subject_saved: RefCell::new(None),
             record: RefCell::new(None),
             exposure: RefCell::new(None),
+            alerted: RefCell::new(AlertMemory::default()),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");

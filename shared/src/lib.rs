@@ -26,5 +26,6 @@ pub mod templates;
 pub mod tier;
 pub mod url_guard;
 pub mod values;
+pub mod webhooks;
 
 pub use error::{ApiError, ErrorCode};

@@ -110,6 +110,11 @@ pub struct ReserveAnswer {
     /// How the identity's record changed the decision, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Override>,
+    /// Crossings the owner may be alerted about, each reported once per
+    /// window by this object (`shared::webhooks`). Empty on almost every
+    /// request: only a request that raises one makes the Worker send it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::webhooks::Alert>,
 }
 
 /// What the owner does to an identity's record.

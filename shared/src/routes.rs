@@ -77,6 +77,14 @@ pub enum RouteId {
     GiftIdentityRecord,
     UpgradeFunnel,
     TrackedRedirect,
+    ListWebhooks,
+    CreateWebhook,
+    PatchWebhook,
+    DeleteWebhook,
+    RotateWebhookSecret,
+    TestWebhook,
+    ListWebhookDeliveries,
+    RedeliverWebhook,
 }
 
 /// One row of the table.
@@ -202,6 +210,39 @@ pub const ROUTES: &[Route] = &[
         Post,
         "/api/projects/{id}/identity-records/{identity}/credits",
         R::GiftIdentityRecord,
+    ),
+    // Webhooks
+    route(Get, "/api/projects/{id}/webhooks", R::ListWebhooks),
+    route(Post, "/api/projects/{id}/webhooks", R::CreateWebhook),
+    route(
+        Patch,
+        "/api/projects/{id}/webhooks/{webhookId}",
+        R::PatchWebhook,
+    ),
+    route(
+        Delete,
+        "/api/projects/{id}/webhooks/{webhookId}",
+        R::DeleteWebhook,
+    ),
+    route(
+        Post,
+        "/api/projects/{id}/webhooks/{webhookId}/secret/rotate",
+        R::RotateWebhookSecret,
+    ),
+    route(
+        Post,
+        "/api/projects/{id}/webhooks/{webhookId}/test",
+        R::TestWebhook,
+    ),
+    route(
+        Get,
+        "/api/projects/{id}/webhook-deliveries",
+        R::ListWebhookDeliveries,
+    ),
+    route(
+        Post,
+        "/api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver",
+        R::RedeliverWebhook,
     ),
 ];
 

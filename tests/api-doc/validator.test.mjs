@@ -198,7 +198,13 @@ describe('the document', () => {
     POST /api/v1/identities/{identity}/credits
     GET /api/projects/{id}/identity-records
     GET,PATCH,DELETE /api/projects/{id}/identity-records/{identity}
-    POST /api/projects/{id}/identity-records/{identity}/credits`
+    POST /api/projects/{id}/identity-records/{identity}/credits
+    GET,POST /api/projects/{id}/webhooks
+    PATCH,DELETE /api/projects/{id}/webhooks/{webhookId}
+    POST /api/projects/{id}/webhooks/{webhookId}/secret/rotate
+    POST /api/projects/{id}/webhooks/{webhookId}/test
+    GET /api/projects/{id}/webhook-deliveries
+    POST /api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver`
     .trim()
     .split('\n')
     .flatMap((line) => {

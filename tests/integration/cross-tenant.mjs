@@ -26,6 +26,9 @@ export const SAMPLE_RULE = {
   action: { type: 'warn', message: 'You have used 80% of your free requests' },
 };
 
+/** A webhook endpoint nobody listens on (connection refused: its deliveries end dead). */
+export const SAMPLE_WEBHOOK = { url: 'http://127.0.0.1:9/matrix', events: ['identity.limit_reached'] };
+
 /** @type {{method: string, path: (projectId: string, ctx: Record<string,string>) => string, body?: any}[]} */
 export const PROJECT_ROUTES = [
   // Projects
@@ -76,24 +79,46 @@ export const PROJECT_ROUTES = [
     body: { requests: 1000 },
   },
   { method: 'DELETE', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },
+  // Webhooks
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/webhooks` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/webhooks`, body: SAMPLE_WEBHOOK },
+  { method: 'PATCH', path: (id, ctx) => `/api/projects/${enc(id)}/webhooks/${enc(ctx.webhookId)}`, body: { enabled: false } },
+  { method: 'DELETE', path: (id, ctx) => `/api/projects/${enc(id)}/webhooks/${enc(ctx.webhookId)}` },
+  { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/webhooks/${enc(ctx.webhookId)}/secret/rotate` },
+  { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/webhooks/${enc(ctx.webhookId)}/test` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/webhook-deliveries?status=dead` },
+  { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/webhook-deliveries/${enc(ctx.deliveryId)}/redeliver` },
 ];
 
 /** Placeholders used in test names: `PATCH /api/projects/:id/rules/:ruleId`. */
 export function routeLabel(route) {
-  const p = route.path('\u0000id', { ruleId: '\u0000ruleId', identity: '\u0000identity' });
+  const p = route.path('\u0000id', { ruleId: '\u0000ruleId', identity: '\u0000identity', webhookId: '\u0000webhookId', deliveryId: '\u0000deliveryId' });
   return `${route.method} ${decodeURIComponent(p).replace(/\u0000/g, ':').replace(/\?.*$/, '')}`;
 }
 
 /**
  * The ids the routes need besides the project, made by its owner: a rule
- * (when the rules API exists; else a placeholder id) and an identity, which
- * gets an identity record (so that reading and deleting it is not a 404).
+ * (when the rules API exists; else a placeholder id), an identity, which
+ * gets an identity record (so that reading and deleting it is not a 404),
+ * and a (disabled) webhook endpoint with one (test) delivery.
  */
 export async function matrixContext(token, projectId, { identity = 'matrix-identity' } = {}) {
   const ctx = { ruleId: 'rule_matrix_placeholder', identity };
   const rule = await api(`/api/projects/${enc(projectId)}/rules`, { token, body: SAMPLE_RULE });
   if (rule.status === 201 && rule.body?.id) ctx.ruleId = rule.body.id;
   await api(`/api/projects/${enc(projectId)}/identity-records/${enc(identity)}`, { method: 'PATCH', token, body: { metadata: { matrix: true } } });
+  ctx.webhookId = 'whk_matrix_placeholder';
+  ctx.deliveryId = 'whd_matrix_placeholder';
+  const hook = await api(`/api/projects/${enc(projectId)}/webhooks`, { token, body: SAMPLE_WEBHOOK });
+  if (hook.status === 201) {
+    ctx.webhookId = hook.body.id;
+    await api(`/api/projects/${enc(projectId)}/webhooks/${enc(hook.body.id)}/test`, { method: 'POST', token });
+    // Disabled at once: its delivery stays in the log without being retried
+    // against nobody (each project's retries would hold database connections).
+    await api(`/api/projects/${enc(projectId)}/webhooks/${enc(hook.body.id)}`, { method: 'PATCH', token, body: { enabled: false } });
+    const log = await api(`/api/projects/${enc(projectId)}/webhook-deliveries`, { token });
+    if (log.status === 200 && log.body[0]) ctx.deliveryId = log.body[0].id;
+  }
   return ctx;
 }
 

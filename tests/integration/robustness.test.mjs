@@ -92,6 +92,7 @@ let owner; // owner access token
 let project; // the project every route is exercised on
 let patchTarget; // a second project that the PATCH sweep aims at
 let ruleId; // a real rule of `project`
+let webhookId; // a real webhook endpoint of `project`
 let poisonProject; // for the NUL-in-model analytics check
 let poisonSent; // its two requests, sent before the sweep
 let poisonSentAt;
@@ -826,6 +827,63 @@ function rotateCases() {
   return out;
 }
 
+const WEBHOOK_SPEC = {
+  url: [DELETE_FIELD, null, ...NOT_STRING, '', '   ', '\u0000', LONE, K100, 'ftp://a.com/x', 'http://169.254.169.254/latest', 'https://user:pw@a.com/', 'https://a\u0000.com/', 'http://[::ffff:a9fe:a9fe]/', 'javascript:alert(1)'],
+  events: [DELETE_FIELD, null, 'identity.warned', [], {}, [0], ['nope'], ['webhook.test'], [LONE], ['identity.warned', 0]],
+  description: [0, [], {}, true, '\u0000', 'a\u0001b', 'x\u007f', 'line\nbreak', '\u001b[31m', LONE, 'd'.repeat(201)],
+  enabled: ['true', 1, 0, [], {}],
+  secret: ['whsec_mine'],
+  id: ['whk_mine'],
+  bogus: [1],
+};
+const validWebhook = () => ({ url: 'http://127.0.0.1:9/robust', events: ['identity.limit_reached'], description: 'robust' });
+
+function webhookCases() {
+  const pid = project.id;
+  const list = { route: 'GET|POST /api/projects/:id/webhooks', method: 'POST', path: `/api/projects/${pid}/webhooks`, family: 'flat', headers: auth() };
+  const one = { route: 'PATCH|DELETE /api/projects/:id/webhooks/:webhookId', method: 'PATCH', path: `/api/projects/${pid}/webhooks/${webhookId}`, family: 'flat', headers: auth() };
+  const send = { route: 'POST /api/projects/:id/webhooks/:webhookId/test|secret/rotate', method: 'POST', path: `/api/projects/${pid}/webhooks/${webhookId}/test`, family: 'flat', headers: auth() };
+  const patchSpec = Object.fromEntries(Object.entries(WEBHOOK_SPEC).map(([k, v]) => [k, v.filter((x) => x !== DELETE_FIELD)]));
+  const badIds = ['%00', '%ZZ', '%', `whk_${'x'.repeat(3000)}`, "whk_' OR 1=1 --", '%C3%28'];
+  return {
+    [list.route]: [
+      ...bodyGarbage(list, { maxBytes: 16 * 1024 }),
+      ...fieldCases(list, validWebhook(), WEBHOOK_SPEC, 30),
+      { ...list, name: 'GET webhooks of a garbage project id', method: 'GET', path: '/api/projects/%00/webhooks', body: undefined, expect: [400, 404] },
+      ...badJwtCases({ ...list, jwtCount: 3, method: 'GET', body: undefined }),
+      ...methodCases(list, ['PUT', 'DELETE', 'PATCH']),
+    ],
+    [one.route]: [
+      ...bodyGarbage(one, { maxBytes: 16 * 1024 }),
+      ...fieldCases(one, { description: 'renamed' }, patchSpec, 30),
+      ...badIds.flatMap((bad) => [
+        { ...one, name: `PATCH webhookId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhooks/${bad}`, body: '{"enabled":true}', headers: { ...auth(), ...JSON_CT }, expect: [400, 404] },
+        { ...one, name: `DELETE webhookId ${bad.slice(0, 20)}`, method: 'DELETE', path: `/api/projects/${pid}/webhooks/${bad}`, body: undefined, expect: [400, 404] },
+      ]),
+      ...badJwtCases({ ...one, jwtCount: 3, body: '{"enabled":true}', headers: { ...auth(), ...JSON_CT } }),
+      ...methodCases(one, ['GET', 'PUT', 'POST']),
+    ],
+    [send.route]: [
+      ...['"x"', '[]', '0', 'null', '{"type":"nope"}', '{"type":0}', '{"type":"identity.warned","x":1}', '{', '\u0000', '{"type":"\\ud800"}'].map((body) => ({ ...send, name: `test body ${body}`, body, headers: { ...auth(), ...JSON_CT }, expect: [400] })),
+      ...badIds.flatMap((bad) => [
+        { ...send, name: `test webhookId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhooks/${bad}/test`, expect: [400, 404] },
+        { ...send, name: `rotate webhookId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhooks/${bad}/secret/rotate`, expect: [400, 404] },
+      ]),
+      ...badJwtCases({ ...send, jwtCount: 3 }),
+      ...methodCases(send, ['GET', 'PUT', 'DELETE', 'PATCH']),
+    ],
+    'GET /api/projects/:id/webhook-deliveries': queryRoute('GET /api/projects/:id/webhook-deliveries', (p) => `/api/projects/${p}/webhook-deliveries`, [
+      ['status=lost', '?status=lost'], ['status empty', '?status='], ['status=%00', '?status=%00'], ['status=DEAD', '?status=DEAD'], ['status 8 KB', `?status=${'d'.repeat(8192)}`],
+      ['limit=0', '?limit=0'], ['limit=201', '?limit=201'], ['limit=-1', '?limit=-1'], ['limit=abc', '?limit=abc'], ['limit=1e9', '?limit=1e9'], ['limit=2^64', '?limit=18446744073709551616'],
+      ['endpoint=%00', '?endpoint=%00'], ['endpoint 8 KB', `?endpoint=${'w'.repeat(8192)}`], ['endpoint=whk_%C3%28', '?endpoint=whk_%C3%28'],
+    ]),
+    'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver': [
+      ...badIds.map((bad) => ({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', name: `deliveryId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhook-deliveries/${bad.replace('whk_', 'whd_')}/redeliver`, expect: [400, 404] })),
+      ...methodCases({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', path: `/api/projects/${pid}/webhook-deliveries/whd_x/redeliver` }, ['GET', 'PUT', 'DELETE', 'PATCH']),
+    ],
+  };
+}
+
 function templateCases() {
   const base = { route: 'GET /api/rule-templates', method: 'GET', path: '/api/rule-templates', family: 'flat', headers: auth() };
   return [...badJwtCases({ ...base, jwtCount: 8 }), ...methodCases(base, ['POST', 'PUT', 'DELETE', 'PATCH'])];
@@ -864,6 +922,9 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
     const rule = await api(`/api/projects/${project.id}/rules`, { token: owner, body: validRule() });
     if (rule.status !== 201) throw new Error(`create rule → ${rule.status} ${rule.text}`);
     ruleId = rule.body.id;
+    const hook = await api(`/api/projects/${project.id}/webhooks`, { token: owner, body: validWebhook() });
+    if (hook.status !== 201) throw new Error(`create webhook → ${hook.status} ${hook.text}`);
+    webhookId = hook.body.id;
     poisonProject = await createProject(owner, { tiers });
     // Sent now, checked after the sweep (the rollup has had time to flush by then).
     poisonSentAt = Date.now();
@@ -886,6 +947,7 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
       ...analyticsCases(),
       ...identityCases(),
       ...rotateCases(),
+      ...webhookCases(),
       'GET /api/rule-templates': templateCases(),
       'unknown routes': unknownRouteCases(),
     };
@@ -936,6 +998,11 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
     'POST /api/projects/:id/identities/:identity/reset',
     'POST /api/projects/:id/keys/rotate',
     'POST /api/projects/:id/secret/rotate',
+    'GET|POST /api/projects/:id/webhooks',
+    'PATCH|DELETE /api/projects/:id/webhooks/:webhookId',
+    'POST /api/projects/:id/webhooks/:webhookId/test|secret/rotate',
+    'GET /api/projects/:id/webhook-deliveries',
+    'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver',
     'GET /api/rule-templates',
     'unknown routes',
   ];

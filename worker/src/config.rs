@@ -34,6 +34,13 @@ pub struct Config {
     /// request ask for an injected fault (`x-fault-inject: limiter`), to
     /// prove the failure policy end to end. Always off in production.
     pub fault_injection: bool,
+    /// Webhook retry back-off: the wait after the first failed attempt and
+    /// its cap (`shared::webhooks::retry_delay_ms`). Test stacks only:
+    /// `WEBHOOK_RETRY_BASE_MS` outside production shortens both (cap = 4 ×
+    /// base) so retries and the dead letter are seen in seconds; production
+    /// always uses 30 s doubling up to 2 h.
+    pub webhook_retry_base_ms: i64,
+    pub webhook_retry_max_ms: i64,
 }
 
 thread_local! {
@@ -82,6 +89,9 @@ impl Config {
     fn from_env(env: &Env) -> Config {
         let environment = text(env, "ENVIRONMENT").unwrap_or_else(|| "production".into());
         let production = shared::url_guard::is_production(&environment);
+        let test_retry_base = (!production)
+            .then(|| number::<i64>(env, "WEBHOOK_RETRY_BASE_MS", 0))
+            .filter(|ms| *ms > 0);
         Config {
             production,
             environment,
@@ -100,6 +110,10 @@ impl Config {
             max_body_bytes: number(env, "MAX_BODY_BYTES", 1_048_576),
             auth_rate_limit_per_ip: number(env, "AUTH_RATE_LIMIT_PER_IP", 30),
             fault_injection: !production && text(env, "FAULT_INJECTION").as_deref() == Some("1"),
+            webhook_retry_base_ms: test_retry_base.unwrap_or(shared::webhooks::RETRY_BASE_MS),
+            webhook_retry_max_ms: test_retry_base
+                .map(|b| b.saturating_mul(4))
+                .unwrap_or(shared::webhooks::RETRY_MAX_MS),
         }
     }
 

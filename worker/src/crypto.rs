@@ -28,6 +28,7 @@ const VERSION: &str = "v2";
 pub enum Purpose {
     ProviderKey,
     SecretKey,
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -35,6 +36,7 @@ impl Purpose {
         match self {
             Purpose::ProviderKey => "provider-key",
             Purpose::SecretKey => "secret-key",
+            Purpose::WebhookSecret => "webhook-secret",
         }
     }
 }

@@ -24,8 +24,10 @@ mod proxy;
 mod rules_api;
 mod store;
 mod tokens;
+mod webhooks;
 
 pub use durable_objects::IdentityLimiter;
+pub use webhooks::WebhookOutbox;
 
 use config::Config;
 use http::{error_response, set_header};

@@ -1,5 +1,5 @@
 //! The dashboard API router (docs/API.md, "Owner API"): auth, projects,
-//! rules, analytics. The route was matched in the route table
+//! rules, analytics, webhooks. The route was matched in the route table
 //! (`shared::routes`); every `/api/projects/{id}/*` route loads the project
 //! through [`projects::load_owned`], which filters by the authenticated owner.
 
@@ -7,6 +7,7 @@ use crate::auth::{self, require_owner};
 use crate::config::Config;
 use crate::http::percent_decode;
 use crate::http::ApiResult;
+use crate::webhooks::api as webhooks;
 use crate::{analytics_api, cost_api, funnel_api, identities, projects, rules_api};
 use shared::routes::{Params, RouteId};
 use shared::ApiError;
@@ -71,6 +72,22 @@ pub async fn route(
         | RouteId::DeleteIdentityRecord
         | RouteId::GiftIdentityRecord => {
             identities::dashboard(req, env, &client, &owner, route, params).await
+        }
+        RouteId::ListWebhooks => webhooks::list(&client, &owner, id).await,
+        RouteId::CreateWebhook => webhooks::create(req, &client, &owner, id, cfg).await,
+        RouteId::PatchWebhook => {
+            webhooks::patch(req, &client, &owner, id, params.second(), cfg).await
+        }
+        RouteId::DeleteWebhook => webhooks::delete(&client, &owner, id, params.second()).await,
+        RouteId::RotateWebhookSecret => {
+            webhooks::rotate_secret(&client, &owner, id, params.second(), cfg).await
+        }
+        RouteId::TestWebhook => {
+            webhooks::test_send(req, env, &client, &owner, id, params.second()).await
+        }
+        RouteId::ListWebhookDeliveries => webhooks::deliveries(&req, &client, &owner, id).await,
+        RouteId::RedeliverWebhook => {
+            webhooks::redeliver(env, &client, &owner, id, params.second()).await
         }
         // Served by the Worker's entry, never routed here.
         RouteId::Healthz

@@ -242,4 +242,39 @@ export interface UpgradeFunnel {
   tiers: (FunnelStages & { tier: string; rank: number | null })[];
   rules: (FunnelStages & { ruleId: string; ruleName: string | null })[];
   messages: FunnelMessage[];
+/** Webhooks (docs/API.md, "Webhooks"). */
+export type WebhookEventType = 'identity.warned' | 'identity.limit_reached' | 'identity.blocked' | 'budget.threshold';
+export const WEBHOOK_EVENTS: { type: WebhookEventType; label: string }[] = [
+  { type: 'identity.warned', label: 'An identity crossed a warn rule' },
+  { type: 'identity.limit_reached', label: 'An identity hit a tier cap (429)' },
+  { type: 'identity.blocked', label: 'A block rule fired for an identity' },
+  { type: 'budget.threshold', label: 'The project budget reached 80% or 100%' },
+];
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  secret?: string;
+}
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  url: string;
+  eventId: string;
+  type: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  payload: { id: string; type: string; timestamp: string; data: Record<string, unknown> };
 }

@@ -842,6 +842,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's webhook endpoints, oldest first (secrets are never listed). */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Adds an endpoint (at most 10 per project); answers its `whsec_` signing secret, shown only here and by `secret/rotate`. */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes an endpoint and its deliveries (pending ones are not sent). */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Changes the fields given (`url`, `events`, `description`, `enabled`). */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/projects/{id}/webhooks/{webhookId}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issues a new `whsec_` signing secret (shown once); every attempt from now on, retries included, is signed with it. */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends a sample event to this endpoint through the outbox (signed, retried, logged like any other). No body sends `webhook.test`. */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The delivery log, newest first; `status=dead` is the dead letter. */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The delivery's id (`whd_…`). */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts a delivery (typically a dead one) back in the outbox, due now, with a fresh series of attempts and the same event id. */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2023,6 +2153,108 @@ export interface components {
             usagePercent: number | null;
             triggeredAt: components["schemas"]["Timestamp"];
         };
+        /**
+         * @description `identity.warned`: a warn rule fired for an identity; `identity.limit_reached`: an identity hit a tier cap (its requests get 429 `limit_exceeded`);
+         *     `identity.blocked`: a block rule fired; `budget.threshold`: a project budget reached 80 % or 100 %.
+         *     Identity events are sent once per identity, rule or cap, and window — not on every request past it.
+         * @enum {string}
+         */
+        WebhookEventType: "identity.warned" | "identity.limit_reached" | "identity.blocked" | "budget.threshold";
+        WebhookFields: {
+            /** @description Where events are POSTed. Production takes `https` to public addresses only (no loopback, private, link-local or metadata addresses — the provider URL guard). */
+            url?: string;
+            events?: components["schemas"]["WebhookEventType"][];
+            description?: string;
+            /** @description A disabled endpoint gets no new events; its pending deliveries wait until it is enabled again. */
+            enabled?: boolean;
+        };
+        WebhookCreate: components["schemas"]["WebhookFields"] & Record<string, never>;
+        WebhookPatch: components["schemas"]["WebhookFields"];
+        WebhookEndpointBase: {
+            id: string;
+            url: string;
+            description: string;
+            events: components["schemas"]["WebhookEventType"][];
+            enabled: boolean;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        WebhookEndpoint: components["schemas"]["WebhookEndpointBase"];
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpointBase"] & {
+            secret: components["schemas"]["WebhookSecret"];
+        };
+        /** @description The signing secret. The HMAC key is the base64-decoded part after `whsec_` (Standard Webhooks). */
+        WebhookSecret: string;
+        WebhookSecretAnswer: {
+            secret: components["schemas"]["WebhookSecret"];
+        };
+        WebhookTestRequest: {
+            /** @description The sample to send (`webhook.test` by default); samples carry `"sample": true` in `data`. */
+            type?: components["schemas"]["WebhookEventType"] | "webhook.test";
+        };
+        WebhookTestAnswer: {
+            eventId: string;
+            type: string;
+            endpointId: string;
+        };
+        /**
+         * @description `pending`: waiting for its next attempt; `delivered`: the endpoint answered 2xx; `dead`: every attempt failed (the dead letter).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "dead";
+        WebhookDelivery: {
+            id: string;
+            endpointId: string;
+            url: string;
+            /** @description The `webhook-id` header; the same on every attempt and redelivery. */
+            eventId: string;
+            type: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: components["schemas"]["Count"];
+            maxAttempts: number;
+            /** @description When a pending delivery is tried next; `null` otherwise. */
+            nextAttemptAt: components["schemas"]["Timestamp"] | null;
+            lastAttemptAt: components["schemas"]["Timestamp"] | null;
+            /** @description The endpoint's last HTTP status; `null` when it gave none (no answer, connection refused). */
+            lastStatusCode: number | null;
+            /** @description Why the last attempt failed (`HTTP 500`, `connection failed`, …). The endpoint's answer body is never read or kept. */
+            lastError: string | null;
+            createdAt: components["schemas"]["Timestamp"];
+            deliveredAt: components["schemas"]["Timestamp"] | null;
+            payload: components["schemas"]["WebhookEvent"];
+        };
+        /**
+         * @description The body POSTed to an endpoint. Headers: `webhook-id` (= `id`), `webhook-timestamp` (Unix seconds of the attempt) and
+         *     `webhook-signature: v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`. Ids, tier, rule, metric, window and
+         *     numbers only: never prompt or answer content.
+         */
+        WebhookEvent: {
+            id: string;
+            type: string;
+            timestamp: components["schemas"]["Timestamp"];
+            data: {
+                projectId?: string;
+                identity?: string;
+                tier?: string;
+                ruleId?: string;
+                ruleName?: string;
+                metric?: string;
+                window?: components["schemas"]["Period"];
+                model?: string;
+                limit?: number | null;
+                used?: number;
+                usagePercent?: number;
+                /** @enum {integer} */
+                thresholdPercent?: 80 | 100;
+                budgetId?: string;
+                windowResetsAt?: components["schemas"]["Timestamp"];
+                occurredAt?: components["schemas"]["Timestamp"];
+                /** @description Present (true) on test-sends. */
+                sample?: boolean;
+                /** @description The text of a `webhook.test` event. */
+                message?: string;
+            };
+        };
     };
     responses: {
         /**
@@ -2511,6 +2743,8 @@ export interface components {
     parameters: {
         /** @description The project's id (`prj_…`). Another owner's project is a 404. */
         ProjectId: string;
+        /** @description The endpoint's id (`whk_…`). */
+        WebhookId: string;
         /** @description Keeps the records whose identity contains this text (case-insensitive), at most 256 characters. */
         IdentitySearch: string;
         /** @description The identity, percent-encoded (UTF-8). */
@@ -3921,6 +4155,260 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"][];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Created, with the signing secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (no body). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description The endpoint after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretAnswer"];
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The endpoint's id (`whk_…`). */
+                webhookId: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued; its delivery appears in the delivery log. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+                /** @description Only this endpoint's deliveries (`whk_…`). */
+                endpoint?: string;
+                /** @description At most this many (1–200, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A bare array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The delivery's id (`whd_…`). */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @constant */
+                        status: "pending";
+                    };
+                };
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }

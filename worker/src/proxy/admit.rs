@@ -485,6 +485,9 @@ pub async fn admit(
             }),
         )
         .await?;
+    if !answer.alerts.is_empty() {
+        meta.alerts = Some((project.id.clone(), identity.clone(), answer.alerts));
+    }
     let decision = answer.decision;
     // The identity's record may have put another tier in force.
     let (tier_name, tier) = match answer.tier_name {

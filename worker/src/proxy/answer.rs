@@ -42,6 +42,9 @@ pub struct AnswerMeta {
     pub limit_headers: Vec<(&'static str, String)>,
     pub warning: Option<(String, Option<String>)>,
     pub cors_origin: Option<String>,
+    /// Webhook alerts the identity's object raised (project, identity,
+    /// alerts): sent in `waitUntil` after the answer, whatever it was.
+    pub alerts: Option<(String, String, Vec<shared::webhooks::Alert>)>,
 }
 
 impl AnswerMeta {
@@ -52,6 +55,7 @@ impl AnswerMeta {
             limit_headers: Vec::new(),
             warning: None,
             cors_origin: None,
+            alerts: None,
         }
     }
 

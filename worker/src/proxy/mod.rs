@@ -104,7 +104,16 @@ pub async fn handle(
         }
     };
     let mut meta = AnswerMeta::new(request_id);
-    match serve(req, env, ctx, cfg, route, started, &mut meta).await {
+    let served = serve(req, env, ctx, cfg, route, started, &mut meta).await;
+    // Only a request whose admission raised an alert pays for sending it,
+    // after its answer.
+    if let Some((project_id, identity, alerts)) = meta.alerts.take() {
+        let env = env.clone();
+        ctx.wait_until(async move {
+            crate::webhooks::emit_alerts(&env, &project_id, &identity, &alerts).await;
+        });
+    }
+    match served {
         Ok(resp) => Ok(resp),
         Err(e) => answer::error(&e, route, &meta),
     }

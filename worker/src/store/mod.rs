@@ -30,6 +30,7 @@ pub mod funnel;
 pub mod identities;
 pub mod projects;
 pub mod rules;
+pub mod webhooks;
 
 use crate::http::ApiResult;
 use futures_util::future::{select, Either};
