@@ -19,7 +19,11 @@
 //! outbox in place and the alarm retries.
 
 pub mod analytics;
+mod budget_report;
 pub mod pg;
+pub mod project_budget;
+
+pub use project_budget::ProjectBudget;
 
 use serde::Serialize;
 use shared::decision::Verdict;
@@ -61,6 +65,9 @@ pub struct IdentityLimiter {
     subject_saved: RefCell<Option<Subject>>,
     /// The identity's record as stored (`Some(None)`: known to have none).
     record: RefCell<Option<Option<IdentityRecord>>>,
+    /// The last snapshot the project's budgets received (`budget_report`).
+    budget_reported: RefCell<Option<shared::project_budget::Snapshot>>,
+    budget_retry_at: Cell<i64>,
 }
 
 fn now_ms() -> i64 {
@@ -344,10 +351,10 @@ impl IdentityLimiter {
             .and_then(IdentityLedger::next_expiry);
         let flush = (enqueued || self.alarm_at.get().is_none() && self.outbox_len() > 0)
             .then_some((now + FLUSH_DELAY_MS).max(self.retry_at.get()));
-        let wanted = match (expiry, flush) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wanted = [expiry, flush, self.budget_report_at(now)]
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(at) = wanted {
             if self.alarm_at.get().is_none_or(|current| at < current) {
                 self.alarm_at.set(Some(at));
@@ -568,6 +575,7 @@ impl IdentityLimiter {
                 self.enqueue(&events)?;
             }
         }
+        self.report_budget(now).await;
         // While backing off, a lease expiry does not flush early.
         let rows: Vec<OutboxRow> = if now < self.retry_at.get() {
             Vec::new()
@@ -676,6 +684,8 @@ impl DurableObject for IdentityLimiter {
             retry_at: Cell::new(0),
             subject_saved: RefCell::new(None),
             record: RefCell::new(None),
+            budget_reported: RefCell::new(None),
+            budget_retry_at: Cell::new(0),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod limiter_api;
 pub mod period;
 pub mod project;
+pub mod project_budget;
 pub mod providers;
 pub mod proxy_request;
 pub mod routes;

@@ -73,6 +73,9 @@ pub enum RouteId {
     PatchIdentityRecord,
     DeleteIdentityRecord,
     GiftIdentityRecord,
+    ListBudgets,
+    SetBudget,
+    DeleteBudget,
 }
 
 /// One row of the table.
@@ -193,6 +196,14 @@ pub const ROUTES: &[Route] = &[
         Post,
         "/api/projects/{id}/identity-records/{identity}/credits",
         R::GiftIdentityRecord,
+    ),
+    // Project budgets (owner session)
+    route(Get, "/api/projects/{id}/budgets", R::ListBudgets),
+    route(Post, "/api/projects/{id}/budgets", R::SetBudget),
+    route(
+        Delete,
+        "/api/projects/{id}/budgets/{budgetId}",
+        R::DeleteBudget,
     ),
 ];
 

@@ -9,6 +9,8 @@
 
 mod analytics_api;
 mod auth;
+mod budget_gate;
+mod budgets_api;
 mod config;
 mod crypto;
 mod health;
@@ -23,7 +25,7 @@ mod rules_api;
 mod store;
 mod tokens;
 
-pub use durable_objects::IdentityLimiter;
+pub use durable_objects::{IdentityLimiter, ProjectBudget};
 
 use config::Config;
 use http::{error_response, set_header};

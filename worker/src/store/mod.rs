@@ -25,6 +25,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod budgets;
 pub mod identities;
 pub mod projects;
 pub mod rules;
