@@ -193,7 +193,9 @@ describe('the document', () => {
     POST /api/v1/identities/{identity}/credits
     GET /api/projects/{id}/identity-records
     GET,PATCH,DELETE /api/projects/{id}/identity-records/{identity}
-    POST /api/projects/{id}/identity-records/{identity}/credits`
+    POST /api/projects/{id}/identity-records/{identity}/credits
+    GET,POST /api/projects/{id}/budgets
+    DELETE /api/projects/{id}/budgets/{budgetId}`
     .trim()
     .split('\n')
     .flatMap((line) => {
