@@ -14,6 +14,7 @@ export type RouteName =
   | 'identities'
   | 'identity'
   | 'settings'
+  | 'budgets'
   | 'not-found';
 
 interface Pattern {
@@ -34,6 +35,7 @@ const patterns: Pattern[] = [
   { name: 'identities', re: /^\/projects\/([^/]+)\/identities$/, keys: ['id'] },
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },
   { name: 'settings', re: /^\/projects\/([^/]+)\/settings$/, keys: ['id'] },
+  { name: 'budgets', re: /^\/projects\/([^/]+)\/budgets$/, keys: ['id'] },
 ];
 
 const location = ref({ path: window.location.pathname, search: window.location.search });

@@ -73,6 +73,10 @@ export const PROJECT_ROUTES = [
     body: { requests: 1000 },
   },
   { method: 'DELETE', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },
+  // Project budgets
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/budgets` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/budgets`, body: { metric: 'requests', period: 'day', limit: 1 } },
+  { method: 'DELETE', path: (id) => `/api/projects/${enc(id)}/budgets/requests-month` },
 ];
 
 /** Placeholders used in test names: `PATCH /api/projects/:id/rules/:ruleId`. */
@@ -91,6 +95,8 @@ export async function matrixContext(token, projectId, { identity = 'matrix-ident
   const rule = await api(`/api/projects/${enc(projectId)}/rules`, { token, body: SAMPLE_RULE });
   if (rule.status === 201 && rule.body?.id) ctx.ruleId = rule.body.id;
   await api(`/api/projects/${enc(projectId)}/identity-records/${enc(identity)}`, { method: 'PATCH', token, body: { metadata: { matrix: true } } });
+  // A budget the matrix's DELETE can find (generous: it never refuses the matrix's own requests).
+  await api(`/api/projects/${enc(projectId)}/budgets`, { token, body: { metric: 'requests', period: 'month', limit: 1_000_000 } });
   return ctx;
 }
 
