@@ -68,6 +68,8 @@ pub struct IdentityLimiter {
     /// The last snapshot the project's budgets received (`budget_report`).
     budget_reported: RefCell<Option<shared::project_budget::Snapshot>>,
     budget_retry_at: Cell<i64>,
+    /// Usage carried over an owner's reset (`Some(None)`: known to be none).
+    budget_carry: RefCell<Option<Option<shared::project_budget::Snapshot>>>,
 }
 
 fn now_ms() -> i64 {
@@ -647,6 +649,7 @@ impl IdentityLimiter {
             RecordCall::PATH => serve(req, |c: RecordCall| self.record_call(c)).await,
             ResetCall::PATH => {
                 serve(req, |_: ResetCall| async {
+                    self.carry_budget_usage(now_ms())?;
                     self.with_ledger(IdentityLedger::reset)?;
                     Ok(ResetAnswer { reset: true })
                 })
@@ -686,6 +689,7 @@ impl DurableObject for IdentityLimiter {
             record: RefCell::new(None),
             budget_reported: RefCell::new(None),
             budget_retry_at: Cell::new(0),
+            budget_carry: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");

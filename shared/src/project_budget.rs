@@ -184,6 +184,18 @@ impl Snapshot {
         }
     }
 
+    /// This snapshot with `other`'s usage added in the windows both are in
+    /// (a window of `other` that is not current here adds nothing).
+    pub fn plus(&self, other: &Snapshot) -> Snapshot {
+        let mut out = *self;
+        for (w, o) in out.periods.iter_mut().zip(&other.periods) {
+            if w.start == o.start {
+                w.add(o);
+            }
+        }
+        out
+    }
+
     /// The same usage in the same windows (the time it was taken aside).
     pub fn same_usage(&self, other: &Snapshot) -> bool {
         self.periods == other.periods
@@ -491,6 +503,18 @@ mod tests {
         );
         assert!(s.same_usage(&Snapshot::of(Some(&counters), NOW + 1)));
         assert_eq!(Snapshot::of(None, NOW).periods[2].requests, 0);
+    }
+
+    #[test]
+    fn plus_adds_only_the_windows_both_are_in() {
+        let now = snap(NOW, 2, 20);
+        let earlier_today = snap(NOW - 90_000, 3, 30);
+        let sum = now.plus(&earlier_today);
+        assert_eq!(sum.periods[Period::Day.index()].requests, 5);
+        assert_eq!(sum.periods[Period::Month.index()].tokens, 50);
+        // The minute of 90 s ago is over: it adds nothing to this minute.
+        assert_eq!(sum.periods[Period::Minute.index()].requests, 2);
+        assert_eq!(sum.at_ms, NOW);
     }
 
     #[test]

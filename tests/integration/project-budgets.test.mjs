@@ -55,8 +55,9 @@ describe('owner API', () => {
     );
 
     // Three requests over three identities reach the project's total.
-    for (const who of ['a', 'b', 'c']) {
-      const res = await proxyChat(project.projectKey, chat(uniqueId(who)));
+    const identities = ['a', 'b', 'c'].map((who) => uniqueId(who));
+    for (const identity of identities) {
+      const res = await proxyChat(project.projectKey, chat(identity));
       assert.equal(res.status, 200, res.text);
     }
     const listed = await waitFor(
@@ -70,6 +71,15 @@ describe('owner API', () => {
     assert.equal(listed.budgets[0].percent, 15);
     assert.ok(listed.budgets[1].used > 0, 'tokens counted too');
     assert.match(listed.budgets[0].resetAt, /T00:00:00Z$/);
+
+    // An owner's reset of an identity gives it a fresh start, not the project its spend back.
+    const reset = await api(`/api/projects/${project.id}/identities/${encodeURIComponent(identities[0])}/reset`, { method: 'POST', token });
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal((await proxyChat(project.projectKey, chat(identities[0]))).status, 200);
+    await waitFor(
+      async () => (await budgets(project.id)).body.budgets[0].used === 4,
+      { message: 'four requests in the project total after the reset' },
+    );
 
     const del = await api(`/api/projects/${project.id}/budgets/tokens-month`, { method: 'DELETE', token });
     assert.equal(del.status, 204);
