@@ -106,6 +106,7 @@ impl IdentityLimiter {
                 crate::project_budget::call(
                     &stub,
                     &ReportCall {
+                        project_id: subject.project_id.clone(),
                         reporter: name,
                         snapshot,
                     },

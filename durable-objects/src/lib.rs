@@ -23,8 +23,6 @@ mod budget_report;
 pub mod pg;
 pub mod project_budget;
 
-pub use project_budget::ProjectBudget;
-
 use serde::Serialize;
 use shared::decision::Verdict;
 use shared::identity::{self, IdentityRecord, Override};

@@ -345,10 +345,23 @@ impl BudgetState {
 }
 
 /// A budget that reached a level in a window (for the owner's alerts).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Crossing {
     pub budget: BudgetStatus,
     pub level: u8,
+}
+
+impl Crossing {
+    /// Names the crossing: one per budget, level and window.
+    pub fn key(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.budget.spec.id(),
+            self.level,
+            self.budget.window_start_ms
+        )
+    }
 }
 
 /// The highest level each budget reached in its current window, so that
@@ -387,6 +400,8 @@ impl Levels {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportCall {
+    #[serde(default)]
+    pub project_id: String,
     pub reporter: String,
     pub snapshot: Snapshot,
 }
@@ -416,6 +431,8 @@ impl LimiterCall for StateCall {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeCall {
+    #[serde(default)]
+    pub project_id: String,
     #[serde(flatten)]
     pub op: BudgetOp,
 }

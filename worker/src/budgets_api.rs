@@ -82,7 +82,11 @@ async fn change(
     project_id: &str,
     op: BudgetOp,
 ) -> ApiResult<BudgetState> {
-    let state = send(env, project_id, &ChangeCall { op }).await?;
+    let call = ChangeCall {
+        project_id: project_id.to_string(),
+        op,
+    };
+    let state = send(env, project_id, &call).await?;
     let specs: Vec<_> = state.budgets.iter().map(|b| b.spec).collect();
     store::budgets::replace(client, project_id, &specs)
         .await

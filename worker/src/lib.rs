@@ -10,6 +10,7 @@
 mod analytics_api;
 mod auth;
 mod budget_gate;
+mod budget_object;
 mod budgets_api;
 mod config;
 mod crypto;
@@ -25,7 +26,8 @@ mod rules_api;
 mod store;
 mod tokens;
 
-pub use durable_objects::{IdentityLimiter, ProjectBudget};
+pub use budget_object::ProjectBudget;
+pub use durable_objects::IdentityLimiter;
 
 use config::Config;
 use http::{error_response, set_header};
