@@ -25,6 +25,7 @@ export function parseBehaviour(model) {
   const err = /(?<!mid-)error-(\d{3})/.exec(m);
   const drop = /drop-after-(\d+)/.exec(m);
   const long = /long-(\d+)/.exec(m);
+  const cached = /cached-(\d+)/.exec(m);
   const status = err ? Number(err[1]) : null;
   return {
     usage: usage ? { prompt: Number(usage[1]), completion: Number(usage[2]) } : null,
@@ -41,6 +42,8 @@ export function parseBehaviour(model) {
     tool: m.includes('tool'),
     redirect: m.includes('redirect'),
     emptyUsage: m.includes('empty-usage'),
+    // `cached-K`: K of the prompt tokens are reported as read from the prompt cache.
+    cached: cached ? Number(cached[1]) : 0,
   };
 }
 
@@ -126,8 +129,8 @@ function makeCtx(res, record) {
   return ctx;
 }
 
-function usageObj(p, c) {
-  return { inputTokens: p, outputTokens: c, totalTokens: p + c };
+function usageObj(p, c, k = 0) {
+  return k ? { inputTokens: p, outputTokens: c, totalTokens: p + c, cachedInputTokens: k } : { inputTokens: p, outputTokens: c, totalTokens: p + c };
 }
 
 // ---------------------------------------------------------------------------
@@ -318,7 +321,7 @@ function openaiFirstToolName(body) {
   return t ? (t.function?.name ?? t.name) : null;
 }
 
-function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage, emptyUsage }) {
+function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage, emptyUsage, k = 0 }) {
   const id = newId('chatcmpl-mock');
   const created = Math.floor(Date.now() / 1000);
   const includeUsage = body.stream_options?.include_usage === true && (reportUsage || emptyUsage);
@@ -359,16 +362,16 @@ function openaiPlan({ body, model, chunks, toolName, p, c, reportUsage, emptyUsa
       prompt_tokens: p,
       completion_tokens: c,
       total_tokens: p + c,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: k, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     };
-    finale.push({ obj: o, usage: usageObj(p, c) });
+    finale.push({ obj: o, usage: usageObj(p, c, k) });
   }
   finale.push({ done: true });
   return { preamble, content, finale };
 }
 
-function openaiMessage({ model, chunks, toolName, p, c, reportUsage, emptyUsage }) {
+function openaiMessage({ model, chunks, toolName, p, c, reportUsage, emptyUsage, k = 0 }) {
   const message = toolName
     ? {
         role: 'assistant',
@@ -391,7 +394,7 @@ function openaiMessage({ model, chunks, toolName, p, c, reportUsage, emptyUsage 
       prompt_tokens: p,
       completion_tokens: c,
       total_tokens: p + c,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: k, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     };
   }
@@ -406,11 +409,12 @@ function anthropicFirstToolName(body) {
   return t ? t.name : null;
 }
 
-function anthropicUsage(p, c) {
-  return { input_tokens: p, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: c };
+function anthropicUsage(p, c, k = 0) {
+  // Anthropic's input_tokens leave out cache reads.
+  return { input_tokens: p - k, cache_creation_input_tokens: 0, cache_read_input_tokens: k, output_tokens: c };
 }
 
-function anthropicPlan({ model, chunks, toolName, p, c, reportUsage }) {
+function anthropicPlan({ model, chunks, toolName, p, c, reportUsage, k = 0 }) {
   const message = {
     id: newId('msg_mock'),
     type: 'message',
@@ -420,12 +424,12 @@ function anthropicPlan({ model, chunks, toolName, p, c, reportUsage }) {
     stop_reason: null,
     stop_sequence: null,
   };
-  if (reportUsage) message.usage = anthropicUsage(p, 1);
+  if (reportUsage) message.usage = anthropicUsage(p, 1, k);
   const preamble = [
     {
       name: 'message_start',
       obj: { type: 'message_start', message },
-      partialUsage: reportUsage ? usageObj(p, 1) : undefined,
+      partialUsage: reportUsage ? usageObj(p, 1, k) : undefined,
     },
     {
       name: 'content_block_start',
@@ -452,13 +456,13 @@ function anthropicPlan({ model, chunks, toolName, p, c, reportUsage }) {
   if (reportUsage) messageDelta.usage = { output_tokens: c };
   const finale = [
     { name: 'content_block_stop', obj: { type: 'content_block_stop', index: 0 } },
-    { name: 'message_delta', obj: messageDelta, usage: reportUsage ? usageObj(p, c) : undefined },
+    { name: 'message_delta', obj: messageDelta, usage: reportUsage ? usageObj(p, c, k) : undefined },
     { name: 'message_stop', obj: { type: 'message_stop' } },
   ];
   return { preamble, content, finale };
 }
 
-function anthropicMessage({ model, chunks, toolName, p, c, reportUsage }) {
+function anthropicMessage({ model, chunks, toolName, p, c, reportUsage, k = 0 }) {
   const o = {
     id: newId('msg_mock'),
     type: 'message',
@@ -470,14 +474,14 @@ function anthropicMessage({ model, chunks, toolName, p, c, reportUsage }) {
     stop_reason: toolName ? 'tool_use' : 'end_turn',
     stop_sequence: null,
   };
-  if (reportUsage) o.usage = anthropicUsage(p, c);
+  if (reportUsage) o.usage = anthropicUsage(p, c, k);
   return o;
 }
 
 // ----- OpenAI Responses API -------------------------------------------------
 
-function responsesUsage(p, c) {
-  return { input_tokens: p, input_tokens_details: { cached_tokens: 0 }, output_tokens: c, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: p + c };
+function responsesUsage(p, c, k = 0) {
+  return { input_tokens: p, input_tokens_details: { cached_tokens: k }, output_tokens: c, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: p + c };
 }
 
 function responsesObject({ id, model, status, output, usage }) {
@@ -505,7 +509,7 @@ function responsesObject({ id, model, status, output, usage }) {
   };
 }
 
-function responsesPlan({ model, chunks, p, c, reportUsage }) {
+function responsesPlan({ model, chunks, p, c, reportUsage, k = 0 }) {
   const id = newId('resp_mock');
   const itemId = newId('msg_mock');
   let seq = 0;
@@ -523,9 +527,9 @@ function responsesPlan({ model, chunks, p, c, reportUsage }) {
   const content = chunks.map((delta) => ev('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] }));
   const done = item('completed', [part(text)]);
   const completed = ev('response.completed', {
-    response: responsesObject({ id, model, status: 'completed', output: [done], usage: reportUsage ? responsesUsage(p, c) : null }),
+    response: responsesObject({ id, model, status: 'completed', output: [done], usage: reportUsage ? responsesUsage(p, c, k) : null }),
   });
-  if (reportUsage) completed.usage = usageObj(p, c);
+  if (reportUsage) completed.usage = usageObj(p, c, k);
   const finale = [
     ev('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }),
     ev('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: part(text) }),
@@ -535,11 +539,11 @@ function responsesPlan({ model, chunks, p, c, reportUsage }) {
   return { preamble, content, finale };
 }
 
-function responsesMessage({ model, chunks, p, c, reportUsage }) {
+function responsesMessage({ model, chunks, p, c, reportUsage, k = 0 }) {
   const output = [
     { type: 'message', id: newId('msg_mock'), status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: chunks.join(''), annotations: [] }] },
   ];
-  return responsesObject({ id: newId('resp_mock'), model, status: 'completed', output, usage: reportUsage ? responsesUsage(p, c) : null });
+  return responsesObject({ id: newId('resp_mock'), model, status: 'completed', output, usage: reportUsage ? responsesUsage(p, c, k) : null });
 }
 
 // ----- Google Gemini --------------------------------------------------------
@@ -553,9 +557,10 @@ function googleFirstToolName(body) {
   return null;
 }
 
-function googleUsage(p, c) {
+function googleUsage(p, c, k = 0) {
   return {
     promptTokenCount: p,
+    ...(k ? { cachedContentTokenCount: k } : {}),
     candidatesTokenCount: c,
     totalTokenCount: p + c,
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: p }],
@@ -573,10 +578,10 @@ function googleResponse({ parts, finish, model, responseId, usage }) {
   return o;
 }
 
-function googlePlan({ model, chunks, toolName, p, c, reportUsage }) {
+function googlePlan({ model, chunks, toolName, p, c, reportUsage, k = 0 }) {
   const responseId = newId('mock');
-  const usage = reportUsage ? googleUsage(p, c) : null;
-  const rec = reportUsage ? usageObj(p, c) : undefined;
+  const usage = reportUsage ? googleUsage(p, c, k) : null;
+  const rec = reportUsage ? usageObj(p, c, k) : undefined;
   if (toolName) {
     return {
       preamble: [],
@@ -606,9 +611,9 @@ function googlePlan({ model, chunks, toolName, p, c, reportUsage }) {
   };
 }
 
-function googleMessage({ model, chunks, toolName, p, c, reportUsage }) {
+function googleMessage({ model, chunks, toolName, p, c, reportUsage, k = 0 }) {
   const parts = toolName ? [{ functionCall: { name: toolName, args: JSON.parse(TOOL_ARGS) } }] : [{ text: chunks.join('') }];
-  return googleResponse({ parts, finish: true, model, responseId: newId('mock'), usage: reportUsage ? googleUsage(p, c) : null });
+  return googleResponse({ parts, finish: true, model, responseId: newId('mock'), usage: reportUsage ? googleUsage(p, c, k) : null });
 }
 
 // ---------------------------------------------------------------------------
@@ -850,11 +855,12 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       (r.family === 'openai' ? openaiFirstToolName(body) : r.family === 'anthropic' ? anthropicFirstToolName(body) : googleFirstToolName(body));
     const p = b.usage ? b.usage.prompt : 10 + countMessages(r.family, body);
     const c = b.usage ? b.usage.completion : toolName ? TOOL_ARG_FRAGMENTS.length : chunks.length;
-    record.plannedUsage = usageObj(p, c);
+    const k = Math.min(b.cached, p);
+    record.plannedUsage = usageObj(p, c, k);
     // `empty-usage`: OpenAI-format answers carry `usage: {}` (no counts at all).
     const reportUsage = !b.noUsage && !b.emptyUsage;
     const modelOut = model ?? 'mock';
-    const args = { body, model: modelOut, chunks, toolName, p, c, reportUsage, emptyUsage: b.emptyUsage };
+    const args = { body, model: modelOut, chunks, toolName, p, c, k, reportUsage, emptyUsage: b.emptyUsage };
 
     if (b.redirect) {
       // A provider URL answering 302 to another (internal) address.
@@ -916,7 +922,7 @@ export function startMock({ port = 0, host = '127.0.0.1', maxRecords = DEFAULT_M
       return;
     }
     const msgFn = { openai: openaiMessage, responses: responsesMessage, anthropic: anthropicMessage, google: googleMessage }[r.family];
-    if (reportUsage) record.usage = usageObj(p, c);
+    if (reportUsage) record.usage = usageObj(p, c, k);
     record.outcome = 'ok';
     sendJson(res, 200, msgFn(args), hdrs);
   };

@@ -623,3 +623,18 @@ describe('embeddings', () => {
     assert.deepEqual(one.embedding.values, b.embeddings[0].values);
   });
 });
+
+describe('cached input (cached-K)', () => {
+  test('every format reports K cached prompt tokens in its own field', async () => {
+    const oa = await (await openai({ model: uniq('m-usage-100-20-cached-30'), messages: msgs })).json();
+    assert.equal(oa.usage.prompt_tokens, 100);
+    assert.equal(oa.usage.prompt_tokens_details.cached_tokens, 30);
+    const an = await (await anthropic({ model: uniq('c-usage-100-20-cached-30'), messages: msgs })).json();
+    // Anthropic's input_tokens leave the cache reads out.
+    assert.deepEqual([an.usage.input_tokens, an.usage.cache_read_input_tokens], [70, 30]);
+    const gg = await (await gemini(uniq('g-usage-100-20-cached-30'), { contents })).json();
+    assert.deepEqual([gg.usageMetadata.promptTokenCount, gg.usageMetadata.cachedContentTokenCount], [100, 30]);
+    const plain = await (await openai({ model: uniq('m-usage-5-5'), messages: msgs })).json();
+    assert.equal(plain.usage.prompt_tokens_details.cached_tokens, 0);
+  });
+});

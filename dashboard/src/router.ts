@@ -10,6 +10,8 @@ export type RouteName =
   | 'new-project'
   | 'overview'
   | 'tiers'
+  | 'costs'
+  | 'prices'
   | 'rules'
   | 'identities'
   | 'identity'
@@ -31,6 +33,8 @@ const patterns: Pattern[] = [
   { name: 'new-project', re: /^\/projects\/new$/, keys: [] },
   { name: 'overview', re: /^\/projects\/([^/]+)$/, keys: ['id'] },
   { name: 'tiers', re: /^\/projects\/([^/]+)\/tiers$/, keys: ['id'] },
+  { name: 'costs', re: /^\/projects\/([^/]+)\/costs$/, keys: ['id'] },
+  { name: 'prices', re: /^\/projects\/([^/]+)\/prices$/, keys: ['id'] },
   { name: 'rules', re: /^\/projects\/([^/]+)\/rules$/, keys: ['id'] },
   { name: 'identities', re: /^\/projects\/([^/]+)\/identities$/, keys: ['id'] },
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },

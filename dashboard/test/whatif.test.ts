@@ -3,7 +3,7 @@ import type { IdentityRow } from '../src/lib/types';
 import { dailyUse, histogram, upgradeCandidates, whatIf } from '../src/lib/whatif';
 
 const row = (date: string, identity: string, requests: number, extra: Partial<IdentityRow> = {}): IdentityRow => ({
-  date, identity, tier: 'free', model: 'm', requests, inputTokens: 0, outputTokens: 0, tokens: requests * 10, blocked: 0, warned: 0, ...extra,
+  date, identity, tier: 'free', model: 'm', requests, inputTokens: 0, outputTokens: 0, tokens: requests * 10, blocked: 0, warned: 0, cost: 0, ...extra,
 });
 
 describe('whatIf', () => {

@@ -26,7 +26,7 @@ pub mod project_budget;
 use serde::Serialize;
 use shared::decision::Verdict;
 use shared::identity::{self, IdentityRecord, Override};
-use shared::ledger::{IdentityLedger, SettleOutcome};
+use shared::ledger::{Amount, IdentityLedger, SettleOutcome};
 use shared::limiter_api::{
     AnalyticsEvent, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall, ReadAnswer,
     ReadCall, RecordAnswer, RecordCall, RecordOp, ReserveAnswer, ReserveCall, ResetAnswer,
@@ -185,9 +185,18 @@ impl IdentityLimiter {
                 self.save_record(Some(&r))?;
                 Some(r)
             }
-            RecordOp::Gift { requests, tokens } => {
+            RecordOp::Gift {
+                requests,
+                tokens,
+                cost,
+            } => {
                 let mut r = current.unwrap_or_default();
-                identity::gift(&mut r, identity::Credits { requests, tokens }, now);
+                let add = identity::Credits {
+                    requests,
+                    tokens,
+                    cost,
+                };
+                identity::gift(&mut r, add, now);
                 self.save_record(Some(&r))?;
                 Some(r)
             }
@@ -393,8 +402,13 @@ impl IdentityLimiter {
                     request_id,
                     input_tokens,
                     output_tokens,
+                    cost,
                 } => {
-                    let real = input_tokens.saturating_add(*output_tokens);
+                    let real = Amount {
+                        requests: 0,
+                        tokens: input_tokens.saturating_add(*output_tokens),
+                        cost: *cost,
+                    };
                     let (outcome, lease, expired) = self.with_ledger(|l| {
                         let lease = l.lease(request_id).cloned();
                         let expired = l.expired_entry(request_id).cloned();
@@ -415,6 +429,7 @@ impl IdentityLimiter {
                             requests: 1,
                             input_tokens: to_i64(*input_tokens),
                             output_tokens: to_i64(*output_tokens),
+                            cost: to_i64(*cost),
                             blocked: 0,
                             warned: i64::from(lease.warned),
                         }),
@@ -431,6 +446,7 @@ impl IdentityLimiter {
                                 requests: 0,
                                 input_tokens: to_i64(*input_tokens),
                                 output_tokens: to_i64(*output_tokens) - counted,
+                                cost: to_i64(*cost) - to_i64(entry.counted_cost),
                                 blocked: 0,
                                 warned: 0,
                             }
@@ -482,6 +498,7 @@ impl IdentityLimiter {
                 requests: 0,
                 input_tokens: 0,
                 output_tokens: 0,
+                cost: 0,
                 blocked: 1,
                 warned: 0,
             });
@@ -568,6 +585,7 @@ impl IdentityLimiter {
                         requests: 1,
                         input_tokens: 0,
                         output_tokens: i64::try_from(e.lease.tokens).unwrap_or(i64::MAX),
+                        cost: i64::try_from(e.lease.cost).unwrap_or(i64::MAX),
                         blocked: 0,
                         warned: i64::from(e.lease.warned),
                     })

@@ -7,13 +7,41 @@
 //! exact under concurrency as limits); the simulator calls it with the usage
 //! an owner typed in. Order: the first matching `block`/`allow` rule decides;
 //! otherwise every finite cap must have room (`used + 1 ≤ limit` for
-//! requests, `used < limit` for tokens); an admitted request carries the
-//! first matching `warn` rule.
+//! requests, `used < limit` for tokens, `used + reserved cost ≤ limit` for
+//! cost — money is never overspent by an admitted request whose answer
+//! stays within its reservation); an admitted request carries the first
+//! matching `warn` rule.
 
 use crate::period::{seconds_until, window_end, Period};
 use crate::rules::{evaluate, ActionType, Rule, RuleInput, TraceEntry, WindowUsage};
 use crate::tier::{Cap, Metric, Tier};
 use serde::{Deserialize, Serialize};
+
+/// What one request adds to the counters at admission: its token
+/// reservation and the cost reservation (micro-dollars). A bare number is
+/// a token reservation with no cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    pub tokens: u64,
+    pub cost: u64,
+}
+
+impl From<u64> for Size {
+    fn from(tokens: u64) -> Self {
+        Self { tokens, cost: 0 }
+    }
+}
+
+impl Size {
+    /// What this request adds to a window of `metric`.
+    pub fn of(&self, metric: Metric) -> u64 {
+        match metric {
+            Metric::Requests => 1,
+            Metric::Tokens => self.tokens,
+            Metric::Cost => self.cost,
+        }
+    }
+}
 
 /// What the counter enforces for one request: the tier in force and the
 /// project's enabled rules.
@@ -144,11 +172,11 @@ pub fn limit_headers(w: &WindowReport, now_ms: i64) -> Vec<(&'static str, String
 pub fn decide(
     policy: &Policy,
     model: Option<&str>,
-    request_tokens: u64,
+    size: impl Into<Size>,
     used_before: impl Fn(&str, Metric, Period) -> u64,
     now_ms: i64,
 ) -> Decision {
-    decide_with(policy, model, request_tokens, used_before, now_ms, false)
+    decide_with(policy, model, size, used_before, now_ms, false)
 }
 
 /// [`decide`], with the human-readable rule trace when `explain` is set
@@ -156,15 +184,13 @@ pub fn decide(
 pub fn decide_with(
     policy: &Policy,
     model: Option<&str>,
-    request_tokens: u64,
+    size: impl Into<Size>,
     used_before: impl Fn(&str, Metric, Period) -> u64,
     now_ms: i64,
     explain: bool,
 ) -> Decision {
-    let increment = |m: Metric| match m {
-        Metric::Requests => 1,
-        Metric::Tokens => request_tokens,
-    };
+    let size: Size = size.into();
+    let increment = |m: Metric| size.of(m);
     let caps = policy.tier.caps_for(model);
     let cap_limit = |metric: Metric, period: Period| {
         caps.iter()
@@ -172,10 +198,10 @@ pub fn decide_with(
             .and_then(|c| c.limit)
     };
 
-    // What rules see: tier-wide usage of both metrics in every period, plus
+    // What rules see: tier-wide usage of every metric in every period, plus
     // the model windows the tier caps — all including this request.
-    let mut rule_windows: Vec<WindowUsage> = Vec::with_capacity(10 + caps.len());
-    for metric in [Metric::Requests, Metric::Tokens] {
+    let mut rule_windows: Vec<WindowUsage> = Vec::with_capacity(15 + caps.len());
+    for metric in Metric::ALL {
         for period in Period::ALL {
             rule_windows.push(WindowUsage {
                 metric,
@@ -303,6 +329,7 @@ pub fn decide_with(
         .filter(|w| match (w.limit, w.metric) {
             (Some(limit), Metric::Requests) => w.used.saturating_add(1) > limit,
             (Some(limit), Metric::Tokens) => w.used >= limit,
+            (Some(limit), Metric::Cost) => w.used.saturating_add(size.cost) > limit,
             (None, _) => false,
         })
         .max_by_key(|w| w.reset_at_ms)
@@ -374,6 +401,7 @@ mod tests {
             |_, m, _| match m {
                 Metric::Requests => requests,
                 Metric::Tokens => tokens,
+                Metric::Cost => 0,
             },
             NOW,
         )
@@ -639,6 +667,46 @@ mod tests {
         assert_eq!(d.blocking.unwrap().model.as_deref(), Some("gpt-4o"));
         let d = decide(&p, Some("gpt-4o-mini"), 0, |_, _, _| 2, NOW);
         assert_eq!(d.verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn cost_caps_and_cost_rules_see_the_cost_reservation() {
+        let t = tier(json!({"cost": {"limit": 1_000_000, "period": "month"},
+                            "models": {"o1": {"cost": {"limit": 100, "period": "day"}}}}));
+        let p = policy("free", t, vec![rule("c80", 0, gte("cost", 80.0), "warn")]);
+        let spent =
+            |v: u64| move |_: &str, m: Metric, _: Period| if m == Metric::Cost { v } else { 0 };
+        let size = Size {
+            tokens: 10,
+            cost: 200_000,
+        };
+        let ok = decide(&p, Some("gpt-4o"), size, spent(600_000), NOW);
+        assert_eq!(ok.verdict, Verdict::Warn); // 800k of 1M after this request
+        assert_eq!(ok.limits[0].used, 800_000);
+        assert_eq!(
+            decide(&p, Some("gpt-4o"), size, spent(800_000), NOW).verdict,
+            Verdict::Warn
+        );
+        // 800 001 + 200 000 > 1 000 000: the reservation no longer fits.
+        let b = decide(&p, Some("gpt-4o"), size, spent(800_001), NOW);
+        assert_eq!(b.verdict, Verdict::Block);
+        assert_eq!(b.blocking.unwrap().metric, Metric::Cost);
+        // A per-model cost cap blocks only its model.
+        let small = Size {
+            tokens: 1,
+            cost: 50,
+        };
+        let d = decide(&p, Some("o1"), small, spent(60), NOW);
+        assert_eq!(d.blocking.unwrap().model.as_deref(), Some("o1"));
+        assert_eq!(
+            decide(&p, Some("gpt-4o"), small, spent(60), NOW).verdict,
+            Verdict::Allow
+        );
+        // An unpriced model reserves nothing and is not stopped by the cap.
+        assert_ne!(
+            decide(&p, Some("x"), 5u64, spent(1_000_000), NOW).verdict,
+            Verdict::Block
+        );
     }
 
     #[test]

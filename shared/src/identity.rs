@@ -13,15 +13,16 @@
 //! 4. the project's rules, as without a record (`decide`);
 //! 5. credits: a request refused by a cap (not by a rule) is admitted when
 //!    the record holds credits for every exhausted metric — one request
-//!    credit for a requests cap, and the token estimate (down to zero, never
-//!    below) for a tokens cap.
+//!    credit for a requests cap, the token estimate (down to zero, never
+//!    below) for a tokens cap, and the cost reservation (micro-dollars, down
+//!    to zero) for a cost cap.
 //!
 //! Invariants: credits never go below zero; `N` concurrent requests past
 //! the caps with `k` request credits admit exactly `min(N, k)` (the object
 //! runs one admission at a time, and credit and reservation are written in
 //! the same step). Nothing here reads the clock.
 
-use crate::decision::{decide, Decision, Policy, RuleRef, Verdict, WindowReport};
+use crate::decision::{decide, Decision, Policy, RuleRef, Size, Verdict, WindowReport};
 use crate::error::ApiError;
 use crate::ledger::{IdentityLedger, ReserveRequest};
 use crate::period::iso8601;
@@ -46,11 +47,14 @@ pub struct Credits {
     pub requests: u64,
     #[serde(default)]
     pub tokens: u64,
+    /// Micro-dollars of spend past a cost cap.
+    #[serde(default)]
+    pub cost: u64,
 }
 
 impl Credits {
     pub fn is_empty(&self) -> bool {
-        self.requests == 0 && self.tokens == 0
+        self.requests == 0 && self.tokens == 0 && self.cost == 0
     }
 }
 
@@ -84,7 +88,8 @@ impl IdentityRecord {
             "identity": identity,
             "tier": self.tier,
             "limits": self.limits,
-            "credits": {"requests": self.credits.requests, "tokens": self.credits.tokens},
+            "credits": {"requests": self.credits.requests, "tokens": self.credits.tokens,
+                        "cost": self.credits.cost},
             "unlimitedUntil": self.unlimited_until_ms.map(iso8601),
             "blocked": self.blocked,
             "blockMessage": self.block_message,
@@ -145,6 +150,11 @@ pub fn gift(r: &mut IdentityRecord, add: Credits, now_ms: i64) {
         .tokens
         .saturating_add(add.tokens)
         .min(MAX_SAFE_INTEGER);
+    r.credits.cost = r
+        .credits
+        .cost
+        .saturating_add(add.cost)
+        .min(MAX_SAFE_INTEGER);
     r.updated_at_ms = now_ms;
 }
 
@@ -186,7 +196,7 @@ fn credits(v: &Value, field: &str) -> Result<Credits, ApiError> {
     let obj = v.as_object().ok_or_else(|| {
         bad(
             field,
-            format!("{field} must be an object {{requests, tokens}}"),
+            format!("{field} must be an object {{requests, tokens, cost}}"),
         )
     })?;
     let mut c = Credits::default();
@@ -199,6 +209,7 @@ fn credits(v: &Value, field: &str) -> Result<Credits, ApiError> {
         match k.as_str() {
             "requests" => c.requests = n,
             "tokens" => c.tokens = n,
+            "cost" => c.cost = n,
             _ => return Err(bad(&f, format!("unknown field {f}"))),
         }
     }
@@ -209,7 +220,10 @@ fn credits(v: &Value, field: &str) -> Result<Credits, ApiError> {
 pub fn parse_gift(body: &Value) -> Result<Credits, ApiError> {
     let c = credits(body, "credits")?;
     if c.is_empty() {
-        return Err(bad("credits", "give at least one request or token"));
+        return Err(bad(
+            "credits",
+            "give at least one request, token or micro-dollar",
+        ));
     }
     Ok(c)
 }
@@ -242,7 +256,7 @@ pub fn parse_patch(body: &Value, tiers: &BTreeMap<String, Tier>) -> Result<Recor
                         if o.contains_key("limitMessage") || o.contains_key("defaultMaxTokens") {
                             return Err(bad(
                                 "limits",
-                                "limits holds caps only (requests, tokens, models)",
+                                "limits holds caps only (requests, tokens, cost, models)",
                             ));
                         }
                         let mut one = Map::new();
@@ -332,6 +346,7 @@ pub fn effective_policy(
     if let Some(limits) = &record.limits {
         policy.tier.requests.clone_from(&limits.requests);
         policy.tier.tokens.clone_from(&limits.tokens);
+        policy.tier.cost.clone_from(&limits.cost);
         policy.tier.models.clone_from(&limits.models);
     }
     policy
@@ -354,14 +369,11 @@ pub struct Admission {
     pub by: Option<Override>,
 }
 
-fn with_request(limits: &[WindowReport], estimate: u64) -> Vec<WindowReport> {
+fn with_request(limits: &[WindowReport], size: Size) -> Vec<WindowReport> {
     limits
         .iter()
         .map(|w| WindowReport {
-            used: w.used.saturating_add(match w.metric {
-                Metric::Requests => 1,
-                Metric::Tokens => estimate,
-            }),
+            used: w.used.saturating_add(size.of(w.metric)),
             ..w.clone()
         })
         .collect()
@@ -386,7 +398,7 @@ pub fn admit(
     let decision = decide(
         &req.policy,
         Some(&req.model),
-        req.estimate_tokens,
+        req.size(),
         |scope, metric, period| ledger.used(scope, metric, period, now_ms),
         now_ms,
     );
@@ -418,10 +430,7 @@ pub fn admit(
                     .limits
                     .iter()
                     .map(|w| WindowReport {
-                        used: w.used.saturating_sub(match w.metric {
-                            Metric::Requests => 1,
-                            Metric::Tokens => req.estimate_tokens,
-                        }),
+                        used: w.used.saturating_sub(req.size().of(w.metric)),
                         ..w.clone()
                     })
                     .collect()
@@ -435,7 +444,7 @@ pub fn admit(
     }
     if record.unlimited_until_ms.is_some_and(|t| t > now_ms) {
         let limits = if decision.verdict == Verdict::Block {
-            with_request(&decision.limits, req.estimate_tokens)
+            with_request(&decision.limits, req.size())
         } else {
             decision.limits.clone()
         };
@@ -462,20 +471,25 @@ pub fn admit(
                     w.used.saturating_add(1) > limit
                 }
                 (Some(limit), Metric::Tokens) if metric == Metric::Tokens => w.used >= limit,
+                (Some(limit), Metric::Cost) if metric == Metric::Cost => {
+                    w.used.saturating_add(req.estimate_cost) > limit
+                }
                 _ => false,
             })
         };
         let need_requests = exhausted(Metric::Requests);
         let need_tokens = exhausted(Metric::Tokens);
+        let need_cost = exhausted(Metric::Cost);
         let covered = (!need_requests || record.credits.requests >= 1)
-            && (!need_tokens || record.credits.tokens > 0);
-        if covered && (need_requests || need_tokens) {
+            && (!need_tokens || record.credits.tokens > 0)
+            && (!need_cost || record.credits.cost > 0);
+        if covered && (need_requests || need_tokens || need_cost) {
             let decision = Decision {
                 verdict: Verdict::Allow,
                 rule: None,
                 warning: None,
                 unlimited: false,
-                limits: with_request(&decision.limits, req.estimate_tokens),
+                limits: with_request(&decision.limits, req.size()),
                 blocking: None,
                 trace: Vec::new(),
             };
@@ -485,6 +499,9 @@ pub fn admit(
             }
             if need_tokens {
                 record.credits.tokens = record.credits.tokens.saturating_sub(req.estimate_tokens);
+            }
+            if need_cost {
+                record.credits.cost = record.credits.cost.saturating_sub(req.estimate_cost);
             }
             return Admission {
                 decision,
@@ -526,6 +543,7 @@ mod tests {
             request_id: id.into(),
             model: "m".into(),
             estimate_tokens: 10,
+            estimate_cost: 0,
             lease_ms: None,
             policy: Policy {
                 tier_name: tier.into(),
@@ -569,6 +587,7 @@ mod tests {
             credits: Credits {
                 requests: 10,
                 tokens: 0,
+                cost: 0,
             },
             ..IdentityRecord::default()
         };
@@ -592,6 +611,7 @@ mod tests {
             credits: Credits {
                 requests: 5,
                 tokens: 0,
+                cost: 0,
             },
             ..IdentityRecord::default()
         };
@@ -609,6 +629,7 @@ mod tests {
             credits: Credits {
                 requests: 3,
                 tokens: 0,
+                cost: 0,
             },
             ..IdentityRecord::default()
         };
@@ -679,6 +700,7 @@ mod tests {
             credits: Credits {
                 requests: 0,
                 tokens: 15,
+                cost: 0,
             },
             ..IdentityRecord::default()
         };
@@ -692,6 +714,48 @@ mod tests {
         // 1 by the cap (0 < 5), then 15 credits cover two estimates of 10 (10, then 5 → 0).
         assert_eq!(admitted(&results), 3);
         assert_eq!(record.credits.tokens, 0);
+    }
+
+    #[test]
+    fn cost_credits_cover_a_cost_cap_and_stop_at_zero() {
+        let mut t = tiers();
+        t.insert(
+            "free".into(),
+            Tier {
+                cost: Some(LimitSpec {
+                    limit: Some(1_000),
+                    period: Period::Month,
+                }),
+                ..Tier::default()
+            },
+        );
+        let mut ledger = IdentityLedger::default();
+        let mut record = IdentityRecord {
+            credits: Credits {
+                cost: 700,
+                ..Credits::default()
+            },
+            ..IdentityRecord::default()
+        };
+        let mut req = request("a", "free");
+        req.policy.tier = t["free"].clone();
+        req.estimate_cost = 400;
+        let mut results = Vec::new();
+        for i in 0..6 {
+            req.request_id = format!("c{i}");
+            results.push(admit(&mut ledger, &mut record, &req, false, &t, NOW));
+        }
+        // 2 fit the cap (800 ≤ 1000), then 700 µUSD of credits cover two (400, then 300 → 0).
+        assert_eq!(admitted(&results), 4);
+        assert_eq!(
+            results
+                .iter()
+                .filter(|a| a.by == Some(Override::Credits))
+                .count(),
+            2
+        );
+        assert_eq!(record.credits.cost, 0);
+        assert_eq!(parse_gift(&json!({"cost": 5})).unwrap().cost, 5);
     }
 
     #[test]
@@ -770,6 +834,7 @@ mod tests {
             Credits {
                 requests: 3,
                 tokens: 1,
+                cost: 0,
             },
             NOW,
         );
@@ -778,6 +843,7 @@ mod tests {
             Credits {
                 requests: 2,
                 tokens: MAX_SAFE_INTEGER,
+                cost: 0,
             },
             NOW,
         );
@@ -785,7 +851,8 @@ mod tests {
             r.credits,
             Credits {
                 requests: 5,
-                tokens: MAX_SAFE_INTEGER
+                tokens: MAX_SAFE_INTEGER,
+                cost: 0,
             }
         );
         assert!(parse_gift(&json!({"requests": 0})).is_err());

@@ -46,6 +46,36 @@ pub struct Window {
     pub requests: u64,
     #[serde(rename = "t")]
     pub tokens: u64,
+    /// Micro-dollars.
+    #[serde(rename = "c", default)]
+    pub cost: u64,
+}
+
+/// What one request adds to a window, or a correction of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Amount {
+    pub requests: u64,
+    pub tokens: u64,
+    pub cost: u64,
+}
+
+impl Amount {
+    /// A settlement of `n` tokens and no cost.
+    pub const fn tokens(n: u64) -> Self {
+        Self {
+            requests: 0,
+            tokens: n,
+            cost: 0,
+        }
+    }
+}
+
+/// A signed correction of a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Delta {
+    requests: i64,
+    tokens: i64,
+    cost: i64,
 }
 
 /// The five windows (minute…month) of one scope.
@@ -62,34 +92,36 @@ impl ScopeCounters {
         match metric {
             Metric::Requests => w.requests,
             Metric::Tokens => w.tokens,
+            Metric::Cost => w.cost,
         }
     }
 
     /// Adds to every current window (rolling stale ones to zero first).
-    fn add_current(&mut self, requests: u64, tokens: u64, now_ms: i64) {
+    fn add_current(&mut self, add: Amount, now_ms: i64) {
         for period in Period::ALL {
             let start = window_start(period, now_ms);
             let w = &mut self.0[period.index()];
             if w.start != start {
                 *w = Window {
                     start,
-                    requests: 0,
-                    tokens: 0,
+                    ..Window::default()
                 };
             }
-            w.requests = w.requests.saturating_add(requests);
-            w.tokens = w.tokens.saturating_add(tokens);
+            w.requests = w.requests.saturating_add(add.requests);
+            w.tokens = w.tokens.saturating_add(add.tokens);
+            w.cost = w.cost.saturating_add(add.cost);
         }
     }
 
     /// Applies a signed correction to the windows that are still the ones
     /// that contained `reserved_at`.
-    fn correct(&mut self, requests: i64, tokens: i64, reserved_at: i64) {
+    fn correct(&mut self, d: Delta, reserved_at: i64) {
         for period in Period::ALL {
             let w = &mut self.0[period.index()];
             if w.start == window_start(period, reserved_at) {
-                w.requests = w.requests.saturating_add_signed(requests);
-                w.tokens = w.tokens.saturating_add_signed(tokens);
+                w.requests = w.requests.saturating_add_signed(d.requests);
+                w.tokens = w.tokens.saturating_add_signed(d.tokens);
+                w.cost = w.cost.saturating_add_signed(d.cost);
             }
         }
     }
@@ -105,6 +137,9 @@ pub struct Lease {
     pub model: String,
     pub tier: String,
     pub tokens: u64,
+    /// Micro-dollars reserved (0 when the model has no price).
+    #[serde(default)]
+    pub cost: u64,
     pub reserved_at: i64,
     pub expires_at: i64,
     /// A warn rule fired when it was admitted (for analytics).
@@ -130,6 +165,9 @@ pub struct ExpiredEntry {
     pub reserved_at: i64,
     /// Tokens counted for it (its reservation).
     pub counted: u64,
+    /// Micro-dollars counted for it (its reservation).
+    #[serde(default)]
+    pub counted_cost: u64,
     #[serde(default = "yes")]
     pub model_scoped: bool,
 }
@@ -147,6 +185,10 @@ pub struct ReserveRequest {
     pub request_id: String,
     pub model: String,
     pub estimate_tokens: u64,
+    /// The cost reservation in micro-dollars: the token estimate priced at
+    /// the model's dearest token price (0 when it has no price).
+    #[serde(default)]
+    pub estimate_cost: u64,
     #[serde(default)]
     pub lease_ms: Option<i64>,
     pub policy: Policy,
@@ -199,7 +241,7 @@ impl IdentityLedger {
         let decision = decide(
             &req.policy,
             Some(&req.model),
-            req.estimate_tokens,
+            req.size(),
             |scope, metric, period| self.used(scope, metric, period, now_ms),
             now_ms,
         );
@@ -217,7 +259,14 @@ impl IdentityLedger {
                 self.scopes
                     .entry(scope.to_string())
                     .or_default()
-                    .add_current(1, req.estimate_tokens, now_ms);
+                    .add_current(
+                        Amount {
+                            requests: 1,
+                            tokens: req.estimate_tokens,
+                            cost: req.estimate_cost,
+                        },
+                        now_ms,
+                    );
             }
             let lease_ms = req.lease_ms.unwrap_or(DEFAULT_LEASE_MS).max(1_000);
             self.leases.insert(
@@ -226,6 +275,7 @@ impl IdentityLedger {
                     model: req.model.clone(),
                     tier: req.policy.tier_name.clone(),
                     tokens: req.estimate_tokens,
+                    cost: req.estimate_cost,
                     reserved_at: now_ms,
                     expires_at: now_ms + lease_ms,
                     warned: decision.warning.is_some(),
@@ -236,43 +286,36 @@ impl IdentityLedger {
         decision
     }
 
-    fn correct(
-        &mut self,
-        (model, model_scoped): (&str, bool),
-        requests: i64,
-        tokens: i64,
-        reserved_at: i64,
-    ) {
+    fn correct(&mut self, (model, model_scoped): (&str, bool), d: Delta, reserved_at: i64) {
         for scope in scopes(model, model_scoped) {
             if let Some(s) = self.scopes.get_mut(scope) {
-                s.correct(requests, tokens, reserved_at);
+                s.correct(d, reserved_at);
             }
         }
     }
 
-    /// Replaces a reservation's estimate by the real token count.
-    pub fn settle(&mut self, request_id: &str, real_tokens: u64, now_ms: i64) -> SettleOutcome {
+    /// Replaces a reservation's estimate by the real tokens and cost
+    /// (`real.requests` is ignored: the request stays counted once).
+    pub fn settle(&mut self, request_id: &str, real: Amount, now_ms: i64) -> SettleOutcome {
         self.forget_expired(now_ms);
         if let Some(lease) = self.leases.remove(request_id) {
-            let delta = signed_delta(real_tokens, lease.tokens);
-            self.correct(
-                (&lease.model, lease.model_scoped),
-                0,
-                delta,
-                lease.reserved_at,
-            );
+            let d = Delta {
+                requests: 0,
+                tokens: signed_delta(real.tokens, lease.tokens),
+                cost: signed_delta(real.cost, lease.cost),
+            };
+            self.correct((&lease.model, lease.model_scoped), d, lease.reserved_at);
             return SettleOutcome::Settled;
         }
         let Some(entry) = self.expired.remove(request_id) else {
             return SettleOutcome::Duplicate;
         };
-        let delta = signed_delta(real_tokens, entry.counted);
-        self.correct(
-            (&entry.model, entry.model_scoped),
-            0,
-            delta,
-            entry.reserved_at,
-        );
+        let d = Delta {
+            requests: 0,
+            tokens: signed_delta(real.tokens, entry.counted),
+            cost: signed_delta(real.cost, entry.counted_cost),
+        };
+        self.correct((&entry.model, entry.model_scoped), d, entry.reserved_at);
         SettleOutcome::Corrected
     }
 
@@ -281,12 +324,12 @@ impl IdentityLedger {
         let Some(lease) = self.leases.remove(request_id) else {
             return false;
         };
-        self.correct(
-            (&lease.model, lease.model_scoped),
-            -1,
-            signed_delta(0, lease.tokens),
-            lease.reserved_at,
-        );
+        let d = Delta {
+            requests: -1,
+            tokens: signed_delta(0, lease.tokens),
+            cost: signed_delta(0, lease.cost),
+        };
+        self.correct((&lease.model, lease.model_scoped), d, lease.reserved_at);
         true
     }
 
@@ -310,6 +353,7 @@ impl IdentityLedger {
                         tier: lease.tier.clone(),
                         reserved_at: lease.reserved_at,
                         counted: lease.tokens,
+                        counted_cost: lease.cost,
                         model_scoped: lease.model_scoped,
                     },
                 );
@@ -377,6 +421,16 @@ impl IdentityLedger {
     }
 }
 
+impl ReserveRequest {
+    /// What admission adds for this request.
+    pub fn size(&self) -> crate::decision::Size {
+        crate::decision::Size {
+            tokens: self.estimate_tokens,
+            cost: self.estimate_cost,
+        }
+    }
+}
+
 /// The scopes a request counts in: tier-wide, and its model's when counted.
 fn scopes(model: &str, model_scoped: bool) -> impl Iterator<Item = &str> {
     std::iter::once("").chain(model_scoped.then_some(model))
@@ -406,6 +460,7 @@ mod tests {
             request_id: id.into(),
             model: "m".into(),
             estimate_tokens: estimate,
+            estimate_cost: 0,
             lease_ms: Some(60_000),
             policy: p.clone(),
             count_model: true,
@@ -443,8 +498,14 @@ mod tests {
         let mut l = IdentityLedger::default();
         l.reserve(&req("a", 500, &p), NOW);
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 500);
-        assert_eq!(l.settle("a", 42, NOW + 10), SettleOutcome::Settled);
-        assert_eq!(l.settle("a", 42, NOW + 20), SettleOutcome::Duplicate);
+        assert_eq!(
+            l.settle("a", Amount::tokens(42), NOW + 10),
+            SettleOutcome::Settled
+        );
+        assert_eq!(
+            l.settle("a", Amount::tokens(42), NOW + 20),
+            SettleOutcome::Duplicate
+        );
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 42);
         assert_eq!(l.used("m", Metric::Tokens, Period::Month, NOW), 42);
         assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 1);
@@ -458,8 +519,8 @@ mod tests {
         assert_ne!(l.reserve(&req("b", 600, &p), NOW).verdict, Verdict::Block);
         // 1200 reserved >= 1000: the third is blocked while both are in flight.
         assert_eq!(l.reserve(&req("c", 1, &p), NOW).verdict, Verdict::Block);
-        l.settle("a", 100, NOW);
-        l.settle("b", 100, NOW);
+        l.settle("a", Amount::tokens(100), NOW);
+        l.settle("b", Amount::tokens(100), NOW);
         assert_ne!(l.reserve(&req("c", 1, &p), NOW).verdict, Verdict::Block);
     }
 
@@ -470,7 +531,10 @@ mod tests {
         l.reserve(&req("a", 77, &p), NOW);
         assert!(l.release("a"));
         assert!(!l.release("a"));
-        assert_eq!(l.settle("a", 5, NOW), SettleOutcome::Duplicate);
+        assert_eq!(
+            l.settle("a", Amount::tokens(5), NOW),
+            SettleOutcome::Duplicate
+        );
         assert_eq!(l.used("", Metric::Requests, Period::Minute, NOW), 0);
         assert_eq!(l.used("", Metric::Tokens, Period::Minute, NOW), 0);
         assert_ne!(l.reserve(&req("b", 1, &p), NOW).verdict, Verdict::Block);
@@ -487,8 +551,14 @@ mod tests {
         assert_eq!(expired.len(), 1);
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW + 60_000), 300);
         assert_eq!(l.next_expiry(), None);
-        assert_eq!(l.settle("a", 1000, NOW + 61_000), SettleOutcome::Corrected);
-        assert_eq!(l.settle("a", 5, NOW + 62_000), SettleOutcome::Duplicate);
+        assert_eq!(
+            l.settle("a", Amount::tokens(1000), NOW + 61_000),
+            SettleOutcome::Corrected
+        );
+        assert_eq!(
+            l.settle("a", Amount::tokens(5), NOW + 62_000),
+            SettleOutcome::Duplicate
+        );
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW + 62_000), 1000);
     }
 
@@ -520,7 +590,7 @@ mod tests {
         let late = days_from_civil(2026, 11, 27) * DAY_MS + DAY_MS - 1_000;
         l.reserve(&req("a", 100, &p), late);
         let next_day = late + 2_000;
-        l.settle("a", 900, next_day);
+        l.settle("a", Amount::tokens(900), next_day);
         assert_eq!(l.used("", Metric::Tokens, Period::Day, next_day), 0);
         // The month window is the same one, so it is corrected.
         assert_eq!(l.used("", Metric::Tokens, Period::Month, next_day), 900);
@@ -560,7 +630,10 @@ mod tests {
         let mut l = IdentityLedger::default();
         l.reserve(&req("a", 10, &p), NOW);
         l.reset();
-        assert_eq!(l.settle("a", 500, NOW), SettleOutcome::Duplicate);
+        assert_eq!(
+            l.settle("a", Amount::tokens(500), NOW),
+            SettleOutcome::Duplicate
+        );
         assert_eq!(l.used("", Metric::Tokens, Period::Day, NOW), 0);
         assert_ne!(l.reserve(&req("b", 1, &p), NOW).verdict, Verdict::Block);
     }
@@ -572,7 +645,7 @@ mod tests {
         for i in 0..2_000 {
             let id = format!("r{i}");
             l.reserve(&req(&id, 10, &p), NOW + i);
-            l.settle(&id, 7, NOW + i);
+            l.settle(&id, Amount::tokens(7), NOW + i);
         }
         let size = serde_json::to_string(&l)
             .map(|s| s.len())
@@ -596,7 +669,7 @@ mod tests {
             r.model = format!("bogus-{i}");
             r.count_model = false;
             l.reserve(&r, NOW);
-            l.settle(&r.request_id, 3, NOW);
+            l.settle(&r.request_id, Amount::tokens(3), NOW);
         }
         let mut r = req("c", 10, &p);
         r.model = "capped".into();
@@ -610,6 +683,56 @@ mod tests {
         assert!(l.release("c"));
         assert_eq!(l.used("capped", Metric::Requests, Period::Day, NOW), 0);
         assert_eq!(l.used("", Metric::Requests, Period::Day, NOW), 5_000);
+    }
+
+    #[test]
+    fn a_cost_cap_is_never_overspent_by_requests_in_flight() {
+        // $0.01 a day; each request reserves 3000 µUSD and really costs 1234.
+        let p = policy(serde_json::json!({"cost": {"limit": 10_000, "period": "day"}}));
+        let mut l = IdentityLedger::default();
+        let sized = |id: &str| {
+            let mut r = req(id, 100, &p);
+            r.estimate_cost = 3_000;
+            r
+        };
+        // 50 arrive together: exactly ⌊10000 / 3000⌋ = 3 fit.
+        let admitted: Vec<String> = (0..50)
+            .map(|i| format!("r{i}"))
+            .filter(|id| l.reserve(&sized(id), NOW).verdict != Verdict::Block)
+            .collect();
+        assert_eq!(admitted.len(), 3);
+        assert_eq!(l.used("", Metric::Cost, Period::Day, NOW), 9_000);
+        let real = Amount {
+            requests: 0,
+            tokens: 80,
+            cost: 1_234,
+        };
+        for id in &admitted {
+            assert_eq!(l.settle(id, real, NOW), SettleOutcome::Settled);
+        }
+        assert_eq!(l.used("", Metric::Cost, Period::Day, NOW), 3 * 1_234);
+        // Settled: 6298 left, two more reservations of 3000 fit, not a third.
+        let more = (50..100)
+            .filter(|i| l.reserve(&sized(&format!("r{i}")), NOW).verdict != Verdict::Block)
+            .count();
+        assert_eq!(more, 2);
+        assert!(l.used("", Metric::Cost, Period::Day, NOW) <= 10_000);
+        // Release and expiry move the cost like the tokens.
+        assert!(l.release("r50"));
+        assert_eq!(
+            l.used("", Metric::Cost, Period::Day, NOW),
+            3 * 1_234 + 3_000
+        );
+        let expired = l.expire(NOW + 60_000);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(
+            l.settle("r51", real, NOW + 61_000),
+            SettleOutcome::Corrected
+        );
+        assert_eq!(
+            l.used("", Metric::Cost, Period::Day, NOW + 61_000),
+            4 * 1_234
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ledger;
 pub mod limiter_api;
 pub mod period;
+pub mod pricing;
 pub mod project;
 pub mod project_budget;
 pub mod providers;

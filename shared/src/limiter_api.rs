@@ -34,12 +34,15 @@ pub trait LimiterCall: Serialize + DeserializeOwned {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Ending {
-    /// Replace the reservation by the real usage.
+    /// Replace the reservation by the real usage and its cost.
     #[serde(rename_all = "camelCase")]
     Settle {
         request_id: String,
         input_tokens: u64,
         output_tokens: u64,
+        /// The usage priced by the Worker (micro-dollars; 0 without a price).
+        #[serde(default)]
+        cost: u64,
     },
     /// Take the reservation back: not counted (provider error before any byte).
     #[serde(rename_all = "camelCase")]
@@ -118,6 +121,8 @@ pub enum RecordOp {
     Gift {
         requests: u64,
         tokens: u64,
+        #[serde(default)]
+        cost: u64,
     },
     Delete,
 }
@@ -258,6 +263,9 @@ pub enum AnalyticsEvent {
         requests: i64,
         input_tokens: i64,
         output_tokens: i64,
+        /// Micro-dollars.
+        #[serde(default)]
+        cost: i64,
         blocked: i64,
         warned: i64,
     },

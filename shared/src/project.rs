@@ -8,6 +8,7 @@
 //! `field` with a dotted path.
 
 use crate::error::ApiError;
+use crate::pricing::{parse_prices, ProjectPrices};
 use crate::providers::ProviderKind;
 use crate::tier::{LimitSpec, Tier};
 use crate::url_guard::check_base_url;
@@ -55,6 +56,20 @@ pub struct IdentityPolicy {
     pub anonymous_limits: Option<Tier>,
 }
 
+/// What a project's money looks like: its own model prices (over the
+/// shipped table) and the price it charges per tier, stored together
+/// (`pricing`). All amounts are micro-dollars.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pricing {
+    /// µUSD per million tokens, by canonical model id.
+    #[serde(default)]
+    pub model_prices: ProjectPrices,
+    /// What one identity on the tier pays the owner per month, in µUSD.
+    #[serde(default)]
+    pub tier_prices: BTreeMap<String, u64>,
+}
+
 /// The settings of a project that are not secrets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectSettings {
@@ -66,6 +81,7 @@ pub struct ProjectSettings {
     pub require_signed_identity: bool,
     pub allowed_origins: Vec<String>,
     pub identity_policy: IdentityPolicy,
+    pub pricing: Pricing,
 }
 
 /// A validated create or patch body. `None` = not given.
@@ -83,6 +99,10 @@ pub struct ProjectChanges {
     pub tier_source: Option<TierSource>,
     /// `Some(None)` removes the per-IP caps.
     pub anonymous_limits: Option<Option<Tier>>,
+    /// Replaces the project's own model prices.
+    pub model_prices: Option<ProjectPrices>,
+    /// Replaces the tier prices.
+    pub tier_prices: Option<BTreeMap<String, u64>>,
 }
 
 const FIELDS: &[&str] = &[
@@ -96,6 +116,8 @@ const FIELDS: &[&str] = &[
     "allowedOrigins",
     "tierSource",
     "anonymousLimits",
+    "modelPrices",
+    "tierPrices",
 ];
 
 fn bad(field: &str, msg: impl Into<String>) -> ApiError {
@@ -149,6 +171,7 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
         })?;
         check_limit(&tier.requests, &format!("{field}.requests.limit"))?;
         check_limit(&tier.tokens, &format!("{field}.tokens.limit"))?;
+        check_limit(&tier.cost, &format!("{field}.cost.limit"))?;
         if tier.models.len() > MAX_MODELS_PER_TIER {
             return Err(bad(&format!("{field}.models"), "too many models"));
         }
@@ -157,6 +180,7 @@ pub fn parse_tiers(v: &Value) -> Result<BTreeMap<String, Tier>, ApiError> {
             ModelId::parse(&mf, model)?;
             check_limit(&limits.requests, &format!("{mf}.requests.limit"))?;
             check_limit(&limits.tokens, &format!("{mf}.tokens.limit"))?;
+            check_limit(&limits.cost, &format!("{mf}.cost.limit"))?;
         }
         if let Some(d) = tier.default_max_tokens {
             let df = format!("{field}.defaultMaxTokens");
@@ -306,6 +330,29 @@ pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, A
             }
         });
     }
+    if let Some(v) = obj.get("modelPrices") {
+        c.model_prices = Some(parse_prices(v)?);
+    }
+    if let Some(v) = obj.get("tierPrices") {
+        let o = v.as_object().ok_or_else(|| {
+            bad(
+                "tierPrices",
+                "tierPrices must be an object of tier name to micro-dollars per month",
+            )
+        })?;
+        let mut prices = BTreeMap::new();
+        for (tier, amount) in o {
+            let f = format!("tierPrices.{tier}");
+            let n = amount.as_u64().ok_or_else(|| {
+                bad(
+                    &f,
+                    format!("{f} must be a non-negative integer of micro-dollars"),
+                )
+            })?;
+            prices.insert(tier.clone(), safe_integer(&f, n)?);
+        }
+        c.tier_prices = Some(prices);
+    }
     Ok(c)
 }
 
@@ -364,6 +411,10 @@ impl ProjectSettings {
                 tier_source: c.tier_source.unwrap_or_default(),
                 anonymous_limits: c.anonymous_limits.clone().flatten(),
             },
+            pricing: Pricing {
+                model_prices: c.model_prices.clone().unwrap_or_default(),
+                tier_prices: c.tier_prices.clone().unwrap_or_default(),
+            },
         };
         settings.check()?;
         Ok(settings)
@@ -399,6 +450,12 @@ impl ProjectSettings {
         if let Some(v) = &c.anonymous_limits {
             s.identity_policy.anonymous_limits.clone_from(v);
         }
+        if let Some(v) = &c.model_prices {
+            s.pricing.model_prices.clone_from(v);
+        }
+        if let Some(v) = &c.tier_prices {
+            s.pricing.tier_prices.clone_from(v);
+        }
         s.check()?;
         Ok(s)
     }
@@ -411,6 +468,17 @@ impl ProjectSettings {
                     "defaultTier '{}' is not one of the tiers",
                     self.default_tier
                 ),
+            ));
+        }
+        if let Some(t) = self
+            .pricing
+            .tier_prices
+            .keys()
+            .find(|t| !self.tiers.contains_key(*t))
+        {
+            return Err(bad(
+                &format!("tierPrices.{t}"),
+                format!("'{t}' is not one of the tiers"),
             ));
         }
         if self.provider == ProviderKind::Other && self.base_url.is_none() {
@@ -569,6 +637,7 @@ mod tests {
             tiers: BTreeMap::new(),
             require_signed_identity: false,
             identity_policy: IdentityPolicy::default(),
+            pricing: Pricing::default(),
             allowed_origins: vec![],
         }
     }
@@ -604,6 +673,44 @@ mod identity_policy_tests {
             json!({"anonymousLimits": {"models": {}}}),
             json!({"anonymousLimits": {"requests": {"limit": -1, "period": "day"}}}),
             json!({"anonymousLimits": 5}),
+        ] {
+            assert!(parse_changes(&bad, true).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod pricing_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn model_and_tier_prices_parse_replace_and_name_real_tiers() {
+        let c = parse_changes(
+            &json!({"name": "A", "provider": "openai",
+                    "modelPrices": {"my-model": {"input": 1_000_000, "output": 2_000_000}},
+                    "tierPrices": {"pro": 9_000_000}}),
+            true,
+        )
+        .unwrap();
+        let s = ProjectSettings::create(&c).unwrap();
+        assert_eq!(s.pricing.model_prices["my-model"].output, 2_000_000);
+        assert_eq!(s.pricing.tier_prices["pro"], 9_000_000);
+        let s = s
+            .patched(&parse_changes(&json!({"modelPrices": {}}), true).unwrap())
+            .unwrap();
+        assert!(s.pricing.model_prices.is_empty());
+        assert_eq!(s.pricing.tier_prices["pro"], 9_000_000);
+        let e = s
+            .patched(&parse_changes(&json!({"tierPrices": {"gold": 1}}), true).unwrap())
+            .err()
+            .and_then(|e| e.field().map(String::from));
+        assert_eq!(e.as_deref(), Some("tierPrices.gold"));
+        for bad in [
+            json!({"tierPrices": {"pro": -1}}),
+            json!({"tierPrices": {"pro": 1.5}}),
+            json!({"modelPrices": {"m": {"input": 1}}}),
         ] {
             assert!(parse_changes(&bad, true).is_err(), "{bad}");
         }

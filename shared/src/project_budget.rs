@@ -52,8 +52,8 @@ pub fn budget_id(metric: Metric, period: Period) -> String {
     format!("{}-{}", metric.as_str(), period.as_str())
 }
 
-/// The metrics a budget may cap.
-pub const METRICS: [Metric; 2] = [Metric::Requests, Metric::Tokens];
+/// The metrics a budget may cap (`cost` in micro-dollars, µUSD).
+pub const METRICS: [Metric; 3] = Metric::ALL;
 
 /// Parses a budget id (`requests-day`); `None` when it names none.
 pub fn parse_budget_id(id: &str) -> Option<(Metric, Period)> {
@@ -137,6 +137,9 @@ pub struct PeriodUsage {
     pub requests: u64,
     #[serde(rename = "t")]
     pub tokens: u64,
+    /// Cost in micro-dollars.
+    #[serde(rename = "c", default)]
+    pub cost: u64,
 }
 
 impl PeriodUsage {
@@ -144,17 +147,20 @@ impl PeriodUsage {
         match metric {
             Metric::Requests => self.requests,
             Metric::Tokens => self.tokens,
+            Metric::Cost => self.cost,
         }
     }
 
     fn add(&mut self, other: &PeriodUsage) {
         self.requests = self.requests.saturating_add(other.requests);
         self.tokens = self.tokens.saturating_add(other.tokens);
+        self.cost = self.cost.saturating_add(other.cost);
     }
 
     fn sub(&mut self, other: &PeriodUsage) {
         self.requests = self.requests.saturating_sub(other.requests);
         self.tokens = self.tokens.saturating_sub(other.tokens);
+        self.cost = self.cost.saturating_sub(other.cost);
     }
 }
 
@@ -176,6 +182,7 @@ impl Snapshot {
                 start: window_start(p, now_ms),
                 requests: used(Metric::Requests),
                 tokens: used(Metric::Tokens),
+                cost: used(Metric::Cost),
             }
         });
         Snapshot {
@@ -462,6 +469,7 @@ mod tests {
                 start: window_start(p, at),
                 requests,
                 tokens,
+                cost: tokens * 10,
             }),
         }
     }
@@ -477,6 +485,7 @@ mod tests {
         assert!(t.apply("a", snap(NOW + 10, 4, 25), NOW + 10));
         assert_eq!(t.used(Metric::Requests, Period::Day, NOW + 10), 6);
         assert_eq!(t.used(Metric::Tokens, Period::Day, NOW + 10), 45);
+        assert_eq!(t.used(Metric::Cost, Period::Day, NOW + 10), 450);
         // A late, older snapshot is ignored.
         assert!(!t.apply("a", snap(NOW + 5, 1, 1), NOW + 10));
         assert_eq!(t.used(Metric::Requests, Period::Day, NOW + 10), 6);
@@ -607,9 +616,11 @@ mod tests {
     fn budget_bodies_are_validated_field_by_field() {
         let ok = parse_budget(&json!({"metric": "tokens", "period": "month", "limit": 5}));
         assert_eq!(ok.map(|b| b.id()).ok(), Some("tokens-month".into()));
+        let cost = parse_budget(&json!({"metric": "cost", "period": "month", "limit": 50_000_000}));
+        assert_eq!(cost.map(|b| b.id()).ok(), Some("cost-month".into()));
         for (body, field) in [
             (
-                json!({"metric": "cost", "period": "day", "limit": 1}),
+                json!({"metric": "dollars", "period": "day", "limit": 1}),
                 "metric",
             ),
             (
@@ -639,7 +650,11 @@ mod tests {
             Some((Metric::Requests, Period::Week))
         );
         assert_eq!(parse_budget_id("requests"), None);
-        assert_eq!(parse_budget_id("cost-day"), None);
+        assert_eq!(
+            parse_budget_id("cost-day"),
+            Some((Metric::Cost, Period::Day))
+        );
+        assert_eq!(parse_budget_id("dollars-day"), None);
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub enum RouteId {
     UsageTimeseries,
     RuleTriggers,
     RecentTriggers,
+    CostAnalytics,
+    ModelPrices,
     Identity,
     ResetIdentity,
     ServerListIdentities,
@@ -147,6 +149,8 @@ pub const ROUTES: &[Route] = &[
         "/api/projects/{id}/analytics/recent-triggers",
         R::RecentTriggers,
     ),
+    route(Get, "/api/projects/{id}/analytics/costs", R::CostAnalytics),
+    route(Get, "/api/projects/{id}/prices", R::ModelPrices),
     route(Get, "/api/projects/{id}/identities/{identity}", R::Identity),
     route(
         Post,

@@ -268,10 +268,11 @@ fn parse_condition(v: &Value, path: &str, depth: usize) -> Result<Condition, Api
             let metric = match required(obj, "metric", path)?.as_str() {
                 Some("requests") => Metric::Requests,
                 Some("tokens") => Metric::Tokens,
+                Some("cost") => Metric::Cost,
                 _ => {
                     return Err(ApiError::invalid_field(
                         &join(path, "metric"),
-                        "metric must be 'requests' or 'tokens'",
+                        "metric must be 'requests', 'tokens' or 'cost' (micro-dollars)",
                     ))
                 }
             };

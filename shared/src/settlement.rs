@@ -32,6 +32,7 @@ pub fn counted_usage(outcome: &AnswerOutcome, prompt_tokens: u64, estimate: u64)
         _ => Usage {
             input_tokens: prompt_tokens,
             output_tokens: floor.saturating_sub(prompt_tokens),
+            cached_input_tokens: 0,
         },
     }
 }
@@ -44,6 +45,7 @@ mod tests {
         Some(Usage {
             input_tokens: i,
             output_tokens: o,
+            cached_input_tokens: 0,
         })
     }
 

@@ -11,7 +11,8 @@
 //! rule's message or [`DEFAULT_WARNING_MESSAGE`]; all are rendered with
 //! [`render_message`] over the window that explains the decision.
 
-use crate::decision::{decide_with, tightest, Decision, Policy, Verdict, WindowReport};
+use crate::decision::{decide_with, tightest, Decision, Policy, Size, Verdict, WindowReport};
+use crate::ledger::Amount;
 use crate::period::{iso8601, window_end, Period};
 use crate::rules::{Rule, TraceEntry};
 use crate::templates::{render_deep_link, render_message, MessageVars};
@@ -112,18 +113,17 @@ fn message_vars(
 pub const SIMULATED_IDENTITY: &str = "simulated-user";
 
 /// Simulates one request of `policy_tier_name` with the counters holding
-/// `usage_requests` / `usage_tokens` in every window before it. Answers
+/// `used` (requests, tokens, cost in micro-dollars) in every window before
+/// it; the request adds 1 request and `size` (tokens, cost reservation). Answers
 /// `{decision, matchedRule, message, deepLink, trace}`; `trace` lists every
 /// rule in evaluation order, disabled ones with `matched: false`.
-#[allow(clippy::too_many_arguments)]
 pub fn simulate(
     policy_tier_name: &str,
     tier: &Tier,
     rules: &[Rule],
     model: Option<&str>,
-    usage_requests: u64,
-    usage_tokens: u64,
-    request_tokens: u64,
+    used: Amount,
+    size: impl Into<Size>,
     now_ms: i64,
 ) -> Value {
     let policy = Policy {
@@ -134,10 +134,11 @@ pub fn simulate(
     let decision = decide_with(
         &policy,
         model,
-        request_tokens,
+        size,
         |_, metric, _| match metric {
-            Metric::Requests => usage_requests,
-            Metric::Tokens => usage_tokens,
+            Metric::Requests => used.requests,
+            Metric::Tokens => used.tokens,
+            Metric::Cost => used.cost,
         },
         now_ms,
         true,
@@ -190,6 +191,14 @@ mod tests {
     use crate::rule_input::parse_rules_array;
     use crate::templates::templates;
 
+    fn used(requests: u64, tokens: u64) -> Amount {
+        Amount {
+            requests,
+            tokens,
+            cost: 0,
+        }
+    }
+
     // 2026-11-27T12:00:00Z
     const NOW: i64 = 1_795_780_800_000;
 
@@ -222,7 +231,7 @@ mod tests {
 
     #[test]
     fn allowed_request_has_the_contract_shape_with_nulls() {
-        let v = simulate("free", &free(), &template_rules(), None, 0, 0, 0, NOW);
+        let v = simulate("free", &free(), &template_rules(), None, used(0, 0), 0, NOW);
         assert_eq!(
             keys(&v),
             ["decision", "deepLink", "matchedRule", "message", "trace"]
@@ -242,7 +251,7 @@ mod tests {
 
     #[test]
     fn fourth_of_five_requests_warns_with_the_rendered_message() {
-        let v = simulate("free", &free(), &template_rules(), None, 3, 0, 0, NOW);
+        let v = simulate("free", &free(), &template_rules(), None, used(3, 0), 0, NOW);
         assert_eq!(v["decision"], "warn");
         assert_eq!(v["matchedRule"]["id"], "free-tier-80-warning");
         assert_eq!(v["matchedRule"]["name"], "Free tier 80% warning");
@@ -259,7 +268,7 @@ mod tests {
             .into_iter()
             .filter(|r| r.id != "image-generation-daily-limit")
             .collect();
-        let v = simulate("free", &free(), &rules, None, 5, 0, 0, NOW);
+        let v = simulate("free", &free(), &rules, None, used(5, 0), 0, NOW);
         assert_eq!(v["decision"], "block");
         assert_eq!(v["matchedRule"]["id"], "free-tier-100-block");
         assert_eq!(
@@ -278,7 +287,7 @@ mod tests {
 
     #[test]
     fn tier_limit_block_uses_the_default_message_and_no_rule() {
-        let v = simulate("free", &free(), &[], None, 5, 0, 0, NOW);
+        let v = simulate("free", &free(), &[], None, used(5, 0), 0, NOW);
         assert_eq!(v["decision"], "block");
         assert_eq!(v["matchedRule"], Value::Null);
         assert_eq!(
@@ -296,12 +305,35 @@ mod tests {
             "limitMessage": {"message": "{{identity}}: {{usage}}/{{limit}}, back at {{resetAt}}", "deepLink": "app://up?tier={{tier}}"}
         }))
         .unwrap();
-        let v = simulate("free", &tier, &[], None, 7, 0, 0, NOW);
+        let v = simulate("free", &tier, &[], None, used(7, 0), 0, NOW);
         assert_eq!(
             v["message"],
             "simulated-user: 7/5, back at 2026-11-28T00:00:00Z"
         );
         assert_eq!(v["deepLink"], "app://up?tier=free");
+    }
+
+    #[test]
+    fn cost_rules_see_the_typed_spend_and_the_request_cost() {
+        let rules: Vec<Rule> = vec![serde_json::from_value(json!({
+            "id": "c", "name": "Spend guard", "enabled": true, "priority": 0,
+            "condition": {"type": "usage_absolute", "metric": "cost", "operator": "gt", "threshold": 2500},
+            "action": {"type": "block", "message": "spent"}
+        }))
+        .unwrap()];
+        let spent = |cost| Amount {
+            requests: 0,
+            tokens: 0,
+            cost,
+        };
+        let size = Size {
+            tokens: 100,
+            cost: 1000,
+        };
+        let v = simulate("free", &free(), &rules, None, spent(1500), size, NOW);
+        assert_eq!(v["decision"], "allow");
+        let v = simulate("free", &free(), &rules, None, spent(1501), size, NOW);
+        assert_eq!(v["decision"], "block");
     }
 
     #[test]
@@ -311,8 +343,7 @@ mod tests {
             &free(),
             &template_rules(),
             None,
-            99,
-            0,
+            used(99, 0),
             0,
             NOW,
         );
@@ -326,9 +357,9 @@ mod tests {
         let tier: Tier =
             serde_json::from_value(json!({"tokens": {"limit": 1000, "period": "month"}})).unwrap();
         let rules = template_rules();
-        let below = simulate("free", &tier, &rules, None, 0, 800, 99, NOW);
+        let below = simulate("free", &tier, &rules, None, used(0, 800), 99, NOW);
         assert_eq!(below["decision"], "allow");
-        let at = simulate("free", &tier, &rules, None, 0, 800, 100, NOW);
+        let at = simulate("free", &tier, &rules, None, used(0, 800), 100, NOW);
         assert_eq!(at["decision"], "warn");
         assert_eq!(at["matchedRule"]["id"], "token-90-warning");
         assert_eq!(
@@ -336,7 +367,7 @@ mod tests {
             "You've used 90% of the token budget of the free plan."
         );
         // Tokens at the cap block with the default message.
-        let over = simulate("free", &tier, &[], None, 0, 1000, 1, NOW);
+        let over = simulate("free", &tier, &[], None, used(0, 1000), 1, NOW);
         assert_eq!(over["decision"], "block");
         assert_eq!(
             over["message"],
@@ -352,7 +383,7 @@ mod tests {
                 r.enabled = false;
             }
         }
-        let v = simulate("free", &free(), &rules, None, 3, 0, 0, NOW);
+        let v = simulate("free", &free(), &rules, None, used(3, 0), 0, NOW);
         assert_eq!(v["decision"], "allow");
         let trace = v["trace"].as_array().unwrap();
         assert_eq!(trace.len(), 6);
@@ -370,13 +401,13 @@ mod tests {
             "models": {"gpt-4o": {"requests": {"limit": 2, "period": "hour"}}}
         }))
         .unwrap();
-        let v = simulate("free", &tier, &[], Some("gpt-4o"), 2, 0, 0, NOW);
+        let v = simulate("free", &tier, &[], Some("gpt-4o"), used(2, 0), 0, NOW);
         assert_eq!(v["decision"], "block");
         assert_eq!(
             v["message"],
             "free tier limit reached: 2/2 requests per hour"
         );
-        let other = simulate("free", &tier, &[], Some("gpt-4o-mini"), 2, 0, 0, NOW);
+        let other = simulate("free", &tier, &[], Some("gpt-4o-mini"), used(2, 0), 0, NOW);
         assert_eq!(other["decision"], "allow");
     }
 
@@ -386,7 +417,7 @@ mod tests {
             "name": "w", "condition": {"type": "tier", "tiers": ["free"]}, "action": {"type": "warn"}
         }]))
         .unwrap();
-        let v = simulate("free", &free(), &rules, None, 1, 0, 0, NOW);
+        let v = simulate("free", &free(), &rules, None, used(1, 0), 0, NOW);
         assert_eq!(v["decision"], "warn");
         assert_eq!(v["matchedRule"]["id"], "draft-0");
         assert_eq!(v["message"], "free tier usage: 2/5 requests this day");
@@ -403,7 +434,7 @@ mod tests {
             "name": "b", "condition": {"type": "model", "models": ["o1"]}, "action": {"type": "block"}
         }]))
         .unwrap();
-        let v = simulate("free", &tier, &rules, Some("o1"), 0, 0, 0, NOW);
+        let v = simulate("free", &tier, &rules, Some("o1"), used(0, 0), 0, NOW);
         assert_eq!(v["decision"], "block");
         assert_eq!(v["matchedRule"]["name"], "b");
         assert_eq!(v["message"], "Upgrade!");
@@ -416,7 +447,15 @@ mod tests {
             "name": "b", "condition": {"type": "model", "models": ["o1"]}, "action": {"type": "block"}
         }]))
         .unwrap();
-        let v = simulate("free", &Tier::default(), &rules, Some("o1"), 3, 0, 0, NOW);
+        let v = simulate(
+            "free",
+            &Tier::default(),
+            &rules,
+            Some("o1"),
+            used(3, 0),
+            0,
+            NOW,
+        );
         assert_eq!(v["decision"], "block");
         assert_eq!(
             v["message"],

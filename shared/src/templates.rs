@@ -232,6 +232,7 @@ mod tests {
             |_, m, _| match m {
                 Metric::Requests => requests,
                 Metric::Tokens => tokens,
+                Metric::Cost => 0,
             },
             NOW,
         )

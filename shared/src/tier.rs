@@ -1,7 +1,8 @@
 //! A project's tiers: what each tier may use, and the caps they compile to.
 //!
 //! A tier names at most one tier-wide window per metric (`requests`,
-//! `tokens`) and optional per-model windows. `limit: null` means unlimited.
+//! `tokens`, `cost`) and optional per-model windows. `cost` limits are in
+//! micro-dollars (µUSD, integers; see [`crate::pricing`]). `limit: null` means unlimited.
 //! [`Tier::caps_for`] turns a tier and a model into the list of [`Cap`]s the
 //! identity's counter enforces: counters belong to the identity (and to
 //! identity × model), the tier only chooses which caps apply.
@@ -19,6 +20,8 @@ pub const DEFAULT_MAX_TOKENS: u64 = 1024;
 pub enum Metric {
     Requests,
     Tokens,
+    /// Money, in micro-dollars.
+    Cost,
 }
 
 impl Metric {
@@ -26,8 +29,11 @@ impl Metric {
         match self {
             Metric::Requests => "requests",
             Metric::Tokens => "tokens",
+            Metric::Cost => "cost",
         }
     }
+
+    pub const ALL: [Metric; 3] = [Metric::Requests, Metric::Tokens, Metric::Cost];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +51,8 @@ pub struct ModelLimits {
     pub requests: Option<LimitSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<LimitSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<LimitSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +70,9 @@ pub struct Tier {
     pub requests: Option<LimitSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<LimitSpec>,
+    /// Spend per window, in micro-dollars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<LimitSpec>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub models: BTreeMap<String, ModelLimits>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,7 +93,7 @@ pub struct Cap {
 
 impl Tier {
     /// The windows this tier defines for a request to `model`: tier-wide
-    /// first (requests, tokens), then the model's own.
+    /// first (requests, tokens, cost), then the model's own.
     pub fn caps_for(&self, model: Option<&str>) -> Vec<Cap> {
         let mut caps = Vec::new();
         let mut push = |metric, spec: &Option<LimitSpec>, model: Option<&str>| {
@@ -97,10 +108,12 @@ impl Tier {
         };
         push(Metric::Requests, &self.requests, None);
         push(Metric::Tokens, &self.tokens, None);
+        push(Metric::Cost, &self.cost, None);
         if let Some(model) = model {
             if let Some(m) = self.models.get(model) {
                 push(Metric::Requests, &m.requests, Some(model));
                 push(Metric::Tokens, &m.tokens, Some(model));
+                push(Metric::Cost, &m.cost, Some(model));
             }
         }
         caps

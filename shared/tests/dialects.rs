@@ -164,7 +164,8 @@ fn native_openai_responses_streams_pass_through_with_their_usage() {
             r.usage,
             usage.map(|(i, o)| Usage {
                 input_tokens: i,
-                output_tokens: o
+                output_tokens: o,
+                cached_input_tokens: 0,
             }),
             "{file}"
         );

@@ -140,7 +140,7 @@ describe('the answer checker', () => {
     const project = {
       id: 'prj_1', name: 'p', provider: 'openai', baseUrl: 'https://api.openai.com/v1', baseUrlOverride: null, providerApiKeyHint: null,
       projectKey: 'pk_x', defaultTier: 'free', tiers: { free: { requests: { limit: 3, period: 'day' } } }, requireSignedIdentity: false,
-      allowedOrigins: [], tierSource: 'request', anonymousLimits: null, createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z',
+      allowedOrigins: [], tierSource: 'request', anonymousLimits: null, modelPrices: {}, tierPrices: {}, createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z',
     };
     const get = (body) => ({ method: 'GET', url: '/api/projects/prj_1', status: 200, headers: json(), text: JSON.stringify(body) });
     assert.deepEqual(checkExchange(get(project)).problems, []);
@@ -186,6 +186,8 @@ describe('the document', () => {
     GET /api/projects/{id}/usage/timeseries
     GET /api/projects/{id}/analytics/rule-triggers
     GET /api/projects/{id}/analytics/recent-triggers
+    GET /api/projects/{id}/analytics/costs
+    GET /api/projects/{id}/prices
     GET /api/projects/{id}/identities/{identity}
     POST /api/projects/{id}/identities/{identity}/reset
     GET /api/v1/identities

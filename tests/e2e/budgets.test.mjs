@@ -103,15 +103,20 @@ describe('project budgets in the dashboard', () => {
     await page.getByRole('button', { name: 'Save budget' }).click();
     await page.getByText('Saved: at most 100 requests per day for the whole project.').waitFor();
     await row.getByText('Open').waitFor();
-    await page.getByLabel('Limit').fill('2000000');
-    await page.getByLabel('Metric').selectOption('tokens');
+    // A cost budget is typed in dollars and stored in micro-dollars.
+    await page.getByLabel('Limit').fill('500');
+    await page.getByLabel('Metric').selectOption('cost');
     await page.getByLabel('per').selectOption('month');
     await page.getByRole('button', { name: 'Save budget' }).click();
-    await page.locator('tr[data-budget="tokens-month"]').waitFor();
+    const costRow = page.locator('tr[data-budget="cost-month"]');
+    await costRow.waitFor();
+    assert.match(await costRow.innerText(), /\$500\.00/);
+    const stored = await api(`/api/projects/${project.id}/budgets`, { token: owner });
+    assert.equal(stored.body.budgets.find((b) => b.id === 'cost-month').limit, 500_000_000);
     assert.equal(await page.getByTestId('budget-closed').count(), 0);
     await shoot('budgets-open');
-    await page.locator('tr[data-budget="tokens-month"]').getByRole('button', { name: 'Remove' }).click();
-    await page.locator('tr[data-budget="tokens-month"]').waitFor({ state: 'detached' });
+    await costRow.getByRole('button', { name: 'Remove' }).click();
+    await costRow.waitFor({ state: 'detached' });
     const listed = await api(`/api/projects/${project.id}/budgets`, { token: owner });
     assert.deepEqual(listed.body.budgets.map((b) => [b.id, b.limit]), [['requests-day', 100]]);
   });

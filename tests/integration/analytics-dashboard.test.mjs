@@ -58,9 +58,9 @@ before(async () => {
   );
 });
 
-const rowA = { date: TODAY, identity: A, tier: 'free', model: M, requests: 3, inputTokens: 30, outputTokens: 15, tokens: 45, blocked: 1, warned: 2 };
-const rowB = { date: TODAY, identity: B, tier: 'free', model: M, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 0 };
-const rowOld = { date: YESTERDAY, identity: OLD, tier: 'free', model: M, requests: 7, inputTokens: 70, outputTokens: 35, tokens: 105, blocked: 4, warned: 2 };
+const rowA = { date: TODAY, identity: A, tier: 'free', model: M, requests: 3, inputTokens: 30, outputTokens: 15, tokens: 45, blocked: 1, warned: 2, cost: 0 };
+const rowB = { date: TODAY, identity: B, tier: 'free', model: M, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 0, cost: 0 };
+const rowOld = { date: YESTERDAY, identity: OLD, tier: 'free', model: M, requests: 7, inputTokens: 70, outputTokens: 35, tokens: 105, blocked: 4, warned: 2, cost: 0 };
 
 describe('usage/by-identity for the dashboard', () => {
   test('each row carries its date and its blocked and warned counts', async () => {

@@ -114,11 +114,11 @@ before(async () => {
 // What the plan above adds up to (`blocked` and `warned` count per row too:
 // a request blocked by the tier's cap or a rule lands on its identity × tier × model).
 const EXPECTED_ROWS = [
-  { identity: A, tier: 'free', model: M1, requests: 2, inputTokens: 20, outputTokens: 10, tokens: 30, blocked: 2, warned: 0 },
-  { identity: A, tier: 'free', model: M2, requests: 1, inputTokens: 7, outputTokens: 3, tokens: 10, blocked: 0, warned: 0 },
-  { identity: A, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 1 },
-  { identity: B, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 0 },
-  { identity: B, tier: 'pro', model: M2, requests: 4, inputTokens: 28, outputTokens: 12, tokens: 40, blocked: 1, warned: 4 },
+  { identity: A, tier: 'free', model: M1, requests: 2, inputTokens: 20, outputTokens: 10, tokens: 30, blocked: 2, warned: 0, cost: 0 },
+  { identity: A, tier: 'free', model: M2, requests: 1, inputTokens: 7, outputTokens: 3, tokens: 10, blocked: 0, warned: 0, cost: 0 },
+  { identity: A, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 1, cost: 0 },
+  { identity: B, tier: 'pro', model: M1, requests: 1, inputTokens: 10, outputTokens: 5, tokens: 15, blocked: 0, warned: 0, cost: 0 },
+  { identity: B, tier: 'pro', model: M2, requests: 4, inputTokens: 28, outputTokens: 12, tokens: 40, blocked: 1, warned: 4, cost: 0 },
 ].map((r) => ({ date: todayUtc(), ...r }));
 const rowKey = (r) => `${r.identity}|${r.tier}|${r.model}`;
 
@@ -134,14 +134,15 @@ describe('analytics equal the traffic', () => {
       () => get('/usage/summary?period=day'),
       (s) =>
         assert.deepEqual(
-          { requests: s.requests, tokens: s.tokens, identities: s.identities, blocked: s.blocked, warned: s.warned, byTier: s.byTier },
+          { requests: s.requests, tokens: s.tokens, identities: s.identities, blocked: s.blocked, warned: s.warned, cost: s.cost, byTier: s.byTier },
           {
             requests: 9,
             tokens: { input: 75, output: 35, total: 110 },
             identities: 2,
             blocked: 3,
             warned: 5,
-            byTier: { free: { requests: 3, tokens: 40, blocked: 2 }, pro: { requests: 6, tokens: 70, blocked: 1 } },
+            cost: 0,
+            byTier: { free: { requests: 3, tokens: 40, blocked: 2, cost: 0 }, pro: { requests: 6, tokens: 70, blocked: 1, cost: 0 } },
           },
         ),
       'summary',
@@ -209,9 +210,9 @@ describe('analytics equal the traffic', () => {
       () => get('/usage/timeseries?days=3'),
       (series) =>
         assert.deepEqual(series, [
-          { date: dayOffset(-2), requests: 0, tokens: 0, blocked: 0 },
-          { date: dayOffset(-1), requests: 0, tokens: 0, blocked: 0 },
-          { date: todayUtc(), requests: 9, tokens: 110, blocked: 3 },
+          { date: dayOffset(-2), requests: 0, tokens: 0, blocked: 0, cost: 0 },
+          { date: dayOffset(-1), requests: 0, tokens: 0, blocked: 0, cost: 0 },
+          { date: todayUtc(), requests: 9, tokens: 110, blocked: 3, cost: 0 },
         ]),
       'timeseries',
     );

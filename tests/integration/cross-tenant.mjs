@@ -59,6 +59,8 @@ export const PROJECT_ROUTES = [
   { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/identities/${enc(ctx.identity)}/reset` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/rule-triggers?days=7` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/recent-triggers?limit=50` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/costs?period=month` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/prices` },
   // Identity records
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/identity-records?search=matrix` },
   { method: 'GET', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },

@@ -62,7 +62,7 @@ describe('identity records', () => {
     assert.equal(set.status, 200, set.text);
     assert.equal(set.body.identity, identity);
     assert.equal(set.body.tier, 'pro');
-    assert.deepEqual(set.body.credits, { requests: 3, tokens: 0 });
+    assert.deepEqual(set.body.credits, { requests: 3, tokens: 0, cost: 0 });
     assert.deepEqual(set.body.metadata, { plan: 'team' });
     const read = await server(`/${enc(identity)}`);
     assert.equal(read.status, 200, read.text);
@@ -122,7 +122,7 @@ describe('records apply on the very next request', () => {
     assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 429).length, 40, statuses.join(','));
     const after = await server(`/${enc(identity)}`);
-    assert.deepEqual(after.body.credits, { requests: 0, tokens: 0 });
+    assert.deepEqual(after.body.credits, { requests: 0, tokens: 0, cost: 0 });
   });
 
   test('blocked refuses the next request with its message; unblocking lets the next one through', async () => {

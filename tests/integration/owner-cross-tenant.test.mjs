@@ -73,7 +73,7 @@ describe('cross-tenant matrix: another owner gets 404 on every project route', (
     const record = await api(`/api/projects/${project.id}/identity-records/${encodeURIComponent(ctx.identity)}`, { token: ownerA });
     assert.equal(record.status, 200, record.text);
     assert.equal(record.body.blocked, false);
-    assert.deepEqual(record.body.credits, { requests: 0, tokens: 0 });
+    assert.deepEqual(record.body.credits, { requests: 0, tokens: 0, cost: 0 });
   });
 
   for (const route of PROJECT_ROUTES) {

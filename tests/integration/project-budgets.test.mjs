@@ -3,7 +3,7 @@
 // the project's live usage; a closed budget refuses requests with
 // 429 project_budget_exceeded in each route's envelope, before anything is
 // forwarded; and under concurrent load over many identities the total
-// passes the budget by no more than the documented bound (G14).
+// passes the budget by no more than the documented bound (G15).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { api, createProject, login, mockRequests, proxyChat, uniqueId, waitFor } from './helpers.mjs';
@@ -178,7 +178,33 @@ describe('proxy', () => {
   });
 });
 
-describe('overshoot under load (G14)', () => {
+describe('cost budgets', () => {
+  test('a cost budget closes on the provider cost of every identity together, in micro-dollars', async () => {
+    const project = await createProject(token, { tiers: { free: { requests: { limit: 1_000_000, period: 'day' } } } });
+    const set = await api(`/api/projects/${project.id}/budgets`, { token, body: { metric: 'cost', period: 'hour', limit: 60 } });
+    assert.deepEqual(set.body.budgets.map((b) => b.id), ['cost-hour']);
+    let refusal;
+    let admitted = 0;
+    for (let i = 0; i < 60 && !refusal; i += 1) {
+      const res = await proxyChat(project.projectKey, { ...chat(uniqueId('c'), 'gpt-4o-mini'), max_tokens: 10 });
+      if (res.status === 429) refusal = res;
+      else {
+        assert.equal(res.status, 200, res.text);
+        admitted += 1;
+      }
+    }
+    assert.ok(refusal, `refused once the project spent its budget (after ${admitted})`);
+    assert.equal(refusal.body.error, 'project_budget_exceeded');
+    assert.equal(refusal.body.budget, 'cost-hour');
+    assert.equal(refusal.body.limitType, 'cost');
+    assert.ok(refusal.body.usage >= 60);
+    assert.match(refusal.body.message, /\$0\.000060/);
+    const listed = (await budgets(project.id)).body.budgets[0];
+    assert.ok(listed.used >= 60 && listed.state === 'closed', JSON.stringify(listed));
+  });
+});
+
+describe('overshoot under load (G15)', () => {
   test('100 clients over 100 identities pass a 150-request budget by no more than the documented bound, and the total settles on exactly what was admitted', async () => {
     const r = await measureOvershoot(token, { concurrency: 100, limit: 150 });
     console.log(

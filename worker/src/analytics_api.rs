@@ -24,7 +24,7 @@ fn now_ms() -> i64 {
     Date::now().as_millis() as i64
 }
 
-fn bounded(req: &Request, name: &str, default: i64, max: i64) -> ApiResult<i64> {
+pub(crate) fn bounded(req: &Request, name: &str, default: i64, max: i64) -> ApiResult<i64> {
     match query_param(req, name) {
         None => Ok(default),
         Some(v) => v
@@ -37,15 +37,13 @@ fn bounded(req: &Request, name: &str, default: i64, max: i64) -> ApiResult<i64> 
     }
 }
 
-/// `GET …/usage/summary?period=day|week|month` (the current UTC window).
-pub async fn summary(
+/// The current UTC window of `?period=day|week|month` (default `default`):
+/// the period, the clock, and its first and last days (`YYYY-MM-DD`).
+pub(crate) fn current_window(
     req: &Request,
-    client: &Client,
-    owner: &Owner,
-    id: &str,
-) -> ApiResult<Response> {
-    load_owned(client, owner, id).await?;
-    let period_name = query_param(req, "period").unwrap_or_else(|| "day".into());
+    default: &str,
+) -> ApiResult<(Period, i64, String, String)> {
+    let period_name = query_param(req, "period").unwrap_or_else(|| default.into());
     let period = match Period::parse(&period_name) {
         Some(p @ (Period::Day | Period::Week | Period::Month)) => p,
         _ => {
@@ -58,14 +56,26 @@ pub async fn summary(
     let now = now_ms();
     let from = date_string(window_start(period, now));
     let to = date_string(window_end(period, now) - DAY_MS);
-    let rows = stored::totals_by_tier(client, id, &from, &to)
+    Ok((period, now, from, to))
+}
+
+/// `GET …/usage/summary?period=day|week|month` (the current UTC window).
+pub async fn summary(
+    req: &Request,
+    client: &Client,
+    owner: &Owner,
+    id: &str,
+) -> ApiResult<Response> {
+    load_owned(client, owner, id).await?;
+    let (period, now, from, to) = current_window(req, "day")?;
+    let rows = stored::totals_by_tier(client, id, &from, &to, None)
         .await
         .or_store("usage summary")?;
     let identities = stored::active_identities(client, id, &from, &to)
         .await
         .or_store("usage identities")?;
-    let (mut requests, mut input, mut output, mut blocked, mut warned) =
-        (0i64, 0i64, 0i64, 0i64, 0i64);
+    let (mut requests, mut input, mut output, mut blocked, mut warned, mut cost) =
+        (0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
     let mut by_tier = Map::new();
     for r in rows {
         let (tier, q, i, o, b, w) = (
@@ -81,7 +91,11 @@ pub async fn summary(
         output += o;
         blocked += b;
         warned += w;
-        by_tier.insert(tier, json!({"requests": q, "tokens": i + o, "blocked": b}));
+        cost += r.cost;
+        by_tier.insert(
+            tier,
+            json!({"requests": q, "tokens": i + o, "blocked": b, "cost": r.cost}),
+        );
     }
     json_response(
         200,
@@ -94,6 +108,7 @@ pub async fn summary(
             "identities": identities,
             "blocked": blocked,
             "warned": warned,
+            "cost": cost,
             "byTier": by_tier,
         }),
     )
@@ -191,6 +206,7 @@ pub async fn by_identity(
                 "tokens": i + o,
                 "blocked": r.blocked,
                 "warned": r.warned,
+                "cost": r.cost,
             })
         })
         .collect();
@@ -225,6 +241,7 @@ pub async fn timeseries(
                 "requests": r.requests,
                 "tokens": r.tokens,
                 "blocked": r.blocked,
+                "cost": r.cost,
             })
         })
         .collect();

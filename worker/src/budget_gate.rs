@@ -18,6 +18,7 @@ use crate::http::ApiResult;
 use shared::error::BudgetExceeded;
 use shared::period::{iso8601, seconds_until};
 use shared::project_budget::{BudgetSpec, BudgetState, BudgetStatus, StateCall};
+use shared::tier::Metric;
 use shared::ApiError;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -141,12 +142,14 @@ pub async fn check(
 /// The 429 for a closed budget.
 pub fn exceeded(b: &BudgetStatus, now: i64) -> ApiError {
     let retry_after = seconds_until(b.reset_at_ms, now);
+    let amount = match b.spec.metric {
+        Metric::Cost => format!("${}", shared::pricing::usd(b.spec.limit)),
+        m => format!("{} {}", b.spec.limit, m.as_str()),
+    };
     ApiError::project_budget_exceeded(
         format!(
-            "This app has used its {} budget of {} {}; requests resume at {}",
+            "This app has used its {} budget of {amount}; requests resume at {}",
             b.spec.period.as_str(),
-            b.spec.limit,
-            b.spec.metric.as_str(),
             iso8601(b.reset_at_ms)
         ),
         BudgetExceeded {

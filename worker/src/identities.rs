@@ -162,6 +162,7 @@ async fn one(
             let op = RecordOp::Gift {
                 requests: c.requests,
                 tokens: c.tokens,
+                cost: c.cost,
             };
             let r = record_answer(counter.record(op, BTreeMap::new()).await?)?;
             index(client, &t.project_id, identity, Some(&r)).await?;

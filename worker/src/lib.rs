@@ -13,6 +13,7 @@ mod budget_gate;
 mod budget_object;
 mod budgets_api;
 mod config;
+mod cost_api;
 mod crypto;
 mod health;
 mod http;

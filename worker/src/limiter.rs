@@ -25,6 +25,7 @@ use shared::limiter_api::{
     Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp,
     ReserveAnswer, ReserveCall, SettleCall, Subject,
 };
+use shared::pricing::ModelPrice;
 use shared::providers::Usage;
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::tier::Tier;
@@ -147,6 +148,7 @@ impl Counter {
         self,
         request: shared::ledger::ReserveRequest,
         prompt_tokens: u64,
+        price: Option<ModelPrice>,
         tiers: BTreeMap<String, Tier>,
         tier_pinned: bool,
     ) -> ApiResult<(ReserveAnswer, Option<Reservation>)> {
@@ -169,6 +171,7 @@ impl Counter {
                 request_id,
                 prompt_tokens,
                 estimate,
+                price,
             }),
         });
         Ok((answer, reservation))
@@ -298,6 +301,15 @@ struct Held {
     /// Prompt estimate and the whole reservation, for [`counted_usage`].
     prompt_tokens: u64,
     estimate: u64,
+    /// The model's price in force at admission: the settlement is priced
+    /// with it (no price: the request costs 0).
+    price: Option<ModelPrice>,
+}
+
+impl Held {
+    fn cost(&self, usage: &Usage) -> u64 {
+        self.price.map_or(0, |p| p.cost(usage))
+    }
 }
 
 /// An admitted request's reservation. Only [`Reservation::settle`] and
@@ -341,6 +353,7 @@ impl Reservation {
         ctx.wait_until(async move {
             let usage = counted_usage(&outcome.await, held.prompt_tokens, held.estimate);
             let ending = Ending::Settle {
+                cost: held.cost(&usage),
                 request_id: held.request_id,
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
@@ -390,10 +403,16 @@ impl Reservation {
         let Some(held) = self.held.take() else {
             return;
         };
-        let ending = Ending::Settle {
-            request_id: held.request_id,
+        let usage = Usage {
             input_tokens: held.prompt_tokens,
             output_tokens: held.estimate.saturating_sub(held.prompt_tokens),
+            cached_input_tokens: 0,
+        };
+        let ending = Ending::Settle {
+            cost: held.cost(&usage),
+            request_id: held.request_id,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
         };
         if queue(&held.counter.name, ending) {
             wasm_bindgen_futures::spawn_local(flush_later(held.counter));

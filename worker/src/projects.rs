@@ -38,6 +38,8 @@ fn project_json(p: &ProjectRow) -> Value {
         "allowedOrigins": s.allowed_origins,
         "tierSource": s.identity_policy.tier_source.as_str(),
         "anonymousLimits": s.identity_policy.anonymous_limits,
+        "modelPrices": s.pricing.model_prices,
+        "tierPrices": s.pricing.tier_prices,
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,
     })
@@ -91,11 +93,13 @@ pub async fn create(
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
     let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
+    let pricing = serde_json::to_string(&settings.pricing).or_internal("pricing")?;
     let write = ProjectWrite {
         settings: &settings,
         tiers: &tiers,
         origins: &origins,
         policy: &policy,
+        pricing: &pricing,
         provider_key_enc: provider_enc.as_deref(),
         provider_key_hint: hint.as_deref(),
     };
@@ -143,11 +147,13 @@ pub async fn patch(
     let tiers = serde_json::to_string(&settings.tiers).or_internal("tiers")?;
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
     let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
+    let pricing = serde_json::to_string(&settings.pricing).or_internal("pricing")?;
     let write = ProjectWrite {
         settings: &settings,
         tiers: &tiers,
         origins: &origins,
         policy: &policy,
+        pricing: &pricing,
         provider_key_enc: provider_enc.as_deref(),
         provider_key_hint: hint.as_deref(),
     };

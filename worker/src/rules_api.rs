@@ -16,6 +16,8 @@ use crate::store;
 use crate::store::Client;
 use crate::store::OrStore;
 use serde_json::{json, Value};
+use shared::decision::Size;
+use shared::ledger::Amount;
 use shared::rule_input::{
     parse_rule_create, parse_rule_patch, parse_rules_array, RuleDraft, MAX_RULES_PER_PROJECT,
 };
@@ -160,10 +162,17 @@ pub async fn simulate(
     let obj = body
         .as_object()
         .ok_or_else(|| ApiError::invalid_body("The body must be a JSON object"))?;
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !["tier", "model", "usage", "requestTokens", "rules"].contains(&k.as_str()))
-    {
+    if let Some(k) = obj.keys().find(|k| {
+        ![
+            "tier",
+            "model",
+            "usage",
+            "requestTokens",
+            "requestCost",
+            "rules",
+        ]
+        .contains(&k.as_str())
+    }) {
         return Err(ApiError::invalid_field(k, format!("unknown field '{k}'")));
     }
     let tier_name = match obj.get("tier") {
@@ -184,12 +193,16 @@ pub async fn simulate(
     if !usage.is_object() {
         return Err(ApiError::invalid_field(
             "usage",
-            "usage must be {requests, tokens}",
+            "usage must be {requests, tokens, cost}",
         ));
     }
     let requests = count(&usage, "requests").map_err(|e| e.in_field("usage.requests"))?;
     let tokens = count(&usage, "tokens").map_err(|e| e.in_field("usage.tokens"))?;
-    let request_tokens = count(&body, "requestTokens")?;
+    let cost = count(&usage, "cost").map_err(|e| e.in_field("usage.cost"))?;
+    let size = Size {
+        tokens: count(&body, "requestTokens")?,
+        cost: count(&body, "requestCost")?,
+    };
     let rules = match obj.get("rules") {
         None | Some(Value::Null) => store::rules::load(client, project_id, false)
             .await
@@ -202,9 +215,12 @@ pub async fn simulate(
         tier,
         &rules,
         model.as_ref().map(ModelId::as_str),
-        requests,
-        tokens,
-        request_tokens,
+        Amount {
+            requests,
+            tokens,
+            cost,
+        },
+        size,
         now,
     );
     json_response(200, &answer)

@@ -3,6 +3,30 @@
 export const fmt = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : new Intl.NumberFormat('en-US').format(n);
 
+/** Micro-dollars as dollars: `$12.34`, small amounts with up to 6 decimals (`$0.000125`). */
+export function usd(micros: number | null | undefined): string {
+  if (micros === null || micros === undefined) return '—';
+  const sign = micros < 0 ? '−' : '';
+  const m = Math.abs(micros);
+  const whole = Math.floor(m / 1_000_000);
+  const frac = String(m % 1_000_000).padStart(6, '0');
+  const cents = m >= 10_000 ? frac.slice(0, 2) + frac.slice(2).replace(/0+$/, '') : frac.replace(/0+$/, '').padEnd(2, '0');
+  return `${sign}$${new Intl.NumberFormat('en-US').format(whole)}.${cents}`;
+}
+
+/** A dollar amount typed by the owner (`12.5`, `0.000125`) as integer micro-dollars, exactly; `null` when it is not one. */
+export function dollarsToMicros(text: string): number | null {
+  const m = /^\s*\$?\s*(\d{0,12})(?:\.(\d{0,6}))?\s*$/.exec(text);
+  if (!m || (m[1] === '' && (m[2] ?? '') === '')) return null;
+  return Number(m[1] || '0') * 1_000_000 + Number((m[2] ?? '').padEnd(6, '0'));
+}
+
+/** Micro-dollars as the plain decimal an input shows (`2.5`). */
+export function microsToDollars(micros: number): string {
+  const frac = String(micros % 1_000_000).padStart(6, '0').replace(/0+$/, '');
+  return `${Math.floor(micros / 1_000_000)}${frac ? `.${frac}` : ''}`;
+}
+
 export const pct = (used: number, limit: number | null): number | null =>
   limit === null || limit <= 0 ? null : Math.min(100, Math.round((used / limit) * 1000) / 10);
 

@@ -8,7 +8,7 @@ export interface Finding {
   kind: 'never' | 'shadowed' | 'disabled';
   message: string;
   /** A simulate body (without `rules`) that shows the finding. */
-  proof?: { tier: string; usage: { requests: number; tokens: number }; requestTokens?: number; model?: string };
+  proof?: { tier: string; usage: { requests: number; tokens: number; cost?: number }; requestTokens?: number; requestCost?: number; model?: string };
 }
 
 type Atom = Exclude<Condition, { type: 'all' | 'any' }>;
@@ -112,10 +112,11 @@ function neverReason(c: Condition, project: Project): string | null {
 }
 
 /** Usage (before the request) at which a condition holds, for a simulate proof. */
-export function usageToTrigger(c: Condition, project: Project, tier: string): { requests: number; tokens: number; requestTokens: number } {
+export function usageToTrigger(c: Condition, project: Project, tier: string): { requests: number; tokens: number; cost: number; requestTokens: number; requestCost: number } {
   const conj = conjunction(c) || [];
   let requests = 0;
   let tokens = 0;
+  let cost = 0;
   for (const a of conj) {
     if (a.type !== 'usage_percent' && a.type !== 'usage_absolute') continue;
     let target = a.threshold;
@@ -128,9 +129,11 @@ export function usageToTrigger(c: Condition, project: Project, tier: string): { 
     // The request being decided adds 1 request (and requestTokens tokens).
     const needed = a.operator === 'lt' || a.operator === 'lte' ? 0 : Math.max(0, Math.ceil(target + (a.operator === 'gt' && Number.isInteger(target) ? off : 0)) - 1);
     if (a.metric === 'requests') requests = Math.max(requests, needed);
-    else tokens = Math.max(tokens, needed + 1);
+    else if (a.metric === 'tokens') tokens = Math.max(tokens, needed + 1);
+    else cost = Math.max(cost, needed + 1);
   }
-  return { requests, tokens, requestTokens: 1 };
+  // The request being decided reserves 1 token and 1 µUSD: the proof's usage plus it reaches the threshold.
+  return { requests, tokens, cost, requestTokens: 1, requestCost: 1 };
 }
 
 export function lintRules(rules: (Rule | RuleDraft)[], project: Project): Finding[] {
@@ -146,8 +149,9 @@ export function lintRules(rules: (Rule | RuleDraft)[], project: Project): Findin
     const trigger = usageToTrigger(r.condition, project, tier);
     const proof = {
       tier,
-      usage: { requests: trigger.requests, tokens: trigger.tokens },
+      usage: { requests: trigger.requests, tokens: trigger.tokens, cost: trigger.cost },
       requestTokens: trigger.requestTokens,
+      requestCost: trigger.requestCost,
       ...(model ? { model } : {}),
     };
     if (!r.enabled) {

@@ -1,6 +1,6 @@
 // Wire types of the owner API (docs/API.md, "Owner API").
 
-export type Metric = 'requests' | 'tokens';
+export type Metric = 'requests' | 'tokens' | 'cost';
 export type Period = 'minute' | 'hour' | 'day' | 'week' | 'month';
 export const PERIODS: Period[] = ['minute', 'hour', 'day', 'week', 'month'];
 export const PERIOD_SECONDS: Record<Period, number> = { minute: 60, hour: 3600, day: 86400, week: 604800, month: 2592000 };
@@ -12,10 +12,14 @@ export interface LimitSpec {
 export interface ModelLimits {
   requests?: LimitSpec;
   tokens?: LimitSpec;
+  /** Micro-dollars. */
+  cost?: LimitSpec;
 }
 export interface Tier {
   requests?: LimitSpec;
   tokens?: LimitSpec;
+  /** Micro-dollars. */
+  cost?: LimitSpec;
   models?: Record<string, ModelLimits>;
   limitMessage?: { message: string; deepLink?: string | null };
   defaultMaxTokens?: number;
@@ -37,6 +41,10 @@ export interface Project {
   tierSource?: TierSource;
   /** Per-IP caps for unsigned requests (docs/API.md, "Per-IP caps for unsigned traffic"). */
   anonymousLimits?: { requests?: LimitSpec; tokens?: LimitSpec } | null;
+  /** The project's own prices, µUSD per million tokens (docs/API.md, "Cost"). */
+  modelPrices?: Record<string, ModelPrice>;
+  /** What one identity on a tier pays per month, µUSD. */
+  tierPrices?: Record<string, number>;
   createdAt?: string;
   updatedAt?: string;
   secretKey?: string;
@@ -85,13 +93,55 @@ export interface Summary {
   identities: number;
   blocked: number;
   warned: number;
-  byTier: Record<string, { requests: number; tokens: number; blocked: number }>;
+  /** Micro-dollars. */
+  cost: number;
+  byTier: Record<string, { requests: number; tokens: number; blocked: number; cost: number }>;
 }
 export interface DayPoint {
   date: string;
   requests: number;
   tokens: number;
   blocked: number;
+  cost: number;
+}
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cachedInput?: number;
+}
+export interface PriceInForce {
+  priced: boolean;
+  source: 'project' | 'table' | null;
+  pricedAs: string | null;
+  price: Required<ModelPrice> | null;
+}
+export interface Prices {
+  currency: string;
+  unit: string;
+  table: { source: string; date: string; models: ({ provider: string; model: string } & Required<ModelPrice>)[] };
+  modelPrices: Record<string, Required<ModelPrice>>;
+  models: ({ model: string; requests: number; cost: number } & PriceInForce)[];
+}
+export interface IdentitySpend {
+  identity: string;
+  tier: string;
+  requests: number;
+  tokens: number;
+  cost: number;
+  tierPrice: number | null;
+  margin: number | null;
+}
+export interface Costs {
+  period: string;
+  from: string;
+  to: string;
+  currency: string;
+  unit: string;
+  cost: number;
+  byTier: { tier: string; requests: number; cost: number; identities: number; tierPrice: number | null; revenue: number | null; margin: number | null }[];
+  byModel: ({ model: string; requests: number; tokens: number; cost: number } & PriceInForce)[];
+  byIdentity: IdentitySpend[];
+  unprofitable: IdentitySpend[];
 }
 export interface IdentityRow {
   date: string;
@@ -104,6 +154,7 @@ export interface IdentityRow {
   tokens: number;
   blocked: number;
   warned: number;
+  cost: number;
 }
 export interface TriggerStats {
   stats: { ruleId: string; ruleName: string; triggerCount: number; uniqueIdentities: number; lastTriggered: string }[];
@@ -139,8 +190,8 @@ export type TierSource = 'request' | 'server';
 export interface IdentityRecord {
   identity: string;
   tier: string | null;
-  limits: { requests?: LimitSpec; tokens?: LimitSpec; models?: Record<string, ModelLimits> } | null;
-  credits: { requests: number; tokens: number };
+  limits: { requests?: LimitSpec; tokens?: LimitSpec; cost?: LimitSpec; models?: Record<string, ModelLimits> } | null;
+  credits: { requests: number; tokens: number; cost?: number };
   unlimitedUntil: string | null;
   blocked: boolean;
   blockMessage: string | null;

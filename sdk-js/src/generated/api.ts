@@ -523,6 +523,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/analytics/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Spend of the current window per tier, model and identity, with the tier economics.
+         * @description Every amount is integer micro-dollars. With `period=month` each tier
+         *     and identity carries the tier's monthly price (`tierPrices`) and the
+         *     margin; with `day` or `week` those are `null`.
+         */
+        get: operations["getCosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/prices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The shipped price table, the project's own prices, and the price in force for every model it used. */
+        get: operations["getPrices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/analytics/rule-triggers": {
         parameters: {
             query?: never;
@@ -801,8 +846,15 @@ export interface components {
          * @enum {string}
          */
         Period: "minute" | "hour" | "day" | "week" | "month";
-        /** @enum {string} */
-        LimitType: "requests" | "tokens";
+        /**
+         * @description `cost` counts money in integer micro-dollars (µUSD; 1 USD = 1000000).
+         * @enum {string}
+         */
+        LimitType: "requests" | "tokens" | "cost";
+        /** @description An amount of money in integer micro-dollars (µUSD; 1 USD = 1000000). */
+        Micros: number;
+        /** @description A signed amount of money in micro-dollars (a margin may be negative). */
+        SignedMicros: number;
         Count: number;
         /** Format: date-time */
         Timestamp: string;
@@ -1467,7 +1519,16 @@ export interface components {
         ModelLimits: {
             requests?: components["schemas"]["LimitSpec"];
             tokens?: components["schemas"]["LimitSpec"];
+            cost?: components["schemas"]["CostLimitSpec"];
         };
+        /**
+         * @description A spend cap; `limit` is in micro-dollars (5000000 = $5.00). A request
+         *     is admitted only when the spend so far plus its cost reservation (its
+         *     token reservation at the model's dearest token price) fits the limit;
+         *     settlement replaces the reservation with the exact cost. A model with
+         *     no price costs 0 and is not stopped by a cost cap.
+         */
+        CostLimitSpec: components["schemas"]["LimitSpec"];
         LimitMessage: {
             /** @description The 429 message when the tier's own limit blocks; may use `{{tier}} {{limit}} {{usage}} {{limitType}} {{period}} {{identity}} {{resetAt}}`. No control characters. */
             message: string;
@@ -1483,6 +1544,7 @@ export interface components {
         Tier: {
             requests?: components["schemas"]["LimitSpec"];
             tokens?: components["schemas"]["LimitSpec"];
+            cost?: components["schemas"]["CostLimitSpec"];
             /** @description Per-model windows (model id → limits), checked in addition to the tier-wide ones. At most 50. */
             models?: {
                 [key: string]: components["schemas"]["ModelLimits"];
@@ -1513,20 +1575,44 @@ export interface components {
             allowedOrigins?: string[];
             tierSource?: components["schemas"]["TierSource"];
             anonymousLimits?: components["schemas"]["AnonymousLimits"];
+            modelPrices?: components["schemas"]["ModelPrices"];
+            tierPrices?: components["schemas"]["TierPrices"];
+        };
+        /** @description Micro-dollars per million tokens ($2.50 / 1M tokens = 2500000). */
+        ModelPrice: {
+            input: components["schemas"]["Micros"];
+            output: components["schemas"]["Micros"];
+            /** @description Input read from the provider's prompt cache; the input price when absent. */
+            cachedInput?: components["schemas"]["Micros"];
+        };
+        /**
+         * @description The project's own prices by canonical model id (the whole set is
+         *     replaced on a patch). They win over the shipped table; a model priced
+         *     nowhere costs 0.
+         */
+        ModelPrices: {
+            [key: string]: components["schemas"]["ModelPrice"];
+        };
+        /** @description What one identity on a tier pays the owner per month, in micro-dollars (tier name → amount; tiers must exist). Used by the tier economics. */
+        TierPrices: {
+            [key: string]: components["schemas"]["Micros"];
         };
         Credits: {
             requests: number;
             tokens: number;
+            cost: components["schemas"]["Micros"];
         };
-        /** @description Added to the balance; at least one must be positive. */
+        /** @description Added to the balance; at least one must be positive. `cost` credits (micro-dollars) admit requests past a cost cap, each consuming its cost reservation. */
         CreditsGift: {
             requests?: number;
             tokens?: number;
+            cost?: components["schemas"]["Micros"];
         };
         /** @description Caps that replace the tier's for this identity (same shape as a tier's caps; no `limitMessage` or `defaultMaxTokens`). */
         IdentityLimits: {
             requests?: components["schemas"]["LimitSpec"];
             tokens?: components["schemas"]["LimitSpec"];
+            cost?: components["schemas"]["CostLimitSpec"];
             models?: {
                 [key: string]: components["schemas"]["ModelLimits"];
             };
@@ -1598,6 +1684,8 @@ export interface components {
             allowedOrigins: string[];
             tierSource: components["schemas"]["TierSource"];
             anonymousLimits: components["schemas"]["AnonymousLimits"];
+            modelPrices: components["schemas"]["ModelPrices"];
+            tierPrices: components["schemas"]["TierPrices"];
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
@@ -1615,7 +1703,8 @@ export interface components {
              *     of `metric` with a finite limit (never matches without one), 0–1000.
              *     `usage_absolute`: the highest `used` among those windows (the
              *     `day` window when the tier caps the metric nowhere), 0–2^53.
-             *     Usage includes the request being decided.
+             *     Usage includes the request being decided (for `cost`, its cost
+             *     reservation; thresholds are micro-dollars).
              * @enum {string}
              */
             type: "usage_percent" | "usage_absolute";
@@ -1702,9 +1791,13 @@ export interface components {
             usage?: {
                 requests?: number | null;
                 tokens?: number | null;
+                /** @description Spend so far in micro-dollars. */
+                cost?: number | null;
             };
             /** @description Tokens the simulated request adds (default 0); it always adds 1 request. */
             requestTokens?: number | null;
+            /** @description The cost reservation (micro-dollars) the simulated request adds (default 0). */
+            requestCost?: number | null;
             /** @description A draft rule set to try instead of the saved rules. */
             rules?: components["schemas"]["DraftRule"][] | null;
         };
@@ -1742,11 +1835,14 @@ export interface components {
             identities: components["schemas"]["Count"];
             blocked: components["schemas"]["Count"];
             warned: components["schemas"]["Count"];
+            /** @description What the window's requests cost, in micro-dollars. */
+            cost: components["schemas"]["Micros"];
             byTier: {
                 [key: string]: {
                     requests: components["schemas"]["Count"];
                     tokens: components["schemas"]["Count"];
                     blocked: components["schemas"]["Count"];
+                    cost: components["schemas"]["Micros"];
                 };
             };
         };
@@ -1765,6 +1861,7 @@ export interface components {
             blocked: components["schemas"]["Count"];
             /** @description Admitted requests that carried a warning. */
             warned: components["schemas"]["Count"];
+            cost: components["schemas"]["Micros"];
         };
         UsageByIdentity: {
             items: components["schemas"]["UsageByIdentityRow"][];
@@ -1776,6 +1873,96 @@ export interface components {
             requests: components["schemas"]["Count"];
             tokens: components["schemas"]["Count"];
             blocked: components["schemas"]["Count"];
+            cost: components["schemas"]["Micros"];
+        };
+        PriceInForce: {
+            /** @description `false`: no project price and not in the shipped table — the model costs 0. */
+            priced: boolean;
+            /** @enum {string|null} */
+            source: "project" | "table" | null;
+            /** @description The table or project model id that priced it (a dated snapshot is priced as its family). */
+            pricedAs: string | null;
+            price: components["schemas"]["ModelPriceOut"] | null;
+        };
+        /** @description Micro-dollars per million tokens. */
+        ModelPriceOut: {
+            input: components["schemas"]["Micros"];
+            output: components["schemas"]["Micros"];
+            cachedInput: components["schemas"]["Micros"];
+        };
+        Prices: {
+            /** @enum {string} */
+            currency: "USD";
+            /** @description Always "micro per million tokens". */
+            unit: string;
+            table: {
+                /** @description Where the shipped prices come from. */
+                source: string;
+                date: components["schemas"]["Day"];
+                models: {
+                    provider: string;
+                    model: string;
+                    input: components["schemas"]["Micros"];
+                    output: components["schemas"]["Micros"];
+                    cachedInput: components["schemas"]["Micros"];
+                }[];
+            };
+            /** @description The project's own prices. */
+            modelPrices: {
+                [key: string]: components["schemas"]["ModelPriceOut"];
+            };
+            /** @description Every model the project used in the last 30 days, with the price in force. */
+            models: (components["schemas"]["PriceInForce"] & {
+                model: string;
+                requests: components["schemas"]["Count"];
+                cost: components["schemas"]["Micros"];
+            })[];
+        };
+        IdentitySpend: {
+            identity: string;
+            /** @description The identity's tier on its latest day in the window. */
+            tier: string;
+            requests: components["schemas"]["Count"];
+            tokens: components["schemas"]["Count"];
+            cost: components["schemas"]["Micros"];
+            /** @description The tier's monthly price (`period=month` and a price set), else `null`. */
+            tierPrice: components["schemas"]["Micros"] | null;
+            /** @description tierPrice − cost; negative when the identity costs more than its tier pays. */
+            margin: components["schemas"]["SignedMicros"] | null;
+        };
+        Costs: {
+            /** @enum {string} */
+            period: "day" | "week" | "month";
+            from: components["schemas"]["Timestamp"];
+            to: components["schemas"]["Timestamp"];
+            /** @enum {string} */
+            currency: "USD";
+            /** @enum {string} */
+            unit: "micro";
+            /** @description The sum of the window's request costs. */
+            cost: components["schemas"]["Micros"];
+            byTier: {
+                tier: string;
+                requests: components["schemas"]["Count"];
+                cost: components["schemas"]["Micros"];
+                /** @description Identities whose latest day in the window was on this tier. */
+                identities: components["schemas"]["Count"];
+                tierPrice: components["schemas"]["Micros"] | null;
+                /** @description tierPrice × identities. */
+                revenue: components["schemas"]["Micros"] | null;
+                margin: components["schemas"]["SignedMicros"] | null;
+            }[];
+            /** @description Dearest first. */
+            byModel: (components["schemas"]["PriceInForce"] & {
+                model: string;
+                requests: components["schemas"]["Count"];
+                tokens: components["schemas"]["Count"];
+                cost: components["schemas"]["Micros"];
+            })[];
+            /** @description The `limit` dearest identities. */
+            byIdentity: components["schemas"]["IdentitySpend"][];
+            /** @description Identities (among them) that cost more than their tier pays. */
+            unprofitable: components["schemas"]["IdentitySpend"][];
         };
         RuleTriggers: {
             stats: {
@@ -3182,6 +3369,66 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCosts: {
+        parameters: {
+            query?: {
+                period?: "day" | "week" | "month";
+                limit?: number;
+                /** @description Only this identity's spend (every section). */
+                identity?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window's spend. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Costs"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPrices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prices in micro-dollars per million tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Prices"];
+                };
+            };
             401: components["responses"]["OwnerUnauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];

@@ -260,6 +260,13 @@ pub(crate) fn finish_reason(stop_reason: Option<&str>) -> &'static str {
     }
 }
 
+/// Cache reads of a usage object (priced as cached input).
+fn cache_reads(u: &Value) -> u64 {
+    u.get("cache_read_input_tokens")
+        .and_then(super::token)
+        .unwrap_or(0)
+}
+
 /// Input tokens of a usage object: uncached + cache creation + cache reads.
 fn input_tokens(u: &Value) -> Option<u64> {
     let base = u.get("input_tokens").and_then(super::token)?;
@@ -311,6 +318,7 @@ pub(crate) fn translate_response(
         Some(Usage {
             input_tokens: input_tokens(u)?,
             output_tokens: u.get("output_tokens").and_then(super::token).unwrap_or(0),
+            cached_input_tokens: cache_reads(u),
         })
     });
     let id = match v.get("id").and_then(Value::as_str) {
@@ -332,6 +340,7 @@ pub(crate) struct StreamState {
     stopped: bool,
     input_tokens: u64,
     output_tokens: u64,
+    cached_input_tokens: u64,
     /// Content block index → OpenAI tool call index.
     tool_index: HashMap<u64, u64>,
     next_tool: u64,
@@ -349,6 +358,7 @@ impl StreamState {
         ctx.usage = Some(Usage {
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
+            cached_input_tokens: self.cached_input_tokens.min(self.input_tokens),
         });
     }
 
@@ -369,6 +379,7 @@ impl StreamState {
                 if let Some(u) = v.pointer("/message/usage") {
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = input;
+                        self.cached_input_tokens = cache_reads(u);
                         self.output_tokens =
                             u.get("output_tokens").and_then(super::token).unwrap_or(0);
                         self.record_usage(ctx);
@@ -436,6 +447,7 @@ impl StreamState {
                     }
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = self.input_tokens.max(input);
+                        self.cached_input_tokens = self.cached_input_tokens.max(cache_reads(u));
                         any = true;
                     }
                     if any {
@@ -693,7 +705,8 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
             t.usage(),
             Some(Usage {
                 input_tokens: 10,
-                output_tokens: 7
+                output_tokens: 7,
+                cached_input_tokens: 0,
             })
         );
         assert!(out.ends_with("data: [DONE]\n\n"));
@@ -716,7 +729,8 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
             t.usage(),
             Some(Usage {
                 input_tokens: 10,
-                output_tokens: 1
+                output_tokens: 1,
+                cached_input_tokens: 0,
             })
         );
     }
@@ -756,7 +770,8 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
             u,
             Some(Usage {
                 input_tokens: 153,
-                output_tokens: 2
+                output_tokens: 2,
+                cached_input_tokens: 50,
             })
         );
     }

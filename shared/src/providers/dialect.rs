@@ -347,7 +347,8 @@ mod tests {
             s.usage(),
             Some(Usage {
                 input_tokens: 9,
-                output_tokens: 4
+                output_tokens: 4,
+                cached_input_tokens: 0,
             })
         );
     }

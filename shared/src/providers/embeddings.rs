@@ -204,6 +204,7 @@ pub fn native_usage(body: &[u8]) -> Option<Usage> {
     Some(Usage {
         input_tokens: input,
         output_tokens: 0,
+        cached_input_tokens: 0,
     })
 }
 

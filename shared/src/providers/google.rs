@@ -311,6 +311,7 @@ fn usage_of(meta: &Value) -> Option<Usage> {
     Some(Usage {
         input_tokens: get("promptTokenCount").saturating_add(get("toolUsePromptTokenCount")),
         output_tokens: get("candidatesTokenCount").saturating_add(get("thoughtsTokenCount")),
+        cached_input_tokens: get("cachedContentTokenCount").min(get("promptTokenCount")),
     })
 }
 
@@ -709,7 +710,8 @@ data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status
             u,
             Some(Usage {
                 input_tokens: 4,
-                output_tokens: 12
+                output_tokens: 12,
+                cached_input_tokens: 0,
             })
         );
         assert_eq!(v["usage"]["total_tokens"], 16);
@@ -732,7 +734,8 @@ data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status
             u,
             Some(Usage {
                 input_tokens: 5,
-                output_tokens: 0
+                output_tokens: 0,
+                cached_input_tokens: 0,
             })
         );
         let (out, t) = run(&format!("data: {body}\r\n\r\n"));
@@ -752,7 +755,8 @@ data: not json\r\n\r\n";
             t.usage(),
             Some(Usage {
                 input_tokens: 3,
-                output_tokens: 1
+                output_tokens: 1,
+                cached_input_tokens: 0,
             })
         );
         assert!(out.ends_with("data: [DONE]\n\n"));

@@ -234,8 +234,13 @@ fn endpoint(base: &str, path: &str) -> String {
 /// Tokens as the provider reported them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
+    /// Every input token, cached ones included.
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the provider's prompt cache,
+    /// where the provider reports it (priced at the cached-input price).
+    #[serde(default)]
+    pub cached_input_tokens: u64,
 }
 
 /// The most tokens one count in a provider's usage may claim. More is a
@@ -689,6 +694,7 @@ mod tests {
             Some(Usage {
                 input_tokens: 3,
                 output_tokens: chars,
+                cached_input_tokens: 0,
             })
         }));
         let text = String::from_utf8_lossy(&out);

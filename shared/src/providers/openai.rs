@@ -48,9 +48,16 @@ pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
         Some(n) => n,
         None => total.map_or(0, |t| t.saturating_sub(input)),
     };
+    let cached = u
+        .get("prompt_tokens_details")
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(super::token)
+        .unwrap_or(0)
+        .min(input);
     Some(Usage {
         input_tokens: input,
         output_tokens: output,
+        cached_input_tokens: cached,
     })
 }
 
@@ -228,7 +235,8 @@ mod tests {
             u,
             Some(Usage {
                 input_tokens: 3,
-                output_tokens: 4
+                output_tokens: 4,
+                cached_input_tokens: 0,
             })
         );
     }

@@ -244,7 +244,7 @@ pub fn to_chat(body: &Map<String, Value>) -> ChatForm {
 pub fn usage_json(u: Usage) -> Value {
     json!({
         "input_tokens": u.input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": u.cached_input_tokens},
         "output_tokens": u.output_tokens,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": u.total(),
@@ -254,9 +254,16 @@ pub fn usage_json(u: Usage) -> Value {
 /// The usage an OpenAI `response` object reports.
 pub fn native_usage(response: &Value) -> Option<Usage> {
     let u = response.get("usage")?.as_object()?;
+    let input = u.get("input_tokens").and_then(super::token).unwrap_or(0);
     Some(Usage {
-        input_tokens: u.get("input_tokens").and_then(Value::as_u64).unwrap_or(0),
-        output_tokens: u.get("output_tokens").and_then(Value::as_u64).unwrap_or(0),
+        input_tokens: input,
+        output_tokens: u.get("output_tokens").and_then(super::token).unwrap_or(0),
+        cached_input_tokens: u
+            .get("input_tokens_details")
+            .and_then(|d| d.get("cached_tokens"))
+            .and_then(super::token)
+            .unwrap_or(0)
+            .min(input),
     })
 }
 
@@ -851,7 +858,8 @@ mod tests {
                 w.usage,
                 Some(Usage {
                     input_tokens: 7,
-                    output_tokens: 3
+                    output_tokens: 3,
+                    cached_input_tokens: 0,
                 })
             );
             assert_eq!(w.output_chars, 2);

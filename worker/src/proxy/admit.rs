@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::ledger::ReserveRequest;
 use shared::limiter_api::ANONYMOUS_IP_SCOPE;
+use shared::pricing;
 use shared::project::TierSource;
 use shared::providers::dialect::{build_native_request, Dialect};
 use shared::providers::{
@@ -365,10 +366,15 @@ pub async fn admit(
         .tiers
         .values()
         .any(|t| t.models.contains_key(&upstream.model));
+    // The cost reservation: the token reservation at the model's dearest
+    // token price (0 for a model with no price).
+    let price =
+        pricing::resolve(&upstream.model, &project.settings.pricing.model_prices).map(|r| r.price);
     let request = ReserveRequest {
         request_id: meta.request_id.clone(),
         model: upstream.model.clone(),
         estimate_tokens: estimate,
+        estimate_cost: price.map_or(0, |p| p.reservation(estimate)),
         lease_ms: i64::try_from(cfg.provider_timeout_ms.saturating_add(cfg.lease_grace_ms)).ok(),
         policy: Policy {
             tier_name: tier_name.clone(),
@@ -393,6 +399,7 @@ pub async fn admit(
                 request_id: format!("{}:ip", meta.request_id),
                 model: upstream.model.clone(),
                 estimate_tokens: estimate,
+                estimate_cost: 0,
                 lease_ms: i64::try_from(cfg.provider_timeout_ms.saturating_add(cfg.lease_grace_ms))
                     .ok(),
                 policy: Policy {
@@ -403,7 +410,7 @@ pub async fn admit(
                 count_model: false,
             };
             let (ip_answer, held) = ip_counter
-                .reserve(ip_request, prompt_tokens, BTreeMap::new(), true)
+                .reserve(ip_request, prompt_tokens, None, BTreeMap::new(), true)
                 .await?;
             let Some(held) = held else {
                 let d = &ip_answer.decision;
@@ -434,6 +441,7 @@ pub async fn admit(
         .reserve(
             request,
             prompt_tokens,
+            price,
             project.settings.tiers.clone(),
             tier_pinned,
         )

@@ -12,23 +12,29 @@ pub struct TierTotals {
     pub output_tokens: i64,
     pub blocked: i64,
     pub warned: i64,
+    /// Micro-dollars.
+    pub cost: i64,
 }
 
-/// Per-tier sums of a project's usage from `from` to `to` (both included).
+/// Per-tier sums of a project's usage from `from` to `to` (both included),
+/// of one identity when `identity` is given.
 pub async fn totals_by_tier(
     client: &Client,
     project_id: &str,
     from: &str,
     to: &str,
+    identity: Option<&str>,
 ) -> Result<Vec<TierTotals>, StoreError> {
     client
         .query(
             "SELECT tier, sum(requests)::bigint AS requests, sum(input_tokens)::bigint AS input_tokens, \
                sum(output_tokens)::bigint AS output_tokens, \
-               sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned \
+               sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned, \
+               sum(cost_micros)::bigint AS cost \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($4::text IS NULL OR identity = $4) \
              GROUP BY tier ORDER BY tier",
-            &[&project_id, &from, &to],
+            &[&project_id, &from, &to, &identity],
         )
         .await?
         .iter()
@@ -40,6 +46,7 @@ pub async fn totals_by_tier(
                 output_tokens: col(r, "output_tokens")?,
                 blocked: col(r, "blocked")?,
                 warned: col(r, "warned")?,
+                cost: col(r, "cost")?,
             })
         })
         .collect()
@@ -73,6 +80,7 @@ pub struct UsageRow {
     pub output_tokens: i64,
     pub blocked: i64,
     pub warned: i64,
+    pub cost: i64,
 }
 
 fn usage_row(r: &Row) -> Result<UsageRow, StoreError> {
@@ -86,6 +94,7 @@ fn usage_row(r: &Row) -> Result<UsageRow, StoreError> {
         output_tokens: col(r, "output_tokens")?,
         blocked: col(r, "blocked")?,
         warned: col(r, "warned")?,
+        cost: col(r, "cost_micros")?,
     })
 }
 
@@ -102,7 +111,7 @@ pub async fn usage_page(
     client
         .query(
             "SELECT to_char(day, 'YYYY-MM-DD') AS day_text, identity, tier, model, requests, input_tokens, \
-               output_tokens, blocked, warned FROM usage_daily \
+               output_tokens, blocked, warned, cost_micros FROM usage_daily \
              WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
                AND (day, identity, tier, model) > ($4::text::date, $5, $6, $7) \
              ORDER BY day, identity, tier, model LIMIT $8",
@@ -120,6 +129,7 @@ pub struct DayTotals {
     pub requests: i64,
     pub tokens: i64,
     pub blocked: i64,
+    pub cost: i64,
 }
 
 /// The `days` days ending `today`, oldest first, zero where nothing was used.
@@ -133,7 +143,8 @@ pub async fn daily_totals(
         .query(
             "SELECT to_char(d::date, 'YYYY-MM-DD') AS date, COALESCE(sum(u.requests), 0)::bigint AS requests, \
                COALESCE(sum(u.input_tokens + u.output_tokens), 0)::bigint AS tokens, \
-               COALESCE(sum(u.blocked), 0)::bigint AS blocked \
+               COALESCE(sum(u.blocked), 0)::bigint AS blocked, \
+               COALESCE(sum(u.cost_micros), 0)::bigint AS cost \
              FROM generate_series($2::text::date - ($3::int - 1), $2::text::date, interval '1 day') AS d \
              LEFT JOIN usage_daily u ON u.project_id = $1 AND u.day = d::date \
              GROUP BY d ORDER BY d",
@@ -147,8 +158,81 @@ pub async fn daily_totals(
                 requests: col(r, "requests")?,
                 tokens: col(r, "tokens")?,
                 blocked: col(r, "blocked")?,
+                cost: col(r, "cost")?,
             })
         })
+        .collect()
+}
+
+/// One model's or one identity's spend over a range of days.
+pub struct SpendRow {
+    /// The model or the identity.
+    pub key: String,
+    /// The identity's latest tier in the range (empty for a model).
+    pub tier: String,
+    pub requests: i64,
+    pub tokens: i64,
+    /// Micro-dollars.
+    pub cost: i64,
+}
+
+fn spend_row(r: &Row) -> Result<SpendRow, StoreError> {
+    Ok(SpendRow {
+        key: col(r, "key")?,
+        tier: col(r, "tier")?,
+        requests: col(r, "requests")?,
+        tokens: col(r, "tokens")?,
+        cost: col(r, "cost")?,
+    })
+}
+
+/// Spend per model from `from` to `to`, dearest first (models that made
+/// at least one request).
+pub async fn spend_by_model(
+    client: &Client,
+    project_id: &str,
+    from: &str,
+    to: &str,
+    identity: Option<&str>,
+) -> Result<Vec<SpendRow>, StoreError> {
+    client
+        .query(
+            "SELECT model AS key, '' AS tier, sum(requests)::bigint AS requests, \
+               sum(input_tokens + output_tokens)::bigint AS tokens, sum(cost_micros)::bigint AS cost \
+             FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($4::text IS NULL OR identity = $4) \
+             GROUP BY model HAVING sum(requests) > 0 ORDER BY cost DESC, model",
+            &[&project_id, &from, &to, &identity],
+        )
+        .await?
+        .iter()
+        .map(spend_row)
+        .collect()
+}
+
+/// Spend per identity from `from` to `to`, dearest first, at most `limit`;
+/// each with the tier of its latest day.
+pub async fn spend_by_identity(
+    client: &Client,
+    project_id: &str,
+    from: &str,
+    to: &str,
+    identity: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SpendRow>, StoreError> {
+    client
+        .query(
+            "SELECT identity AS key, (array_agg(tier ORDER BY day DESC, requests DESC))[1] AS tier, \
+               sum(requests)::bigint AS requests, \
+               sum(input_tokens + output_tokens)::bigint AS tokens, sum(cost_micros)::bigint AS cost \
+             FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
+               AND ($5::text IS NULL OR identity = $5) \
+             GROUP BY identity HAVING sum(requests) > 0 ORDER BY cost DESC, identity LIMIT $4",
+            &[&project_id, &from, &to, &limit, &identity],
+        )
+        .await?
+        .iter()
+        .map(spend_row)
         .collect()
 }
 

@@ -23,13 +23,16 @@ pub struct StoredProject {
 
 /// The settings columns of a `projects` row: `name`, `provider`,
 /// `base_url`, `default_tier`, `tiers` (as text), `require_signed_identity`,
-/// `identity_policy` (as text),
+/// `identity_policy` (as text), `pricing` (as text),
 /// `allowed_origins` (as text).
 pub fn settings_from_row(row: &Row) -> Result<ProjectSettings, StoreError> {
     let provider: String = col(row, "provider")?;
     let tiers: String = col(row, "tiers")?;
     let origins: String = col(row, "allowed_origins")?;
     let policy: String = col(row, "identity_policy")?;
+    let pricing: String = col(row, "pricing")?;
+    let pricing = serde_json::from_str(&pricing)
+        .map_err(|e| StoreError::Failed(format!("stored pricing: {e}")))?;
     let identity_policy = serde_json::from_str(&policy)
         .map_err(|e| StoreError::Failed(format!("stored identity policy: {e}")))?;
     let tiers: BTreeMap<String, Tier> = serde_json::from_str(&tiers)
@@ -45,6 +48,7 @@ pub fn settings_from_row(row: &Row) -> Result<ProjectSettings, StoreError> {
         require_signed_identity: col(row, "require_signed_identity")?,
         allowed_origins,
         identity_policy,
+        pricing,
     })
 }
 
@@ -57,7 +61,8 @@ pub async fn by_key(
         .query_opt(
             "SELECT id, name, provider, base_url, default_tier, tiers::text AS tiers, \
                require_signed_identity, allowed_origins::text AS allowed_origins, \
-               identity_policy::text AS identity_policy, provider_key_enc, secret_key_enc, \
+               identity_policy::text AS identity_policy, pricing::text AS pricing, \
+               provider_key_enc, secret_key_enc, \
                secret_key_hash IS NULL AS secret_key_hash_missing \
              FROM projects WHERE project_key = $1",
             &[&project_key],
@@ -93,7 +98,7 @@ const PROJECT_COLUMNS: &str = "id, name, provider, base_url, provider_key_hint, 
      default_tier, tiers::text AS tiers, require_signed_identity, allowed_origins::text AS allowed_origins, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at_utc, \
      to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at_utc, \
-     identity_policy::text AS identity_policy";
+     identity_policy::text AS identity_policy, pricing::text AS pricing";
 
 /// A project row as the dashboard sees it (no secrets).
 pub struct ProjectRow {
@@ -127,6 +132,7 @@ pub struct ProjectWrite<'a> {
     pub tiers: &'a str,
     pub origins: &'a str,
     pub policy: &'a str,
+    pub pricing: &'a str,
     /// A new sealed provider key and its hint (`None`: keep the stored one).
     pub provider_key_enc: Option<&'a str>,
     pub provider_key_hint: Option<&'a str>,
@@ -175,9 +181,9 @@ pub async fn insert(
     let sql = format!(
         "INSERT INTO projects (id, owner_id, name, provider, base_url, provider_key_enc, provider_key_hint, \
            project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins, \
-           identity_policy, secret_key_hash) \
+           identity_policy, secret_key_hash, pricing) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb, \
-           $14::text::jsonb, $15) \
+           $14::text::jsonb, $15, $16::text::jsonb) \
          RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -199,6 +205,7 @@ pub async fn insert(
                 &w.origins,
                 &w.policy,
                 &secret_key_hash,
+                &w.pricing,
             ],
         )
         .await?;
@@ -217,7 +224,8 @@ pub async fn update(
         "UPDATE projects SET name = $3, provider = $4, base_url = $5, \
            provider_key_enc = COALESCE($6, provider_key_enc), provider_key_hint = COALESCE($7, provider_key_hint), \
            default_tier = $8, tiers = $9::text::jsonb, require_signed_identity = $10, \
-           allowed_origins = $11::text::jsonb, identity_policy = $12::text::jsonb, updated_at = now() \
+           allowed_origins = $11::text::jsonb, identity_policy = $12::text::jsonb, \
+           pricing = $13::text::jsonb, updated_at = now() \
          WHERE id = $1 AND owner_id = $2 RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -236,6 +244,7 @@ pub async fn update(
                 &s.require_signed_identity,
                 &w.origins,
                 &w.policy,
+                &w.pricing,
             ],
         )
         .await?;
