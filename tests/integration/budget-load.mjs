@@ -51,6 +51,7 @@ export async function measureOvershoot(token, { concurrency = 100, limit = 50, d
   let admitted = 1;
   let refused = 0;
   let other = 0;
+  const otherAnswers = [];
   let firstRefusalAt = null;
   let lastAdmitAt = null;
   const latencies = [];
@@ -71,7 +72,8 @@ export async function measureOvershoot(token, { concurrency = 100, limit = 50, d
         return;
       } else {
         other += 1;
-        if (other > 20) throw new Error(`unexpected answer ${res.status} ${res.text}`);
+        otherAnswers.push(`${res.status} ${res.body?.error?.code ?? res.body?.error ?? res.text.slice(0, 80)}`);
+        if (other > 20) throw new Error(`unexpected answers: ${otherAnswers.join(', ')}`);
       }
     }
   }
@@ -96,6 +98,7 @@ export async function measureOvershoot(token, { concurrency = 100, limit = 50, d
     admitted,
     refused,
     other,
+    otherAnswers,
     overshoot: admitted - limit,
     admittingMs,
     firstRefusalMs: firstRefusalAt && firstRefusalAt - started,
