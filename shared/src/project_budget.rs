@@ -357,6 +357,9 @@ impl BudgetState {
 pub struct Crossing {
     pub budget: BudgetStatus,
     pub level: u8,
+    /// When the project object found it.
+    #[serde(default)]
+    pub at_ms: i64,
 }
 
 impl Crossing {
@@ -391,6 +394,7 @@ impl Levels {
                         out.push(Crossing {
                             budget: *b,
                             level: l,
+                            at_ms: state.now_ms,
                         });
                     }
                 }
