@@ -17,6 +17,7 @@ export type RouteName =
   | 'identity'
   | 'settings'
   | 'budgets'
+  | 'funnel'
   | 'not-found';
 
 interface Pattern {
@@ -40,6 +41,7 @@ const patterns: Pattern[] = [
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },
   { name: 'settings', re: /^\/projects\/([^/]+)\/settings$/, keys: ['id'] },
   { name: 'budgets', re: /^\/projects\/([^/]+)\/budgets$/, keys: ['id'] },
+  { name: 'funnel', re: /^\/projects\/([^/]+)\/funnel$/, keys: ['id'] },
 ];
 
 const location = ref({ path: window.location.pathname, search: window.location.search });

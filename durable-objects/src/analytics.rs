@@ -2,7 +2,8 @@
 //!
 //! Each usage event inserts its id into `usage_events`; only a *new* id adds
 //! its counts to the daily rollup (one statement, so a retried batch never
-//! double counts). Rule triggers are keyed by their event id likewise.
+//! double counts). Rule triggers are keyed by their event id likewise, and
+//! funnel counts go to `funnel_daily` through `usage_events` as usage does.
 //! Statements are pipelined on one connection. Each event's fate is reported
 //! on its own: written, or refused by Postgres as bad data (logged and
 //! dropped, so one poison event cannot hold back the rest forever), or failed
@@ -47,6 +48,17 @@ const TRIGGER_SQL: &str = "INSERT INTO rule_triggers (event_id, project_id, rule
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::double precision / 1000.0)) \
      ON CONFLICT (event_id) DO NOTHING";
 
+const FUNNEL_SQL: &str = "WITH fresh AS ( \
+       INSERT INTO usage_events (event_id, project_id) VALUES ($1, $2) \
+       ON CONFLICT (event_id) DO NOTHING RETURNING 1) \
+     INSERT INTO funnel_daily AS f (project_id, day, tier, kind, origin, rule_id, message_hash, \
+       message, shown, linked, clicks, upgrades) \
+     SELECT $2, $3::text::date, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM fresh \
+     ON CONFLICT (project_id, day, tier, kind, origin, rule_id, message_hash) DO UPDATE SET \
+       shown = f.shown + EXCLUDED.shown, linked = f.linked + EXCLUDED.linked, \
+       clicks = f.clicks + EXCLUDED.clicks, upgrades = f.upgrades + EXCLUDED.upgrades, \
+       message = CASE WHEN f.message = '' THEN EXCLUDED.message ELSE f.message END";
+
 /// Writes every event. Answers, per event, whether it is done with (written,
 /// or refused as bad data) — `false` means retry it later. An error means
 /// nothing could be tried (no connection).
@@ -57,10 +69,11 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
     let client = within(CONNECT_DEADLINE_MS, connect(env))
         .await
         .ok_or_else(|| timed_out("connect"))??;
-    let (usage, trigger) = within(QUERY_DEADLINE_MS, async {
+    let (usage, trigger, funnel) = within(QUERY_DEADLINE_MS, async {
         let usage = client.prepare(USAGE_SQL).await?;
         let trigger = client.prepare(TRIGGER_SQL).await?;
-        Ok::<_, tokio_postgres::Error>((usage, trigger))
+        let funnel = client.prepare(FUNNEL_SQL).await?;
+        Ok::<_, tokio_postgres::Error>((usage, trigger, funnel))
     })
     .await
     .ok_or_else(|| timed_out("prepare"))?
@@ -69,6 +82,7 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
         let client = &client;
         let usage = &usage;
         let trigger = &trigger;
+        let funnel = &funnel;
         async move {
             match event {
                 AnalyticsEvent::Usage {
@@ -130,6 +144,38 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
                                 action,
                                 usage_percent,
                                 &at,
+                            ],
+                        )
+                        .await
+                }
+                AnalyticsEvent::Funnel {
+                    event_id,
+                    project_id,
+                    day,
+                    key,
+                    message,
+                    shown,
+                    linked,
+                    clicks,
+                    upgrades,
+                } => {
+                    client
+                        .execute(
+                            funnel,
+                            &[
+                                event_id,
+                                project_id,
+                                day,
+                                &key.tier,
+                                &key.kind.as_str(),
+                                &key.origin.as_str(),
+                                &key.rule_id,
+                                &key.message_hash,
+                                message,
+                                shown,
+                                linked,
+                                clicks,
+                                upgrades,
                             ],
                         )
                         .await

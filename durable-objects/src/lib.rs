@@ -20,6 +20,7 @@
 
 pub mod analytics;
 mod budget_report;
+mod funnel;
 pub mod pg;
 pub mod project_budget;
 
@@ -28,9 +29,9 @@ use shared::decision::Verdict;
 use shared::identity::{self, IdentityRecord, Override};
 use shared::ledger::{Amount, IdentityLedger, SettleOutcome};
 use shared::limiter_api::{
-    AnalyticsEvent, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall, ReadAnswer,
-    ReadCall, RecordAnswer, RecordCall, RecordOp, ReserveAnswer, ReserveCall, ResetAnswer,
-    ResetCall, SettleAnswer, SettleCall, Subject,
+    AnalyticsEvent, ClickCall, Ending, FlushAnswer, FlushCall, LimiterCall, PingAnswer, PingCall,
+    ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp, ReserveAnswer, ReserveCall,
+    ResetAnswer, ResetCall, SettleAnswer, SettleCall, Subject,
 };
 use shared::period::date_string;
 use std::cell::{Cell, RefCell};
@@ -68,6 +69,8 @@ pub struct IdentityLimiter {
     budget_retry_at: Cell<i64>,
     /// Usage carried over an owner's reset (`Some(None)`: known to be none).
     budget_carry: RefCell<Option<Option<shared::project_budget::Snapshot>>>,
+    /// The last funnel message shown (`Some(None)`: known to be none).
+    exposure: RefCell<Option<Option<shared::funnel::Exposure>>>,
 }
 
 fn now_ms() -> i64 {
@@ -122,7 +125,8 @@ impl IdentityLimiter {
                data TEXT NOT NULL, PRIMARY KEY (kind, k)) WITHOUT ROWID; \
              CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL); \
              CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
-             CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+             CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
+             CREATE TABLE IF NOT EXISTS funnel_exposure (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
             None,
         )?;
         Ok(())
@@ -522,6 +526,23 @@ impl IdentityLimiter {
                 at_ms: now,
             });
         }
+        if let Some(funnel) = &call.funnel {
+            let tier = call
+                .tiers
+                .get(tier)
+                .filter(|_| *tier != request.policy.tier_name)
+                .unwrap_or(&request.policy.tier);
+            events.extend(self.funnel_step(
+                funnel,
+                subject,
+                &request.request_id,
+                &decision,
+                &tier_name,
+                tier,
+                !owner_block,
+                now,
+            )?);
+        }
         if decision.verdict != Verdict::Block {
             self.remember_subject(subject)?;
         }
@@ -661,6 +682,7 @@ impl IdentityLimiter {
         match path.as_str() {
             ReserveCall::PATH => serve(req, |c: ReserveCall| self.reserve(c)).await,
             SettleCall::PATH => serve(req, |c: SettleCall| self.settle(c)).await,
+            ClickCall::PATH => serve(req, |c: ClickCall| self.click(c)).await,
             ReadCall::PATH => serve(req, |c: ReadCall| self.read(c)).await,
             RecordCall::PATH => serve(req, |c: RecordCall| self.record_call(c)).await,
             ResetCall::PATH => {
@@ -706,6 +728,7 @@ impl DurableObject for IdentityLimiter {
             budget_reported: RefCell::new(None),
             budget_retry_at: Cell::new(0),
             budget_carry: RefCell::new(None),
+            exposure: RefCell::new(None),
         };
         if let Err(e) = limiter.init_schema() {
             console_error!("identity limiter schema: {e}");

@@ -6,6 +6,7 @@
 pub mod budget;
 pub mod decision;
 pub mod error;
+pub mod funnel;
 pub mod identity;
 pub mod ledger;
 pub mod limiter_api;

@@ -17,6 +17,7 @@
 //! prompt or an answer (guarantee G6).
 
 use crate::decision::{Decision, WindowReport};
+use crate::funnel::{FunnelKey, FunnelPolicy};
 use crate::identity::{IdentityRecord, Override};
 use crate::ledger::{ReserveRequest, SettleOutcome};
 use crate::tier::Tier;
@@ -82,6 +83,9 @@ pub struct ReserveCall {
     /// The project's tiers, for an identity record that names its tier.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tiers: BTreeMap<String, Tier>,
+    /// Funnel tracking (the Worker's identity counters; none for per-IP ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<FunnelPolicy>,
     /// The request's tier is authoritative (a signed token's claim, or a
     /// request's tier when the project trusts requests): a record's tier
     /// does not replace it.
@@ -208,6 +212,41 @@ impl LimiterCall for ResetCall {
     type Answer = ResetAnswer;
 }
 
+/// A followed tracked link, queued by a funnel object (one per project ×
+/// identity reference) for the analytics flush. The object accepts only a
+/// funnel event that counts exactly one click.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClickCall {
+    pub event: AnalyticsEvent,
+}
+
+impl ClickCall {
+    /// Whether the event is one click and nothing else.
+    pub fn is_one_click(&self) -> bool {
+        matches!(
+            self.event,
+            AnalyticsEvent::Funnel {
+                shown: 0,
+                linked: 0,
+                clicks: 1,
+                upgrades: 0,
+                ..
+            }
+        ) && self.event.is_analytics()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClickAnswer {
+    pub queued: bool,
+}
+
+impl LimiterCall for ClickCall {
+    const PATH: &'static str = "/click";
+    type Answer = ClickAnswer;
+}
+
 /// Expires due leases and flushes the analytics outbox now.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FlushCall {}
@@ -281,6 +320,21 @@ pub enum AnalyticsEvent {
         usage_percent: Option<f64>,
         at_ms: i64,
     },
+    /// Counts of the upgrade funnel for one message on one day.
+    #[serde(rename_all = "camelCase")]
+    Funnel {
+        event_id: String,
+        project_id: String,
+        /// `YYYY-MM-DD` (UTC).
+        day: String,
+        key: FunnelKey,
+        /// The owner's copy (template), never a rendered message.
+        message: String,
+        shown: i64,
+        linked: i64,
+        clicks: i64,
+        upgrades: i64,
+    },
 }
 
 /// The suffix of the project id under which a project's per-IP counters
@@ -288,12 +342,18 @@ pub enum AnalyticsEvent {
 /// contain `#`, so these never collide with an identity's counter.
 pub const ANONYMOUS_IP_SCOPE: &str = "#anonymous-ip";
 
+/// The suffix of the project id under which a project's funnel objects
+/// live (`<project id>#funnel-clicks`, one per identity reference): they
+/// only queue clicks of tracked links for the analytics flush.
+pub const FUNNEL_CLICK_SCOPE: &str = "#funnel-clicks";
+
 impl AnalyticsEvent {
     /// The project the event belongs to.
     pub fn project_id(&self) -> &str {
         match self {
             AnalyticsEvent::Usage { project_id, .. }
-            | AnalyticsEvent::Trigger { project_id, .. } => project_id,
+            | AnalyticsEvent::Trigger { project_id, .. }
+            | AnalyticsEvent::Funnel { project_id, .. } => project_id,
         }
     }
 
@@ -304,9 +364,9 @@ impl AnalyticsEvent {
 
     pub fn event_id(&self) -> &str {
         match self {
-            AnalyticsEvent::Usage { event_id, .. } | AnalyticsEvent::Trigger { event_id, .. } => {
-                event_id
-            }
+            AnalyticsEvent::Usage { event_id, .. }
+            | AnalyticsEvent::Trigger { event_id, .. }
+            | AnalyticsEvent::Funnel { event_id, .. } => event_id,
         }
     }
 }

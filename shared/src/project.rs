@@ -8,6 +8,7 @@
 //! `field` with a dotted path.
 
 use crate::error::ApiError;
+use crate::funnel::FunnelSettings;
 use crate::pricing::{parse_prices, ProjectPrices};
 use crate::providers::ProviderKind;
 use crate::tier::{LimitSpec, Tier};
@@ -81,6 +82,8 @@ pub struct ProjectSettings {
     pub require_signed_identity: bool,
     pub allowed_origins: Vec<String>,
     pub identity_policy: IdentityPolicy,
+    /// Tracked redirects and the tier order of the upgrade funnel.
+    pub upgrade_funnel: FunnelSettings,
     pub pricing: Pricing,
 }
 
@@ -99,6 +102,7 @@ pub struct ProjectChanges {
     pub tier_source: Option<TierSource>,
     /// `Some(None)` removes the per-IP caps.
     pub anonymous_limits: Option<Option<Tier>>,
+    pub upgrade_funnel: Option<FunnelSettings>,
     /// Replaces the project's own model prices.
     pub model_prices: Option<ProjectPrices>,
     /// Replaces the tier prices.
@@ -116,6 +120,7 @@ const FIELDS: &[&str] = &[
     "allowedOrigins",
     "tierSource",
     "anonymousLimits",
+    "upgradeFunnel",
     "modelPrices",
     "tierPrices",
 ];
@@ -330,6 +335,9 @@ pub fn parse_changes(body: &Value, production: bool) -> Result<ProjectChanges, A
             }
         });
     }
+    if let Some(v) = obj.get("upgradeFunnel") {
+        c.upgrade_funnel = Some(FunnelSettings::parse(v)?);
+    }
     if let Some(v) = obj.get("modelPrices") {
         c.model_prices = Some(parse_prices(v)?);
     }
@@ -411,6 +419,7 @@ impl ProjectSettings {
                 tier_source: c.tier_source.unwrap_or_default(),
                 anonymous_limits: c.anonymous_limits.clone().flatten(),
             },
+            upgrade_funnel: c.upgrade_funnel.clone().unwrap_or_default(),
             pricing: Pricing {
                 model_prices: c.model_prices.clone().unwrap_or_default(),
                 tier_prices: c.tier_prices.clone().unwrap_or_default(),
@@ -450,6 +459,14 @@ impl ProjectSettings {
         if let Some(v) = &c.anonymous_limits {
             s.identity_policy.anonymous_limits.clone_from(v);
         }
+        match &c.upgrade_funnel {
+            Some(v) => s.upgrade_funnel = v.clone(),
+            // Tiers removed by this patch leave the funnel's order with them.
+            None => s
+                .upgrade_funnel
+                .tier_order
+                .retain(|t| s.tiers.contains_key(t)),
+        }
         if let Some(v) = &c.model_prices {
             s.pricing.model_prices.clone_from(v);
         }
@@ -481,6 +498,7 @@ impl ProjectSettings {
                 format!("'{t}' is not one of the tiers"),
             ));
         }
+        self.upgrade_funnel.check(&self.tiers)?;
         if self.provider == ProviderKind::Other && self.base_url.is_none() {
             return Err(bad("baseUrl", "baseUrl is required for provider 'other'"));
         }
@@ -639,6 +657,7 @@ mod tests {
             identity_policy: IdentityPolicy::default(),
             pricing: Pricing::default(),
             allowed_origins: vec![],
+            upgrade_funnel: FunnelSettings::default(),
         }
     }
 }

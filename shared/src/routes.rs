@@ -78,6 +78,8 @@ pub enum RouteId {
     ListBudgets,
     SetBudget,
     DeleteBudget,
+    UpgradeFunnel,
+    TrackedRedirect,
 }
 
 /// One row of the table.
@@ -107,6 +109,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/v1/embeddings", R::OpenAiEmbeddings),
     route(Post, "/api/v1/proxy/embeddings", R::ProxyEmbeddings),
     route(Get, "/api/v1/usage", R::Usage),
+    // Tracked deep links (the upgrade funnel)
+    route(Get, "/r/{token}", R::TrackedRedirect),
     // Owner sign-in
     route(Post, "/api/auth/magic-link", R::MagicLink),
     route(Post, "/api/auth/verify", R::Verify),
@@ -151,6 +155,7 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Get, "/api/projects/{id}/analytics/costs", R::CostAnalytics),
     route(Get, "/api/projects/{id}/prices", R::ModelPrices),
+    route(Get, "/api/projects/{id}/analytics/funnel", R::UpgradeFunnel),
     route(Get, "/api/projects/{id}/identities/{identity}", R::Identity),
     route(
         Post,

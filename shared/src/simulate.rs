@@ -11,7 +11,8 @@
 //! rule's message or [`DEFAULT_WARNING_MESSAGE`]; all are rendered with
 //! [`render_message`] over the window that explains the decision.
 
-use crate::decision::{decide_with, tightest, Decision, Policy, Size, Verdict, WindowReport};
+use crate::decision::{decide_with, Decision, Policy, Size, Verdict, WindowReport};
+use crate::funnel::message_source;
 use crate::ledger::Amount;
 use crate::period::{iso8601, window_end, Period};
 use crate::rules::{Rule, TraceEntry};
@@ -39,41 +40,15 @@ pub fn decision_message(
     identity: &str,
     now_ms: i64,
 ) -> (Option<String>, Option<String>) {
-    let tier_message = tier.limit_message.as_ref();
-    let (template, deep_link, window) = match decision.verdict {
-        Verdict::Allow => return (None, None),
-        Verdict::Block => {
-            let window = decision
-                .blocking
-                .as_ref()
-                .or_else(|| tightest(&decision.limits));
-            let rule = decision.rule.as_ref();
-            let template = rule
-                .and_then(|r| r.message.clone())
-                .or_else(|| tier_message.map(|m| m.message.clone()))
-                .unwrap_or_else(|| DEFAULT_LIMIT_MESSAGE.to_string());
-            let deep_link = match rule {
-                Some(r) if r.message.is_some() => r.deep_link.clone(),
-                Some(r) => r
-                    .deep_link
-                    .clone()
-                    .or_else(|| tier_message.and_then(|m| m.deep_link.clone())),
-                None => tier_message.and_then(|m| m.deep_link.clone()),
-            };
-            (template, deep_link, window)
-        }
-        Verdict::Warn => {
-            let warning = decision.warning.as_ref();
-            let template = warning
-                .and_then(|w| w.message.clone())
-                .unwrap_or_else(|| DEFAULT_WARNING_MESSAGE.to_string());
-            let deep_link = warning.and_then(|w| w.deep_link.clone());
-            let window = decision
-                .header_window()
-                .or_else(|| tightest(&decision.limits));
-            (template, deep_link, window)
-        }
+    let Some(source) = message_source(
+        decision,
+        tier,
+        DEFAULT_LIMIT_MESSAGE,
+        DEFAULT_WARNING_MESSAGE,
+    ) else {
+        return (None, None);
     };
+    let (template, deep_link, window) = (source.template, source.deep_link, source.window);
     let vars = message_vars(window, tier_name, identity, now_ms);
     (
         Some(render_message(&template, &vars)),

@@ -357,6 +357,49 @@ describe('the owner dashboard, end to end', () => {
     await checkPage('rules-lint');
   });
 
+  test('funnel: tracked links on, a 429 link followed, an upgrade; the page shows what the API counts', async () => {
+    await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Funnel' }).click();
+    await page.getByRole('heading', { name: 'Tracked upgrade links' }).waitFor();
+    await page.getByTestId('tracked-redirect').check();
+    await page.getByRole('button', { name: '+ free' }).click();
+    await page.getByRole('button', { name: '+ pro' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved. Applies within 30 s everywhere.').waitFor();
+    const session = await page.evaluate(() => localStorage.getItem('airl.session'));
+    const saved = await api(`/api/projects/${projectId}`, { token: session });
+    assert.deepEqual(saved.body.upgradeFunnel, { trackedRedirect: true, tierOrder: ['free', 'pro'] });
+    // A new identity on free until refused: the 429 carries a tracked link to the tier's deep link.
+    const W = `${uniqueId('user')}-upgrades`;
+    const send = (tier) => proxyChat(projectKey, { identity: W, tier, model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    let refused;
+    for (let i = 0; i < 8 && !refused; i++) {
+      const r = await send('free');
+      if (r.status === 429) refused = r;
+    }
+    assert.ok(refused, 'refused within the cap');
+    assert.match(refused.body.deepLink, /\/r\//, refused.text);
+    const followed = await fetch(refused.body.deepLink, { redirect: 'manual' });
+    assert.equal(followed.status, 302);
+    // The 100% block rule refused it: its own deep link.
+    assert.equal(followed.headers.get('location'), 'myapp://upgrade?plan=pro');
+    assert.equal((await send('pro')).status, 200, 'seen on a higher tier');
+    const funnel = await waitFor(
+      async () => {
+        const f = (await api(`/api/projects/${projectId}/analytics/funnel?days=30`, { token: session })).body;
+        const free = f.tiers?.find((t) => t.tier === 'free');
+        return free && free.clicked === 1 && free.upgraded === 1 ? f : false;
+      },
+      { timeoutMs: 30000, intervalMs: 300, message: 'the click and the upgrade in the funnel' },
+    );
+    await page.reload();
+    const free = funnel.tiers.find((t) => t.tier === 'free');
+    await waitText('[data-testid=funnel-tiers]', new RegExp(`free\\s+0\\s+${free.warned}\\s+${free.blocked}\\s+1\\s+1\\s+${(free.clickThroughRate * 100).toFixed(1)}%`));
+    const messages = await text('[data-testid=funnel-messages]');
+    assert.match(messages, /Free tier limit reached: \{\{usage\}\}\/\{\{limit\}\}[^\n]*\s+block\s+free\s+rule: Free tier 100% block\s+1\s+1\s+1\s+100\.0%\s+1/);
+    assert.match(await text('[data-testid=funnel-rules]'), /Free tier 100% block\s+0\s+1\s+1\s+1\s+100\.0%/);
+    await checkPage('funnel');
+  });
+
   test('a lost session (401) sends the owner back to sign-in', async () => {
     await page.evaluate(() => localStorage.setItem('airl.session', 'not-a-valid-token'));
     await page.goto(`${DASH}/projects/${projectId}`);
@@ -366,7 +409,7 @@ describe('the owner dashboard, end to end', () => {
 
   test('every page passed axe-core with zero violations at both widths', () => {
     const pages = [...new Set(checked.map((c) => c.replace(/ \(phone\)$/, '')))];
-    assert.deepEqual(pages.sort(), ['identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
+    assert.deepEqual(pages.sort(), ['funnel', 'identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
     assert.equal(checked.length, pages.length * 2);
     console.log(`axe-core: 0 violations on ${checked.length} checks (${pages.length} pages × 2 widths); screenshots in ${path.relative(ROOT, SHOTS)}/`);
   });

@@ -61,6 +61,7 @@ export const PROJECT_ROUTES = [
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/recent-triggers?limit=50` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/costs?period=month` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/prices` },
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/analytics/funnel?days=30` },
   // Identity records
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/identity-records?search=matrix` },
   { method: 'GET', path: (id, ctx) => `/api/projects/${enc(id)}/identity-records/${enc(ctx.identity)}` },

@@ -15,6 +15,7 @@ mod budgets_api;
 mod config;
 mod cost_api;
 mod crypto;
+mod funnel_api;
 mod health;
 mod http;
 mod identities;
@@ -59,6 +60,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     match id {
         RouteId::Healthz => health::healthz(&env).await,
         RouteId::Usage => proxy::usage(req, &env, &cfg).await,
+        RouteId::TrackedRedirect => funnel_api::redirect(&env, &cfg, params.first()).await,
         RouteId::ProxyChat => proxy::handle(req, &env, &ctx, &cfg, proxy::Route::Chat).await,
         RouteId::ProxyChatStream => {
             proxy::handle(req, &env, &ctx, &cfg, proxy::Route::ChatStream).await

@@ -151,6 +151,7 @@ impl Counter {
         price: Option<ModelPrice>,
         tiers: BTreeMap<String, Tier>,
         tier_pinned: bool,
+        funnel: Option<shared::funnel::FunnelPolicy>,
     ) -> ApiResult<(ReserveAnswer, Option<Reservation>)> {
         let request_id = request.request_id.clone();
         let estimate = request.estimate_tokens;
@@ -162,6 +163,7 @@ impl Counter {
                 endings,
                 tiers,
                 tier_pinned,
+                funnel,
             })
             .await?;
         let admitted = answer.decision.verdict != shared::decision::Verdict::Block;

@@ -7,7 +7,7 @@ use crate::auth::{self, require_owner};
 use crate::config::Config;
 use crate::http::percent_decode;
 use crate::http::ApiResult;
-use crate::{analytics_api, budgets_api, cost_api, identities, projects, rules_api};
+use crate::{analytics_api, budgets_api, cost_api, funnel_api, identities, projects, rules_api};
 use shared::routes::{Params, RouteId};
 use shared::ApiError;
 use worker::{Env, Request, Response};
@@ -56,6 +56,7 @@ pub async fn route(
         RouteId::RecentTriggers => analytics_api::recent_triggers(&req, &client, &owner, id).await,
         RouteId::CostAnalytics => cost_api::costs(&req, &client, &owner, id).await,
         RouteId::ModelPrices => cost_api::prices(&client, &owner, id).await,
+        RouteId::UpgradeFunnel => funnel_api::report(&req, &client, &owner, id).await,
         RouteId::Identity => {
             let identity = percent_decode(params.second())?;
             analytics_api::identity(&req, env, &client, &owner, id, &identity).await
@@ -86,6 +87,7 @@ pub async fn route(
         | RouteId::OpenAiEmbeddings
         | RouteId::ProxyEmbeddings
         | RouteId::Usage
+        | RouteId::TrackedRedirect
         | RouteId::MagicLink
         | RouteId::Verify
         | RouteId::Me

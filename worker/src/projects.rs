@@ -40,6 +40,10 @@ fn project_json(p: &ProjectRow) -> Value {
         "anonymousLimits": s.identity_policy.anonymous_limits,
         "modelPrices": s.pricing.model_prices,
         "tierPrices": s.pricing.tier_prices,
+        "upgradeFunnel": {
+            "trackedRedirect": s.upgrade_funnel.tracked_redirect,
+            "tierOrder": s.upgrade_funnel.tier_order,
+        },
         "createdAt": p.created_at,
         "updatedAt": p.updated_at,
     })
@@ -94,12 +98,14 @@ pub async fn create(
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
     let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let pricing = serde_json::to_string(&settings.pricing).or_internal("pricing")?;
+    let funnel = serde_json::to_string(&settings.upgrade_funnel).or_internal("funnel")?;
     let write = ProjectWrite {
         settings: &settings,
         tiers: &tiers,
         origins: &origins,
         policy: &policy,
         pricing: &pricing,
+        funnel: &funnel,
         provider_key_enc: provider_enc.as_deref(),
         provider_key_hint: hint.as_deref(),
     };
@@ -148,12 +154,14 @@ pub async fn patch(
     let origins = serde_json::to_string(&settings.allowed_origins).or_internal("origins")?;
     let policy = serde_json::to_string(&settings.identity_policy).or_internal("policy")?;
     let pricing = serde_json::to_string(&settings.pricing).or_internal("pricing")?;
+    let funnel = serde_json::to_string(&settings.upgrade_funnel).or_internal("funnel")?;
     let write = ProjectWrite {
         settings: &settings,
         tiers: &tiers,
         origins: &origins,
         policy: &policy,
         pricing: &pricing,
+        funnel: &funnel,
         provider_key_enc: provider_enc.as_deref(),
         provider_key_hint: hint.as_deref(),
     };

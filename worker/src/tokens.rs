@@ -161,6 +161,63 @@ fn identity_at(secret: &str, token: &str, now: u64) -> Option<IdentityClaims> {
     Some(claims)
 }
 
+/// The key that signs tracked links, derived from `JWT_SECRET` so that a
+/// link can never pass for a session (nor a session for a link).
+fn link_key(secret: &str) -> Option<String> {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    m.update(b"ai-ratelimit:tracked-link:v1");
+    Some(crate::crypto::hex(&m.finalize().into_bytes()))
+}
+
+/// A keyed hash of an identity within a project (32 hex characters): the
+/// identity reference a tracked link carries. It cannot be reversed, nor
+/// computed for a guessed identity, without `JWT_SECRET`.
+pub fn identity_ref(secret: &str, project_id: &str, identity: &str) -> Option<String> {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+    m.update(b"ai-ratelimit:identity-ref:v1\0");
+    m.update(project_id.as_bytes());
+    m.update(b"\0");
+    m.update(identity.as_bytes());
+    let tag = m.finalize().into_bytes();
+    Some(crate::crypto::hex(tag.get(..16)?))
+}
+
+/// Signs a tracked link's claims.
+pub fn issue_link(secret: &str, claims: &shared::funnel::LinkClaims) -> Option<String> {
+    if !session_secret_ok(secret) {
+        return None;
+    }
+    sign(&link_key(secret)?, claims)
+}
+
+/// Why a tracked link was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkRefused {
+    /// Not one of ours: bad format, wrong signature or claims.
+    Invalid,
+    /// Ours, but past its expiry.
+    Expired,
+}
+
+/// Verifies a tracked link at `now` (Unix seconds).
+pub fn verify_link(
+    secret: &str,
+    token: &str,
+    now: u64,
+) -> Result<shared::funnel::LinkClaims, LinkRefused> {
+    if !session_secret_ok(secret) {
+        return Err(LinkRefused::Invalid);
+    }
+    let key = link_key(secret).ok_or(LinkRefused::Invalid)?;
+    // Signature and claims first (no expiry check), then the expiry.
+    let claims: shared::funnel::LinkClaims =
+        verify(&key, token, now, u64::MAX).ok_or(LinkRefused::Invalid)?;
+    if claims.exp < now {
+        return Err(LinkRefused::Expired);
+    }
+    Ok(claims)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -274,5 +331,62 @@ mod tests {
         assert!(at(json!({"sub": "u", "exp": NOW + 3600, "nbf": NOW + 30})).is_some());
         let c = at(json!({"sub": "u", "tier": "pro", "exp": NOW + 60})).unwrap();
         assert_eq!(c.tier.as_deref(), Some("pro"));
+    }
+
+    fn link(exp: u64) -> shared::funnel::LinkClaims {
+        serde_json::from_value(json!({
+            "p": "prj_1", "tier": "free", "kind": "block", "origin": "tier", "ruleId": "",
+            "messageHash": "00", "q": "req_1", "i": "ref", "u": "myapp://up", "exp": exp
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn links_verify_until_expiry_and_never_as_sessions() {
+        let secret = "s".repeat(32);
+        let t = issue_link(&secret, &link(NOW + 60)).unwrap();
+        assert_eq!(verify_link(&secret, &t, NOW), Ok(link(NOW + 60)));
+        assert_eq!(
+            verify_link(&secret, &t, NOW + 61),
+            Err(LinkRefused::Expired)
+        );
+        assert_eq!(
+            verify_link(&"x".repeat(32), &t, NOW),
+            Err(LinkRefused::Invalid)
+        );
+        assert_eq!(
+            verify_link(&secret, &t[..t.len() - 2], NOW),
+            Err(LinkRefused::Invalid)
+        );
+        assert!(session_at(&secret, &t, NOW).is_none());
+        // A session is not a link either.
+        let session = sign(
+            &secret,
+            &SessionClaims {
+                sub: "acc".into(),
+                email: "a@b.c".into(),
+                iss: SESSION_ISSUER.into(),
+                aud: SESSION_AUDIENCE.into(),
+                iat: NOW,
+                exp: NOW + 60,
+                epoch: 0,
+            },
+        )
+        .unwrap();
+        assert!(session_at(&secret, &session, NOW).is_some());
+        assert_eq!(
+            verify_link(&secret, &session, NOW),
+            Err(LinkRefused::Invalid)
+        );
+    }
+
+    #[test]
+    fn identity_refs_are_keyed_and_per_project() {
+        let a = identity_ref("k1", "p", "u").unwrap();
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, identity_ref("k1", "p", "u").unwrap());
+        assert_ne!(a, identity_ref("k2", "p", "u").unwrap());
+        assert_ne!(a, identity_ref("k1", "q", "u").unwrap());
+        assert_ne!(a, identity_ref("k1", "p", "v").unwrap());
     }
 }

@@ -45,6 +45,8 @@ export interface Project {
   modelPrices?: Record<string, ModelPrice>;
   /** What one identity on a tier pays per month, µUSD. */
   tierPrices?: Record<string, number>;
+  /** Tracked redirects and the tier order of the upgrade funnel (docs/API.md, "Upgrade funnel"). */
+  upgradeFunnel?: UpgradeFunnelSettings;
   createdAt?: string;
   updatedAt?: string;
   secretKey?: string;
@@ -215,4 +217,45 @@ export interface Budgets {
   budgets: Budget[];
   closed: boolean;
   asOf: string;
+}
+
+export interface UpgradeFunnelSettings {
+  trackedRedirect: boolean;
+  tierOrder: string[];
+}
+
+/** warned → blocked → clicked → upgraded, and clicks / tracked showings. */
+export interface FunnelStages {
+  warned: number;
+  blocked: number;
+  linked: number;
+  clicked: number;
+  upgraded: number;
+  clickThroughRate: number | null;
+}
+
+export interface FunnelMessage {
+  tier: string;
+  kind: 'warn' | 'block';
+  origin: 'rule' | 'tier' | 'default';
+  ruleId: string | null;
+  ruleName: string | null;
+  messageHash: string;
+  message: string;
+  shown: number;
+  linked: number;
+  clicks: number;
+  upgrades: number;
+  clickThroughRate: number | null;
+}
+
+export interface UpgradeFunnel {
+  days: number;
+  from: string;
+  to: string;
+  trackedRedirect: boolean;
+  tierOrder: string[];
+  tiers: (FunnelStages & { tier: string; rank: number | null })[];
+  rules: (FunnelStages & { ruleId: string; ruleName: string | null })[];
+  messages: FunnelMessage[];
 }

@@ -225,6 +225,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/r/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A tracked link's signed token, as issued in a 429's `deepLink`, a warning's `x-ratelimit-deeplink` or `ratelimit.warning.deepLink` (projects with `upgradeFunnel.trackedRedirect`). */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Records the click and redirects to the project's deep link.
+         * @description Only links this Worker signed are followed (HMAC-SHA-256 under a key
+         *     derived from the server's `JWT_SECRET`); the token names the project,
+         *     the tier, the message (kind, rule or tier limit, fingerprint of its
+         *     copy), the request that showed it, a keyed hash of the identity and
+         *     the deep link rendered for it. Links work 7 days. A forged, altered or
+         *     malformed token is `400` and an expired one `410` — an HTML page,
+         *     never a redirect. Each shown link counts one click however often it is
+         *     opened; a click that cannot be recorded still redirects.
+         */
+        get: operations["followTrackedLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/magic-link": {
         parameters: {
             query?: never;
@@ -580,6 +610,35 @@ export interface paths {
         };
         /** How often each rule fired over the last days, and per day. */
         get: operations["getRuleTriggers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/analytics/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The upgrade funnel per tier and per rule, and each message's click-through rate.
+         * @description Over the last `days` UTC days (today included): per tier, warned →
+         *     blocked → clicked → upgraded; the same per rule; and per message (a
+         *     rule's or a tier's copy, told apart by a fingerprint of its words, so
+         *     an edited message starts afresh) its showings, tracked showings,
+         *     clicks, upgrades and CTR = clicks / linked. See docs/API.md, "Upgrade
+         *     funnel", for what each count means and how tiers rank. Counts arrive
+         *     with the analytics flush (within seconds).
+         */
+        get: operations["getUpgradeFunnel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1575,8 +1634,21 @@ export interface components {
             allowedOrigins?: string[];
             tierSource?: components["schemas"]["TierSource"];
             anonymousLimits?: components["schemas"]["AnonymousLimits"];
+            upgradeFunnel?: components["schemas"]["UpgradeFunnelSettings"];
             modelPrices?: components["schemas"]["ModelPrices"];
             tierPrices?: components["schemas"]["TierPrices"];
+        };
+        /**
+         * @description `trackedRedirect` (default `false`): deep links in 429s and warnings
+         *     become links to `GET /r/{token}`, which count clicks. `tierOrder`:
+         *     tiers from lowest to highest, for "seen later on a higher tier"; when
+         *     empty, the default tier ranks below every other tier. Each name must
+         *     be one of the project's tiers; a tier removed from `tiers` leaves the
+         *     order with it.
+         */
+        UpgradeFunnelSettings: {
+            trackedRedirect?: boolean;
+            tierOrder?: string[];
         };
         /** @description Micro-dollars per million tokens ($2.50 / 1M tokens = 2500000). */
         ModelPrice: {
@@ -1686,6 +1758,7 @@ export interface components {
             anonymousLimits: components["schemas"]["AnonymousLimits"];
             modelPrices: components["schemas"]["ModelPrices"];
             tierPrices: components["schemas"]["TierPrices"];
+            upgradeFunnel: components["schemas"]["UpgradeFunnelSettings"] & Record<string, never>;
             createdAt: components["schemas"]["Timestamp"];
             updatedAt: components["schemas"]["Timestamp"];
         };
@@ -1975,6 +2048,60 @@ export interface components {
             byDay: {
                 date: components["schemas"]["Day"];
                 count: components["schemas"]["Count"];
+            }[];
+        };
+        FunnelStages: {
+            /** @description Warnings shown. */
+            warned: components["schemas"]["Count"];
+            /** @description 429 messages shown (blocked requests */
+            blocked: components["schemas"]["Count"];
+            /** @description Of those */
+            linked: components["schemas"]["Count"];
+            /** @description Tracked links followed (each shown link once). */
+            clicked: components["schemas"]["Count"];
+            /** @description Identities seen later on a higher tier */
+            upgraded: components["schemas"]["Count"];
+            /** @description `clicked / linked`; `null` when no tracked link was shown. */
+            clickThroughRate: number | null;
+        };
+        UpgradeFunnel: {
+            days: number;
+            from: components["schemas"]["Day"];
+            to: components["schemas"]["Day"];
+            trackedRedirect: boolean;
+            tierOrder: string[];
+            /** @description Every tier of the project, ranked tiers from lowest to highest, then unranked ones by name. */
+            tiers: (components["schemas"]["FunnelStages"] & {
+                tier: string;
+                /** @description `null`: not in `tierOrder`, never "higher". */
+                rank: number | null;
+            })[];
+            /** @description Rules that warned or blocked in the range. */
+            rules: (components["schemas"]["FunnelStages"] & {
+                ruleId: string;
+                /** @description `null` when the rule was deleted. */
+                ruleName: string | null;
+            })[];
+            messages: {
+                tier: string;
+                /** @enum {string} */
+                kind: "warn" | "block";
+                /**
+                 * @description Whose copy — a rule's message, the tier's `limitMessage`, or the built-in text.
+                 * @enum {string}
+                 */
+                origin: "rule" | "tier" | "default";
+                ruleId: string | null;
+                ruleName: string | null;
+                /** @description Fingerprint of the copy (16 hex digits). */
+                messageHash: string;
+                /** @description The copy as written (a template: `{{usage}}` etc. unrendered). */
+                message: string;
+                shown: components["schemas"]["Count"];
+                linked: components["schemas"]["Count"];
+                clicks: components["schemas"]["Count"];
+                upgrades: components["schemas"]["Count"];
+                clickThroughRate: number | null;
             }[];
         };
         RecentTrigger: {
@@ -2800,6 +2927,57 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    followTrackedLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A tracked link's signed token, as issued in a 429's `deepLink`, a warning's `x-ratelimit-deeplink` or `ratelimit.warning.deepLink` (projects with `upgradeFunnel.trackedRedirect`). */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the deep link (`location`); the click is counted. */
+            302: {
+                headers: {
+                    /** @description The project's deep link as rendered for the message. */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a link this Worker signed (or its target is not an allowed deep link). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description The link has expired. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The server cannot check links (no `JWT_SECRET`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     requestMagicLink: {
         parameters: {
             query?: never;
@@ -3456,6 +3634,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RuleTriggers"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getUpgradeFunnel: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The funnel. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeFunnel"];
                 };
             };
             400: components["responses"]["BadRequest"];

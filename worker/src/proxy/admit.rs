@@ -19,6 +19,7 @@ use crate::project_cache::{self, ResolvedProject};
 use crate::tokens;
 use serde_json::{Map, Value};
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
+use shared::funnel::{message_source, FunnelKey, FunnelPolicy, LinkClaims, LINK_TTL_SECS};
 use shared::ledger::ReserveRequest;
 use shared::limiter_api::ANONYMOUS_IP_SCOPE;
 use shared::pricing;
@@ -28,7 +29,8 @@ use shared::providers::{
     build_request, embeddings, messages, responses, ProviderKind, UpstreamRequest,
 };
 use shared::proxy_request::{parse, prompt_estimate, ProxyRequest, PROXY_ONLY_FIELDS};
-use shared::simulate::decision_message;
+use shared::simulate::{decision_message, DEFAULT_LIMIT_MESSAGE, DEFAULT_WARNING_MESSAGE};
+use shared::tier::Tier;
 use shared::values::{Identity, TierName};
 use shared::{ApiError, ErrorCode};
 use std::collections::BTreeMap;
@@ -274,6 +276,50 @@ async fn read_request(
     Ok((req, parsed, inbound))
 }
 
+/// A message shown to an identity, for its tracked link.
+struct Shown<'a> {
+    project: &'a ResolvedProject,
+    decision: &'a Decision,
+    tier_name: &'a str,
+    tier: &'a Tier,
+    identity: &'a str,
+    request_id: &'a str,
+}
+
+/// The deep link as the client sees it: with tracked redirects on, a link
+/// to `GET /r/{token}` on this Worker whose signed token names the message
+/// and the rendered target; else (or when no link can be signed) the
+/// owner's link itself.
+fn tracked_link(req: &Request, cfg: &Config, shown: &Shown<'_>, link: String) -> String {
+    if !shown.project.settings.upgrade_funnel.tracked_redirect {
+        return link;
+    }
+    let signed = (|| {
+        let secret = cfg.jwt_secret.as_deref()?;
+        let source = message_source(
+            shown.decision,
+            shown.tier,
+            DEFAULT_LIMIT_MESSAGE,
+            DEFAULT_WARNING_MESSAGE,
+        )?;
+        let claims = LinkClaims {
+            p: shown.project.id.clone(),
+            key: FunnelKey::of(shown.tier_name, &source),
+            q: shown.request_id.to_string(),
+            i: tokens::identity_ref(secret, &shown.project.id, shown.identity)?,
+            u: link.clone(),
+            exp: tokens::now_secs().saturating_add(LINK_TTL_SECS),
+        };
+        let token = tokens::issue_link(secret, &claims)?;
+        let origin = req.url().ok()?.origin().ascii_serialization();
+        Some(format!("{origin}/r/{token}"))
+    })();
+    signed.unwrap_or_else(|| {
+        console_error!("tracked link not signed (JWT_SECRET missing?): the raw deep link is sent");
+        link
+    })
+}
+
 pub async fn admit(
     req: Request,
     env: &Env,
@@ -410,7 +456,7 @@ pub async fn admit(
                 count_model: false,
             };
             let (ip_answer, held) = ip_counter
-                .reserve(ip_request, prompt_tokens, None, BTreeMap::new(), true)
+                .reserve(ip_request, prompt_tokens, None, BTreeMap::new(), true, None)
                 .await?;
             let Some(held) = held else {
                 let d = &ip_answer.decision;
@@ -444,6 +490,13 @@ pub async fn admit(
             price,
             project.settings.tiers.clone(),
             tier_pinned,
+            Some(FunnelPolicy {
+                tracked: project.settings.upgrade_funnel.tracked_redirect,
+                ranks: project
+                    .settings
+                    .upgrade_funnel
+                    .ranks(&project.settings.default_tier, &project.settings.tiers),
+            }),
         )
         .await?;
     let decision = answer.decision;
@@ -462,6 +515,17 @@ pub async fn admit(
     };
     let (message, deep_link) =
         decision_message(&decision, &tier_name, &tier, &identity, answer.now_ms);
+    let deep_link = deep_link.map(|link| {
+        let shown = Shown {
+            project: &project,
+            decision: &decision,
+            tier_name: &tier_name,
+            tier: &tier,
+            identity: &identity,
+            request_id: &meta.request_id,
+        };
+        tracked_link(&req, cfg, &shown, link)
+    });
     if let Some(w) = decision.header_window() {
         meta.limit_headers = limit_headers(w, answer.now_ms);
     }

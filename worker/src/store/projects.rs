@@ -23,8 +23,8 @@ pub struct StoredProject {
 
 /// The settings columns of a `projects` row: `name`, `provider`,
 /// `base_url`, `default_tier`, `tiers` (as text), `require_signed_identity`,
-/// `identity_policy` (as text), `pricing` (as text),
-/// `allowed_origins` (as text).
+/// `identity_policy` (as text), `pricing` (as text), `allowed_origins`
+/// (as text), `upgrade_funnel` (as text).
 pub fn settings_from_row(row: &Row) -> Result<ProjectSettings, StoreError> {
     let provider: String = col(row, "provider")?;
     let tiers: String = col(row, "tiers")?;
@@ -35,6 +35,9 @@ pub fn settings_from_row(row: &Row) -> Result<ProjectSettings, StoreError> {
         .map_err(|e| StoreError::Failed(format!("stored pricing: {e}")))?;
     let identity_policy = serde_json::from_str(&policy)
         .map_err(|e| StoreError::Failed(format!("stored identity policy: {e}")))?;
+    let funnel: String = col(row, "upgrade_funnel")?;
+    let upgrade_funnel = serde_json::from_str(&funnel)
+        .map_err(|e| StoreError::Failed(format!("stored upgrade funnel: {e}")))?;
     let tiers: BTreeMap<String, Tier> = serde_json::from_str(&tiers)
         .map_err(|e| StoreError::Failed(format!("stored tiers: {e}")))?;
     let allowed_origins: Vec<String> = serde_json::from_str(&origins)
@@ -49,6 +52,7 @@ pub fn settings_from_row(row: &Row) -> Result<ProjectSettings, StoreError> {
         allowed_origins,
         identity_policy,
         pricing,
+        upgrade_funnel,
     })
 }
 
@@ -62,6 +66,7 @@ pub async fn by_key(
             "SELECT id, name, provider, base_url, default_tier, tiers::text AS tiers, \
                require_signed_identity, allowed_origins::text AS allowed_origins, \
                identity_policy::text AS identity_policy, pricing::text AS pricing, \
+               upgrade_funnel::text AS upgrade_funnel, \
                provider_key_enc, secret_key_enc, \
                secret_key_hash IS NULL AS secret_key_hash_missing \
              FROM projects WHERE project_key = $1",
@@ -98,7 +103,7 @@ const PROJECT_COLUMNS: &str = "id, name, provider, base_url, provider_key_hint, 
      default_tier, tiers::text AS tiers, require_signed_identity, allowed_origins::text AS allowed_origins, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at_utc, \
      to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS updated_at_utc, \
-     identity_policy::text AS identity_policy, pricing::text AS pricing";
+     identity_policy::text AS identity_policy, pricing::text AS pricing, upgrade_funnel::text AS upgrade_funnel";
 
 /// A project row as the dashboard sees it (no secrets).
 pub struct ProjectRow {
@@ -133,6 +138,8 @@ pub struct ProjectWrite<'a> {
     pub origins: &'a str,
     pub policy: &'a str,
     pub pricing: &'a str,
+    /// `upgradeFunnel` as JSON.
+    pub funnel: &'a str,
     /// A new sealed provider key and its hint (`None`: keep the stored one).
     pub provider_key_enc: Option<&'a str>,
     pub provider_key_hint: Option<&'a str>,
@@ -181,9 +188,9 @@ pub async fn insert(
     let sql = format!(
         "INSERT INTO projects (id, owner_id, name, provider, base_url, provider_key_enc, provider_key_hint, \
            project_key, secret_key_enc, default_tier, tiers, require_signed_identity, allowed_origins, \
-           identity_policy, secret_key_hash, pricing) \
+           identity_policy, secret_key_hash, pricing, upgrade_funnel) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12, $13::text::jsonb, \
-           $14::text::jsonb, $15, $16::text::jsonb) \
+           $14::text::jsonb, $15, $16::text::jsonb, $17::text::jsonb) \
          RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -206,6 +213,7 @@ pub async fn insert(
                 &w.policy,
                 &secret_key_hash,
                 &w.pricing,
+                &w.funnel,
             ],
         )
         .await?;
@@ -225,7 +233,7 @@ pub async fn update(
            provider_key_enc = COALESCE($6, provider_key_enc), provider_key_hint = COALESCE($7, provider_key_hint), \
            default_tier = $8, tiers = $9::text::jsonb, require_signed_identity = $10, \
            allowed_origins = $11::text::jsonb, identity_policy = $12::text::jsonb, \
-           pricing = $13::text::jsonb, updated_at = now() \
+           pricing = $13::text::jsonb, upgrade_funnel = $14::text::jsonb, updated_at = now() \
          WHERE id = $1 AND owner_id = $2 RETURNING {PROJECT_COLUMNS}"
     );
     let row = client
@@ -245,6 +253,7 @@ pub async fn update(
                 &w.origins,
                 &w.policy,
                 &w.pricing,
+                &w.funnel,
             ],
         )
         .await?;
