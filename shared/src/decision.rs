@@ -13,7 +13,7 @@
 //! matching `warn` rule.
 
 use crate::period::{seconds_until, window_end, Period};
-use crate::rules::{evaluate, ActionType, Rule, RuleInput, TraceEntry, WindowUsage};
+use crate::rules::{evaluate, ActionType, Rule, RuleInput, TraceEntry};
 use crate::tier::{Cap, Metric, Tier};
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +62,8 @@ pub enum Verdict {
     Block,
 }
 
-/// One window as reported to clients (body `limits`, headers, 429).
+/// One window's usage: what rules read (including the request being
+/// decided) and what clients are shown (body `limits`, headers, 429).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowReport {
@@ -77,6 +78,17 @@ pub struct WindowReport {
 impl WindowReport {
     pub fn remaining(&self) -> Option<u64> {
         self.limit.map(|l| l.saturating_sub(self.used))
+    }
+
+    /// Percentage of the limit in use; `None` when unlimited (or limit 0
+    /// with nothing used, which is not a meaningful fraction).
+    pub fn percent(&self) -> Option<f64> {
+        match self.limit {
+            Some(0) if self.used == 0 => Some(0.0),
+            Some(0) => Some(f64::INFINITY),
+            Some(limit) => Some(self.used as f64 * 100.0 / limit as f64),
+            None => None,
+        }
     }
 }
 
@@ -200,10 +212,10 @@ pub fn decide_with(
 
     // What rules see: tier-wide usage of every metric in every period, plus
     // the model windows the tier caps — all including this request.
-    let mut rule_windows: Vec<WindowUsage> = Vec::with_capacity(15 + caps.len());
+    let mut rule_windows: Vec<WindowReport> = Vec::with_capacity(15 + caps.len());
     for metric in Metric::ALL {
         for period in Period::ALL {
-            rule_windows.push(WindowUsage {
+            rule_windows.push(WindowReport {
                 metric,
                 period,
                 model: None,
@@ -215,7 +227,7 @@ pub fn decide_with(
     }
     for cap in caps.iter().filter(|c| c.model.is_some()) {
         let scope = cap.model.as_deref().unwrap_or("");
-        rule_windows.push(WindowUsage {
+        rule_windows.push(WindowReport {
             metric: cap.metric,
             period: cap.period,
             model: cap.model.clone(),
@@ -254,7 +266,7 @@ pub fn decide_with(
     let top_percent = rule_windows
         .iter()
         .filter(|w| w.model.is_none())
-        .filter_map(WindowUsage::percent)
+        .filter_map(WindowReport::percent)
         .fold(None, |acc: Option<f64>, p| {
             Some(acc.map_or(p, |a| a.max(p)))
         });

@@ -12,6 +12,7 @@
 //! means per day on an otherwise unlimited tier). Evaluation is pure and
 //! total: no input makes it panic, nesting depth is bounded by validation.
 
+use crate::decision::WindowReport;
 use crate::period::Period;
 use crate::tier::Metric;
 use serde::{Deserialize, Serialize};
@@ -118,31 +119,6 @@ pub struct Rule {
     pub action: Action,
 }
 
-/// Usage of one window, *including* the request being decided.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WindowUsage {
-    pub metric: Metric,
-    pub period: Period,
-    /// `None` for a tier-wide window.
-    pub model: Option<String>,
-    pub limit: Option<u64>,
-    pub used: u64,
-    pub reset_at_ms: i64,
-}
-
-impl WindowUsage {
-    /// Percentage of the limit in use; `None` when unlimited (or limit 0
-    /// with nothing used, which is not a meaningful fraction).
-    pub fn percent(&self) -> Option<f64> {
-        match self.limit {
-            Some(0) if self.used == 0 => Some(0.0),
-            Some(0) => Some(f64::INFINITY),
-            Some(limit) => Some(self.used as f64 * 100.0 / limit as f64),
-            None => None,
-        }
-    }
-}
-
 /// What a rule sees: the tier, the model and the usage of every window.
 /// `windows` must contain the tier-wide usage of both metrics for every
 /// period (limit set where the tier caps it) plus the model windows the tier
@@ -151,7 +127,7 @@ impl WindowUsage {
 pub struct RuleInput<'a> {
     pub tier: &'a str,
     pub model: Option<&'a str>,
-    pub windows: &'a [WindowUsage],
+    pub windows: &'a [WindowReport],
     /// Write the human-readable trace (the simulator); the live path leaves
     /// it off and formats nothing.
     pub explain: bool,
@@ -362,7 +338,7 @@ fn in_word(m: bool) -> &'static str {
     }
 }
 
-fn highest_percent(windows: &[WindowUsage], metric: Metric) -> Option<(usize, f64)> {
+fn highest_percent(windows: &[WindowReport], metric: Metric) -> Option<(usize, f64)> {
     windows
         .iter()
         .enumerate()
@@ -374,8 +350,8 @@ fn highest_percent(windows: &[WindowUsage], metric: Metric) -> Option<(usize, f6
         })
 }
 
-fn absolute_window(windows: &[WindowUsage], metric: Metric) -> Option<usize> {
-    let tier_wide = |w: &&WindowUsage| w.metric == metric && w.model.is_none();
+fn absolute_window(windows: &[WindowReport], metric: Metric) -> Option<usize> {
+    let tier_wide = |w: &&WindowReport| w.metric == metric && w.model.is_none();
     let capped = windows
         .iter()
         .enumerate()
@@ -395,8 +371,8 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
-    fn w(metric: Metric, period: Period, limit: Option<u64>, used: u64) -> WindowUsage {
-        WindowUsage {
+    fn w(metric: Metric, period: Period, limit: Option<u64>, used: u64) -> WindowReport {
+        WindowReport {
             metric,
             period,
             model: None,
@@ -424,7 +400,7 @@ mod tests {
 
     /// Requests 4 of 5 per day (80%), tokens 300 of 1000 per month (30%),
     /// and a gpt-4o window at 9 of 10 per hour.
-    fn windows() -> Vec<WindowUsage> {
+    fn windows() -> Vec<WindowReport> {
         let mut model = w(Metric::Requests, Period::Hour, Some(10), 9);
         model.model = Some("gpt-4o".into());
         vec![

@@ -1,14 +1,16 @@
 //! Incremental Server-Sent Events parser.
 //!
-//! Algorithm: raw bytes are appended to a line buffer until a line terminator
-//! (`\n`, `\r\n` or a lone `\r`) arrives; only complete lines are decoded
-//! (lossily, so invalid UTF-8 never fails), which keeps multi-byte characters
-//! split across chunks intact because `\r` and `\n` never occur inside a
-//! UTF-8 sequence. A `\r` at the very end of a chunk remembers that a `\n`
-//! starting the next chunk belongs to the same terminator. Lines are fed to
-//! the field rules of the SSE specification: `data:` lines accumulate (joined
-//! with `\n`), `event:` names the event, lines starting with `:` are comments,
-//! one optional space after the colon is dropped, a blank line dispatches.
+//! Algorithm: a line that starts and ends inside one chunk is read in place;
+//! the bytes of a line split across chunks are appended to a line buffer
+//! until a line terminator (`\n`, `\r\n` or a lone `\r`) arrives. Only
+//! complete lines are decoded (lossily, so invalid UTF-8 never fails), which
+//! keeps multi-byte characters split across chunks intact because `\r` and
+//! `\n` never occur inside a UTF-8 sequence. A `\r` at the very end of a
+//! chunk remembers that a `\n` starting the next chunk belongs to the same
+//! terminator. Lines are fed to the field rules of the SSE specification:
+//! `data:` lines accumulate (joined with `\n`), `event:` names the event,
+//! lines starting with `:` are comments, one optional space after the colon
+//! is dropped, a blank line dispatches.
 //!
 //! Invariant: the events produced do not depend on how the input was chunked.
 //!
@@ -72,8 +74,13 @@ impl SseParser {
             match rest.iter().position(|b| *b == b'\n' || *b == b'\r') {
                 Some(i) => {
                     let line = rest.get(..i).unwrap_or_default();
-                    self.append(line);
-                    self.end_line(&mut events);
+                    if self.line.is_empty() && !self.discarding_line {
+                        // The whole line is in this chunk: read it in place.
+                        self.complete_line(line, &mut events);
+                    } else {
+                        self.append(line);
+                        self.end_line(&mut events);
+                    }
                     let terminator = rest.get(i).copied();
                     let mut next = i + 1;
                     if terminator == Some(b'\r') {
@@ -128,12 +135,27 @@ impl SseParser {
             self.line.clear();
             return;
         }
-        let bytes = std::mem::take(&mut self.line);
-        if bytes.is_empty() {
+        let mut line = std::mem::take(&mut self.line);
+        self.complete_line(&line, events);
+        line.clear();
+        self.line = line; // keeps its capacity for the next partial line
+    }
+
+    /// One whole line (without its terminator): decoded without a copy
+    /// when it is valid UTF-8, so a `data:` value is copied once, into the
+    /// event.
+    fn complete_line(&mut self, line: &[u8], events: &mut Vec<SseEvent>) {
+        if line.is_empty() {
             self.dispatch(events);
             return;
         }
-        let text = String::from_utf8_lossy(&bytes);
+        if line.len() > MAX_LINE_BYTES {
+            // Same outcome as an oversized line that arrived in pieces.
+            self.discarding_event = true;
+            self.overflowed = true;
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
         self.field(&text);
     }
 
@@ -272,6 +294,18 @@ mod tests {
         }
         assert!(p.line.len() <= MAX_LINE_BYTES);
         out.extend(p.push(b"\n\ndata: ok\n\n"));
+        out.extend(p.finish());
+        assert!(p.overflowed());
+        assert_eq!(out, vec![ev(None, "ok")]);
+    }
+
+    #[test]
+    fn oversized_line_within_one_chunk_is_dropped_like_a_split_one() {
+        let mut chunk = b"event: big\ndata: ".to_vec();
+        chunk.extend(vec![b'x'; MAX_LINE_BYTES + 1]);
+        chunk.extend(b"\n\ndata: ok\n\n");
+        let mut p = SseParser::new();
+        let mut out = p.push(&chunk);
         out.extend(p.finish());
         assert!(p.overflowed());
         assert_eq!(out, vec![ev(None, "ok")]);

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
     assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
     parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
@@ -34,27 +35,7 @@ pub(crate) fn build_body(
     stream: bool,
     budget: &OutputBudget,
 ) -> Result<Value, ApiError> {
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_messages("messages must be an array"))?;
-    let mut system: Vec<String> = Vec::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for msg in messages {
-        let role = msg.get("role").and_then(Value::as_str).unwrap_or_default();
-        match role {
-            "system" | "developer" => {
-                let text = content_text(msg.get("content"));
-                if !text.is_empty() {
-                    system.push(text);
-                }
-            }
-            "user" => super::push_turn(&mut turns, "user", user_blocks(msg.get("content"))?),
-            "assistant" => super::push_turn(&mut turns, "assistant", assistant_blocks(msg)?),
-            "tool" => super::push_turn(&mut turns, "user", vec![tool_result(msg)?]),
-            other => return Err(bad_messages(format!("unsupported message role '{other}'"))),
-        }
-    }
+    let Conversation { system, turns } = walk(body, &mut Encoder)?;
 
     let mut out = Map::new();
     if let Some(model) = body.get("model") {
@@ -117,89 +98,52 @@ fn compact(blocks: Vec<Value>) -> Value {
     Value::Array(blocks)
 }
 
-fn text_block(text: &str) -> Option<Value> {
-    (!text.is_empty()).then(|| json!({"type": "text", "text": text}))
-}
+/// Anthropic's content blocks.
+struct Encoder;
 
-fn user_blocks(content: Option<&Value>) -> Result<Vec<Value>, ApiError> {
-    match content {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(text_block(s).into_iter().collect()),
-        Some(Value::Array(parts)) => {
-            let mut blocks = Vec::new();
-            for part in parts {
-                match part.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        let text = part.get("text").and_then(Value::as_str).unwrap_or_default();
-                        blocks.extend(text_block(text));
-                    }
-                    Some("image_url") => blocks.push(image_block(part)?),
-                    other => {
-                        return Err(bad_messages(format!(
-                            "content part type '{}' is not supported for Anthropic",
-                            other.unwrap_or("(none)")
-                        )))
-                    }
-                }
-            }
-            Ok(blocks)
+impl TurnEncoder for Encoder {
+    const PROVIDER: &'static str = "Anthropic";
+    const ASSISTANT: &'static str = "assistant";
+
+    fn text(&self, text: &str) -> Value {
+        json!({"type": "text", "text": text})
+    }
+
+    fn image(&self, url: &str) -> Result<Value, ApiError> {
+        if let Some((media_type, data)) = parse_data_url(url) {
+            return Ok(json!({"type": "image", "source":
+                {"type": "base64", "media_type": media_type, "data": data}}));
         }
-        Some(_) => Err(bad_messages(
-            "content must be a string or an array of parts",
-        )),
+        if url.starts_with("https://") || url.starts_with("http://") {
+            return Ok(json!({"type": "image", "source": {"type": "url", "url": url}}));
+        }
+        Err(bad_messages(
+            "image_url.url must be a base64 data: URL or an http(s) URL",
+        ))
     }
-}
 
-fn image_block(part: &Value) -> Result<Value, ApiError> {
-    let url = part
-        .get("image_url")
-        .and_then(|i| i.get("url").or(Some(i)))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if let Some((media_type, data)) = parse_data_url(url) {
-        return Ok(json!({"type": "image", "source":
-            {"type": "base64", "media_type": media_type, "data": data}}));
-    }
-    if url.starts_with("https://") || url.starts_with("http://") {
-        return Ok(json!({"type": "image", "source": {"type": "url", "url": url}}));
-    }
-    Err(bad_messages(
-        "image_url.url must be a base64 data: URL or an http(s) URL",
-    ))
-}
-
-fn assistant_blocks(msg: &Value) -> Result<Vec<Value>, ApiError> {
-    let mut blocks: Vec<Value> = text_block(&content_text(msg.get("content")))
-        .into_iter()
-        .collect();
-    let calls = msg.get("tool_calls").and_then(Value::as_array);
-    for call in calls.into_iter().flatten() {
-        let id = call.get("id").and_then(Value::as_str).unwrap_or_default();
-        let name = call
-            .pointer("/function/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    fn tool_call(&mut self, id: Option<&str>, name: &str, call: &Value) -> Result<Value, ApiError> {
+        let id = id.unwrap_or_default();
         if id.is_empty() || name.is_empty() {
             return Err(bad_messages("tool_calls[] need an id and a function name"));
         }
         let input = parse_arguments(call.pointer("/function/arguments"))?;
-        blocks.push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
+        Ok(json!({"type": "tool_use", "id": id, "name": name, "input": input}))
     }
-    Ok(blocks)
-}
 
-fn tool_result(msg: &Value) -> Result<Value, ApiError> {
-    let id = msg
-        .get("tool_call_id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad_messages("tool messages need a tool_call_id"))?;
-    let mut block = json!({"type": "tool_result", "tool_use_id": id});
-    let text = content_text(msg.get("content"));
-    if let (false, Some(o)) = (text.is_empty(), block.as_object_mut()) {
-        o.insert("content".into(), Value::from(text));
+    fn tool_result(&mut self, msg: &Value) -> Result<Value, ApiError> {
+        let id = msg
+            .get("tool_call_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| bad_messages("tool messages need a tool_call_id"))?;
+        let mut block = json!({"type": "tool_result", "tool_use_id": id});
+        let text = content_text(msg.get("content"));
+        if let (false, Some(o)) = (text.is_empty(), block.as_object_mut()) {
+            o.insert("content".into(), Value::from(text));
+        }
+        Ok(block)
     }
-    Ok(block)
 }
 
 fn tools(tools: Option<&Value>) -> Result<Vec<Value>, ApiError> {

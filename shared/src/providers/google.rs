@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
 
+use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
     assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
     parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
@@ -81,35 +82,10 @@ pub(crate) fn build_body(
     body: &Map<String, Value>,
     budget: &OutputBudget,
 ) -> Result<Value, ApiError> {
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_messages("messages must be an array"))?;
-    let mut system: Vec<String> = Vec::new();
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    let mut call_names: HashMap<String, String> = HashMap::new();
-    for msg in messages {
-        let role = msg.get("role").and_then(Value::as_str).unwrap_or_default();
-        match role {
-            "system" | "developer" => {
-                let text = content_text(msg.get("content"));
-                if !text.is_empty() {
-                    system.push(text);
-                }
-            }
-            "user" => super::push_turn(&mut turns, "user", user_parts(msg.get("content"))?),
-            "assistant" => {
-                let parts = assistant_parts(msg, &mut call_names)?;
-                super::push_turn(&mut turns, "model", parts);
-            }
-            "tool" => super::push_turn(
-                &mut turns,
-                "user",
-                vec![function_response(msg, &call_names)?],
-            ),
-            other => return Err(bad_messages(format!("unsupported message role '{other}'"))),
-        }
-    }
+    let mut encoder = Encoder {
+        call_names: HashMap::new(),
+    };
+    let Conversation { system, turns } = walk(body, &mut encoder)?;
 
     let mut out = Map::new();
     let contents: Vec<Value> = turns
@@ -159,89 +135,55 @@ pub(crate) fn build_body(
     Ok(Value::Object(out))
 }
 
-fn text_part(text: &str) -> Option<Value> {
-    (!text.is_empty()).then(|| json!({"text": text}))
+/// Gemini's parts; remembers each tool call's name by id, since a
+/// `functionResponse` is matched to its call by name.
+struct Encoder {
+    call_names: HashMap<String, String>,
 }
 
-fn user_parts(content: Option<&Value>) -> Result<Vec<Value>, ApiError> {
-    match content {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(text_part(s).into_iter().collect()),
-        Some(Value::Array(items)) => {
-            let mut parts = Vec::new();
-            for item in items {
-                match item.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        let text = item.get("text").and_then(Value::as_str).unwrap_or_default();
-                        parts.extend(text_part(text));
-                    }
-                    Some("image_url") => {
-                        let url = item
-                            .get("image_url")
-                            .and_then(|i| i.get("url").or(Some(i)))
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        let (mime, data) = parse_data_url(url).ok_or_else(|| {
-                            bad_messages("Gemini needs images as base64 data: URLs")
-                        })?;
-                        parts.push(json!({"inlineData": {"mimeType": mime, "data": data}}));
-                    }
-                    other => {
-                        return Err(bad_messages(format!(
-                            "content part type '{}' is not supported for Gemini",
-                            other.unwrap_or("(none)")
-                        )))
-                    }
-                }
-            }
-            Ok(parts)
-        }
-        Some(_) => Err(bad_messages(
-            "content must be a string or an array of parts",
-        )),
+impl TurnEncoder for Encoder {
+    const PROVIDER: &'static str = "Gemini";
+    const ASSISTANT: &'static str = "model";
+
+    fn text(&self, text: &str) -> Value {
+        json!({"text": text})
     }
-}
 
-fn assistant_parts(
-    msg: &Value,
-    call_names: &mut HashMap<String, String>,
-) -> Result<Vec<Value>, ApiError> {
-    let mut parts: Vec<Value> = text_part(&content_text(msg.get("content")))
-        .into_iter()
-        .collect();
-    let calls = msg.get("tool_calls").and_then(Value::as_array);
-    for call in calls.into_iter().flatten() {
-        let name = call
-            .pointer("/function/name")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| bad_messages("tool_calls[] need a function name"))?;
-        if let Some(id) = call.get("id").and_then(Value::as_str) {
-            call_names.insert(id.to_string(), name.to_string());
+    fn image(&self, url: &str) -> Result<Value, ApiError> {
+        let (mime, data) = parse_data_url(url)
+            .ok_or_else(|| bad_messages("Gemini needs images as base64 data: URLs"))?;
+        Ok(json!({"inlineData": {"mimeType": mime, "data": data}}))
+    }
+
+    fn tool_call(&mut self, id: Option<&str>, name: &str, call: &Value) -> Result<Value, ApiError> {
+        if name.is_empty() {
+            return Err(bad_messages("tool_calls[] need a function name"));
+        }
+        if let Some(id) = id {
+            self.call_names.insert(id.to_string(), name.to_string());
         }
         let args = parse_arguments(call.pointer("/function/arguments"))?;
-        parts.push(json!({"functionCall": {"name": name, "args": args}}));
+        Ok(json!({"functionCall": {"name": name, "args": args}}))
     }
-    Ok(parts)
-}
 
-fn function_response(msg: &Value, call_names: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let by_id = msg
-        .get("tool_call_id")
-        .and_then(Value::as_str)
-        .and_then(|id| call_names.get(id))
-        .map(String::as_str);
-    let name = by_id
-        .or_else(|| msg.get("name").and_then(Value::as_str))
-        .ok_or_else(|| {
-            bad_messages("tool message's tool_call_id matches no earlier assistant tool call")
-        })?;
-    let text = content_text(msg.get("content"));
-    let response = match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(o)) => Value::Object(o),
-        _ => json!({"content": text}),
-    };
-    Ok(json!({"functionResponse": {"name": name, "response": response}}))
+    fn tool_result(&mut self, msg: &Value) -> Result<Value, ApiError> {
+        let by_id = msg
+            .get("tool_call_id")
+            .and_then(Value::as_str)
+            .and_then(|id| self.call_names.get(id))
+            .map(String::as_str);
+        let name = by_id
+            .or_else(|| msg.get("name").and_then(Value::as_str))
+            .ok_or_else(|| {
+                bad_messages("tool message's tool_call_id matches no earlier assistant tool call")
+            })?;
+        let text = content_text(msg.get("content"));
+        let response = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(o)) => Value::Object(o),
+            _ => json!({"content": text}),
+        };
+        Ok(json!({"functionResponse": {"name": name, "response": response}}))
+    }
 }
 
 fn declarations(tools: Option<&Value>) -> Result<Vec<Value>, ApiError> {

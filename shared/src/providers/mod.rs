@@ -23,6 +23,7 @@ pub mod google;
 pub mod messages;
 pub mod openai;
 pub mod responses;
+mod turns;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -79,24 +80,6 @@ impl ProviderKind {
     /// Speaks OpenAI chat-completions natively (openai, xai, other).
     pub fn is_openai_compatible(self) -> bool {
         matches!(self, Self::Openai | Self::Xai | Self::Other)
-    }
-}
-
-/// What to send to the provider.
-/// Appends a message's blocks to the last turn when it has the same role
-/// (Anthropic and Gemini both require alternating roles); empty messages
-/// are skipped.
-pub(crate) fn push_turn(
-    turns: &mut Vec<(&'static str, Vec<Value>)>,
-    role: &'static str,
-    blocks: Vec<Value>,
-) {
-    if blocks.is_empty() {
-        return;
-    }
-    match turns.last_mut() {
-        Some((last, existing)) if *last == role => existing.extend(blocks),
-        _ => turns.push((role, blocks)),
     }
 }
 
