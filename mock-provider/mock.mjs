@@ -21,7 +21,8 @@ export const DEFAULT_MAX_RECORDS = 10_000;
 /** Parses the behaviour flags out of a model name (substring matching). */
 export function parseBehaviour(model) {
   const m = typeof model === 'string' ? model : '';
-  const usage = /(?<!no-)usage-(\d+)-(\d+)/.exec(m);
+  // usage-P-C; a count may be negative (`usage--5-7`), as a broken provider's.
+  const usage = /(?<!no-)usage-(-?\d+)-(-?\d+)/.exec(m);
   const err = /(?<!mid-)error-(\d{3})/.exec(m);
   const drop = /drop-after-(\d+)/.exec(m);
   const long = /long-(\d+)/.exec(m);

@@ -78,6 +78,7 @@ test('health', async () => {
 test('parseBehaviour tolerates unique test suffixes', () => {
   const b = parseBehaviour('gpt-4o-usage-10-5-test17');
   assert.deepEqual(b.usage, { prompt: 10, completion: 5 });
+  assert.deepEqual(parseBehaviour('x-usage--5-7-t2').usage, { prompt: -5, completion: 7 });
   assert.equal(parseBehaviour('x-no-usage-t3').usage, null);
   assert.equal(parseBehaviour('x-no-usage-t3').noUsage, true);
   assert.equal(parseBehaviour('x-mid-error-t1').errorStatus, null);

@@ -42,11 +42,12 @@ export const DASHBOARD_URL = `http://localhost:${PORTS.dashboard}`;
 const EMBEDDED_DB_NAME = 'ai_ratelimit';
 const EMBEDDED_DB_URL = `postgres://postgres:postgres@127.0.0.1:${PORTS.postgres}/${EMBEDDED_DB_NAME}`;
 
-// Fixed key of the Postgres advisory lock that serialises migration runners.
-// The Worker's automatic migrator takes the same lock (same key, same
-// `schema_migrations` table), so `npm run migrate` and any number of isolates
-// can race safely: whoever holds the lock applies what is pending, the others
-// then find nothing left to do.
+// Fixed key of the Postgres advisory lock that serialises migration runners
+// (`npm run migrate` in two terminals, or CI and a developer, at once):
+// whoever holds the lock applies what is pending, the others then find
+// nothing left to do. This is the only code that applies migrations; the
+// Worker only checks that `schema_migrations` has every file it was built
+// with (worker/src/store/mod.rs) and answers 503 naming them when not.
 export const MIGRATION_LOCK_KEY = 7411001;
 
 export const TOOLCHAIN = {
@@ -515,55 +516,76 @@ async function stopPostgres() {
 // migrations
 
 /**
- * Apply pending `migrations/NNNN_name.sql` files, in order, forward-only.
- * A file's version is its name without `.sql` (e.g. `0001_init`); each file
- * runs in its own transaction together with its `schema_migrations` row.
+ * The migrations in the repository: `migrations/*.sql`, by version (the file
+ * name without `.sql`), in version order — the same selection and order as
+ * worker/build.rs, which embeds the names the Worker checks for. A new file
+ * needs no registration.
  */
-export async function migrate(url = databaseUrl(), { quiet = false } = {}) {
-  const dir = path.join(ROOT, 'migrations');
-  const files = fs.existsSync(dir)
-    ? fs
-        .readdirSync(dir)
-        .filter((f) => f.endsWith('.sql')) // same selection and order as worker/build.rs
-        .sort()
-    : [];
+export function migrationFiles(dir = path.join(ROOT, 'migrations')) {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => ({ version: f.slice(0, -'.sql'.length), file: path.join(dir, f) }))
+    .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/** The versions recorded in `schema_migrations` (none when the table does not exist). */
+async function appliedVersions(c) {
+  const { rows } = await c.query("select to_regclass('schema_migrations') is not null as present");
+  if (!rows[0].present) return new Set();
+  return new Set((await c.query('select version from schema_migrations')).rows.map((r) => r.version));
+}
+
+/**
+ * The one migrator: applies pending `migrations/NNNN_name.sql` files, in
+ * version order, forward-only, under the advisory lock. Each file runs in its
+ * own transaction together with its `schema_migrations` row, so a failing
+ * file leaves nothing half-applied and the run stops there.
+ * With `check`, applies nothing and only answers what is pending.
+ */
+export async function migrate(url = databaseUrl(), { quiet = false, check = false, dir } = {}) {
+  const files = migrationFiles(dir);
   const pg = await loadPg();
-  const c = new pg.Client({ connectionString: url });
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10000 });
   await c.connect();
   const applied = [];
+  let pending = [];
   try {
-    await c.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await c.query(
-      'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
-    );
-    const done = new Set((await c.query('select version from schema_migrations')).rows.map((r) => r.version));
-    for (const f of files) {
-      const version = f.replace(/\.sql$/, '');
-      if (done.has(version)) continue;
-      const sql = fs.readFileSync(path.join(dir, f), 'utf8');
-      try {
-        await c.query('begin');
-        await c.query(sql);
-        await c.query('insert into schema_migrations (version, applied_at) values ($1, now())', [version]);
-        await c.query('commit');
-      } catch (e) {
-        await c.query('rollback').catch(() => {});
-        throw new Error(`migration ${f} failed: ${e.message}`);
+    if (check) {
+      const done = await appliedVersions(c);
+      pending = files.filter((f) => !done.has(f.version)).map((f) => f.version);
+    } else {
+      await c.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      await c.query(
+        'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
+      );
+      const done = await appliedVersions(c);
+      for (const { version, file } of files) {
+        if (done.has(version)) continue;
+        const sql = fs.readFileSync(file, 'utf8');
+        try {
+          await c.query('begin');
+          await c.query(sql);
+          await c.query('insert into schema_migrations (version, applied_at) values ($1, now())', [version]);
+          await c.query('commit');
+        } catch (e) {
+          await c.query('rollback').catch(() => {});
+          throw new Error(`migration ${path.basename(file)} failed (nothing of it was applied): ${e.message}`);
+        }
+        applied.push(version);
       }
-      applied.push(version);
     }
   } finally {
-    await c.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    if (!check) await c.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     await c.end().catch(() => {});
   }
   if (!quiet) {
-    say(
-      applied.length
-        ? `migrations applied: ${applied.join(', ')}`
-        : `migrations: up to date (${files.length} file${files.length === 1 ? '' : 's'})`,
-    );
+    const n = `${files.length} file${files.length === 1 ? '' : 's'}`;
+    if (check) say(pending.length ? `migrations pending: ${pending.join(', ')} (run: npm run migrate)` : `migrations: up to date (${n})`);
+    else say(applied.length ? `migrations applied: ${applied.join(', ')}` : `migrations: up to date (${n})`);
   }
-  return applied;
+  return check ? pending : applied;
 }
 
 // ---------------------------------------------------------------------------
@@ -869,9 +891,27 @@ export async function restartWorker() {
   for (const [name, value] of Object.entries(workerVarOverrides())) {
     if (!process.env[`AIRL_${name}`]) process.env[`AIRL_${name}`] = value;
   }
+  // Migration files added since the stack started: the new Worker checks for them.
+  await migrate();
   await stopService('worker');
-  await startWorker();
-  await waitHealthy();
+  // A busy machine can take a while to release the old server's socket:
+  // wait for the port with a deadline, and retry once if the new server
+  // still found it taken.
+  for (let attempt = 1; ; attempt += 1) {
+    if (!(await waitPortFree(PORTS.worker, 30000))) {
+      throw new Error(`port ${PORTS.worker} is still in use 30 s after stopping the Worker (another process holds it)`);
+    }
+    await startWorker();
+    try {
+      await waitHealthy();
+      break;
+    } catch (e) {
+      const taken = /address already in use|EADDRINUSE/i.test(tail(logFile('worker'), 80));
+      if (!taken || attempt >= 2) throw e;
+      warn(`  the Worker's port was not free yet (${PORTS.worker}): trying again`);
+      await stopService('worker');
+    }
+  }
   say(`worker restarted in ${elapsed(t0)}`);
 }
 
@@ -922,12 +962,16 @@ async function main(cmd) {
       return status();
     case 'restart-worker':
       return restartWorker();
-    case 'migrate':
+    case 'migrate': {
+      // `npm run migrate -- --check`: list what is pending, exit 1 if anything is.
+      const check = process.argv.includes('--check');
       preflight();
       await ensureNpmDeps();
       if (usingEmbeddedPg()) await startPostgres();
-      await migrate();
+      const pending = await migrate(databaseUrl(), { check });
+      if (check && pending.length) process.exitCode = 1;
       return;
+    }
     case 'toolchain':
       await ensureNpmDeps();
       await ensureToolchain();

@@ -1,31 +1,23 @@
-//! Embeds every `migrations/NNNN_*.sql` file, in order, into the Worker.
-use std::fmt::Write as _;
+//! Embeds the names of the `migrations/*.sql` files, in order, into the
+//! Worker: it checks that the database has them all (it never applies them;
+//! `npm run migrate` does). A new file is picked up by the next build, with
+//! no registration step (the folder itself is watched).
 
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
+    // The same selection and order as scripts/stack.mjs `migrate`.
+    let mut versions: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".sql"))
+                .filter_map(|n| n.strip_suffix(".sql").map(str::to_string))
                 .collect()
         })
         .unwrap_or_default();
-    files.sort();
-    let mut out = String::from("pub const MIGRATIONS: &[(&str, &str)] = &[\n");
-    for f in &files {
-        let version = f.trim_end_matches(".sql");
-        let path = dir.join(f);
-        println!("cargo:rerun-if-changed={}", path.display());
-        let _ = writeln!(
-            out,
-            "    ({version:?}, include_str!({:?})),",
-            path.display().to_string()
-        );
-    }
-    out.push_str("];\n");
+    versions.sort();
+    let out = format!("pub const MIGRATIONS: &[&str] = &{versions:?};\n");
     let dest =
         std::path::Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("migrations.rs");
     if let Err(e) = std::fs::write(&dest, out) {

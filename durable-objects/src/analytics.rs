@@ -33,15 +33,16 @@ const USAGE_SQL: &str = "WITH fresh AS ( \
        INSERT INTO usage_events (event_id, project_id) VALUES ($1, $2) \
        ON CONFLICT (event_id) DO NOTHING RETURNING 1) \
      INSERT INTO usage_daily AS d (project_id, identity, tier, model, day, requests, \
-       input_tokens, output_tokens, blocked, warned, cost_micros) \
-     SELECT $2, $3, $4, $5, $6::text::date, $7, $8, $9, $10, $11, $12 FROM fresh \
+       input_tokens, output_tokens, blocked, warned, cost_micros, usage_flagged) \
+     SELECT $2, $3, $4, $5, $6::text::date, $7, $8, $9, $10, $11, $12, $13 FROM fresh \
      ON CONFLICT (project_id, identity, tier, model, day) DO UPDATE SET \
        requests = d.requests + EXCLUDED.requests, \
        input_tokens = d.input_tokens + EXCLUDED.input_tokens, \
        output_tokens = d.output_tokens + EXCLUDED.output_tokens, \
        blocked = d.blocked + EXCLUDED.blocked, \
        warned = d.warned + EXCLUDED.warned, \
-       cost_micros = d.cost_micros + EXCLUDED.cost_micros";
+       cost_micros = d.cost_micros + EXCLUDED.cost_micros, \
+       usage_flagged = d.usage_flagged + EXCLUDED.usage_flagged";
 
 const TRIGGER_SQL: &str = "INSERT INTO rule_triggers (event_id, project_id, rule_id, rule_name, \
        identity, tier, action, usage_percent, triggered_at) \
@@ -98,6 +99,7 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
                     cost,
                     blocked,
                     warned,
+                    usage_flagged,
                 } => {
                     client
                         .execute(
@@ -115,6 +117,7 @@ pub async fn write_events(env: &Env, events: &[AnalyticsEvent]) -> Result<Vec<bo
                                 blocked,
                                 warned,
                                 cost,
+                                usage_flagged,
                             ],
                         )
                         .await

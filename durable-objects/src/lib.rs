@@ -406,6 +406,7 @@ impl IdentityLimiter {
                     request_id,
                     input_tokens,
                     output_tokens,
+                    flagged,
                     cost,
                 } => {
                     let real = Amount {
@@ -436,6 +437,7 @@ impl IdentityLimiter {
                             cost: to_i64(*cost),
                             blocked: 0,
                             warned: i64::from(lease.warned),
+                            usage_flagged: i64::from(*flagged),
                         }),
                         (SettleOutcome::Corrected, _) => expired.map(|entry| {
                             // The expiry counted `counted` tokens as output; move to the real split.
@@ -453,6 +455,7 @@ impl IdentityLimiter {
                                 cost: to_i64(*cost) - to_i64(entry.counted_cost),
                                 blocked: 0,
                                 warned: 0,
+                                usage_flagged: 0,
                             }
                         }),
                         _ => None,
@@ -505,6 +508,7 @@ impl IdentityLimiter {
                 cost: 0,
                 blocked: 1,
                 warned: 0,
+                usage_flagged: 0,
             });
         }
         let owner_block = by == Some(Override::Blocked);
@@ -609,6 +613,7 @@ impl IdentityLimiter {
                         cost: i64::try_from(e.lease.cost).unwrap_or(i64::MAX),
                         blocked: 0,
                         warned: i64::from(e.lease.warned),
+                        usage_flagged: 0,
                     })
                     .collect();
                 self.enqueue(&events)?;

@@ -19,6 +19,7 @@ pub mod proxy_request;
 pub mod routes;
 pub mod rule_input;
 pub mod rules;
+pub mod schema;
 pub mod settlement;
 pub mod simulate;
 pub mod sse;

@@ -41,6 +41,10 @@ pub enum Ending {
         request_id: String,
         input_tokens: u64,
         output_tokens: u64,
+        /// The provider's usage had a count out of range (clamped or
+        /// ignored): counted in analytics as `usage_flagged`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        flagged: bool,
         /// The usage priced by the Worker (micro-dollars; 0 without a price).
         #[serde(default)]
         cost: u64,
@@ -307,6 +311,9 @@ pub enum AnalyticsEvent {
         cost: i64,
         blocked: i64,
         warned: i64,
+        /// Answers whose provider usage had a count out of range.
+        #[serde(default)]
+        usage_flagged: i64,
     },
     #[serde(rename_all = "camelCase")]
     Trigger {

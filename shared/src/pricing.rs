@@ -335,11 +335,7 @@ mod tests {
     use super::*;
 
     fn usage(input: u64, cached: u64, output: u64) -> Usage {
-        Usage {
-            input_tokens: input,
-            output_tokens: output,
-            cached_input_tokens: cached,
-        }
+        Usage::new(input, output).with_cached(cached)
     }
 
     #[test]

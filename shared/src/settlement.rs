@@ -22,18 +22,18 @@ pub struct AnswerOutcome {
 }
 
 pub fn counted_usage(outcome: &AnswerOutcome, prompt_tokens: u64, estimate: u64) -> Usage {
+    // A flagged usage (a count out of range) is not trusted as exact.
     if let (Some(usage), true) = (outcome.usage, outcome.completed) {
-        return usage;
+        if !usage.flagged {
+            return usage;
+        }
     }
+    let flagged = outcome.usage.is_some_and(|u| u.flagged);
     let observed = prompt_tokens.saturating_add(outcome.output_chars.div_ceil(4));
     let floor = observed.max(estimate);
     match outcome.usage {
         Some(partial) if partial.total() >= floor => partial,
-        _ => Usage {
-            input_tokens: prompt_tokens,
-            output_tokens: floor.saturating_sub(prompt_tokens),
-            cached_input_tokens: 0,
-        },
+        _ => Usage::new(prompt_tokens, floor.saturating_sub(prompt_tokens)).flag_if(flagged),
     }
 }
 
@@ -42,11 +42,7 @@ mod tests {
     use super::*;
 
     fn usage(i: u64, o: u64) -> Option<Usage> {
-        Some(Usage {
-            input_tokens: i,
-            output_tokens: o,
-            cached_input_tokens: 0,
-        })
+        Some(Usage::new(i, o))
     }
 
     #[test]
@@ -89,6 +85,41 @@ mod tests {
             completed: false,
         };
         assert_eq!(counted_usage(&o, 5, 100).total(), 1_200);
+    }
+
+    #[test]
+    fn a_flagged_usage_counts_at_least_the_reservation_and_stays_flagged() {
+        let o = AnswerOutcome {
+            usage: Some(Usage::new(0, 7).flag_if(true)),
+            output_chars: 8,
+            completed: true,
+        };
+        let u = counted_usage(&o, 2, 50);
+        assert_eq!(u.total(), 50);
+        assert!(u.flagged);
+    }
+
+    #[test]
+    fn a_clamped_usage_above_the_reservation_is_kept_and_flagged() {
+        let big = crate::providers::MAX_REPORTED_TOKENS;
+        let o = AnswerOutcome {
+            usage: Some(Usage::new(big, 5).flag_if(true)),
+            output_chars: 8,
+            completed: true,
+        };
+        let u = counted_usage(&o, 2, 50);
+        assert_eq!(u.total(), big + 5);
+        assert!(u.flagged);
+    }
+
+    #[test]
+    fn an_exact_usage_is_not_flagged() {
+        let o = AnswerOutcome {
+            usage: Some(Usage::new(3, 4)),
+            output_chars: 8,
+            completed: true,
+        };
+        assert!(!counted_usage(&o, 2, 50).flagged);
     }
 
     #[test]

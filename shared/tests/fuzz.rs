@@ -12,7 +12,9 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use shared::providers::{translate_response, ProviderKind, StreamTranslator, MAX_REPORTED_TOKENS};
+use shared::providers::{
+    translate_response, ProviderKind, StreamTranslator, Usage, MAX_REPORTED_TOKENS,
+};
 use shared::proxy_request;
 use shared::sse::SseParser;
 
@@ -229,8 +231,26 @@ fn an_empty_usage_object_is_no_usage_not_zero_tokens() {
 
 #[test]
 fn negative_or_absurd_counts_are_absent_or_clamped() {
+    // Every count out of range: no count to use (counted at the reservation), flagged.
     let negative = json!({"choices": [], "usage": {"prompt_tokens": -5, "completion_tokens": -3}});
-    assert_eq!(response_usage(ProviderKind::Openai, negative), None);
+    let (answer, u) = translate_response(
+        ProviderKind::Openai,
+        "m",
+        negative.to_string().as_bytes(),
+        1,
+    )
+    .unwrap();
+    assert_eq!(u.map(|u| (u.total(), u.flagged)), Some((0, true)));
+    assert!(
+        answer.get("usage").is_none(),
+        "the app is not shown negative counts: {answer}"
+    );
+    // A negative count is ignored, the valid one kept; flagged, and shown as counted.
+    let half = json!({"choices": [], "usage": {"prompt_tokens": -5, "completion_tokens": 7}});
+    let (answer, u) =
+        translate_response(ProviderKind::Openai, "m", half.to_string().as_bytes(), 1).unwrap();
+    assert_eq!(u, Some(Usage::new(0, 7).flag_if(true)));
+    assert_eq!(answer["usage"]["prompt_tokens"], 0);
     let absurd = json!({"choices": [], "usage": {"prompt_tokens": 1_000_000_000_000u64, "completion_tokens": 7}});
     assert_eq!(
         response_usage(ProviderKind::Openai, absurd),
@@ -240,5 +260,55 @@ fn negative_or_absurd_counts_are_absent_or_clamped() {
     assert_eq!(
         response_usage(ProviderKind::Anthropic, anthropic),
         Some((MAX_REPORTED_TOKENS, MAX_REPORTED_TOKENS))
+    );
+    // Every provider flags what it clamps; an in-range usage is never flagged.
+    let flagged = |kind, body: Value| {
+        translate_response(kind, "m", body.to_string().as_bytes(), 1)
+            .unwrap()
+            .1
+            .map(|u| u.flagged)
+    };
+    let google = json!({"candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": -1}});
+    assert_eq!(flagged(ProviderKind::Google, google), Some(true));
+    let anthropic = json!({"type": "message", "content": [], "usage": {"input_tokens": 3.5, "output_tokens": 2}});
+    assert_eq!(flagged(ProviderKind::Anthropic, anthropic), Some(true));
+    let fine = json!({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}});
+    assert_eq!(flagged(ProviderKind::Openai, fine), Some(false));
+    let stream = b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":-4}}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    // An OpenAI stream's usage chunk is shown as counted, never with a negative count.
+    let openai_stream = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":-5,\"completion_tokens\":7}}\n\ndata: [DONE]\n\n";
+    let (out, usage, _) = translate_run(ProviderKind::Openai, &[openai_stream]);
+    assert_eq!(usage, Some((0, 7)));
+    assert!(!String::from_utf8_lossy(&out).contains("-5"));
+    let mut t = StreamTranslator::new(ProviderKind::Anthropic, "m", "chatcmpl-fuzz", 1);
+    let _ = t.push(stream);
+    let _ = t.finish();
+    assert_eq!(t.usage().map(|u| u.flagged), Some(true));
+}
+
+#[test]
+fn native_responses_and_embeddings_usage_are_clamped_and_flagged_too() {
+    use shared::providers::{embeddings, responses};
+    let huge = json!({"usage": {"input_tokens": 1_000_000_000_000u64, "output_tokens": 3}});
+    let u = responses::native_usage(&huge).unwrap();
+    assert_eq!(
+        (u.input_tokens, u.output_tokens, u.flagged),
+        (MAX_REPORTED_TOKENS, 3, true)
+    );
+    let negative = json!({"usage": {"input_tokens": -1, "output_tokens": -2}});
+    let u = responses::native_usage(&negative).unwrap();
+    assert_eq!((u.total(), u.flagged), (0, true));
+    assert!(
+        !responses::native_usage(&json!({"usage": {"input_tokens": 4, "output_tokens": 2}}))
+            .unwrap()
+            .flagged
+    );
+    let e = embeddings::native_usage(br#"{"usage": {"prompt_tokens": 99999999999}}"#).unwrap();
+    assert_eq!((e.input_tokens, e.flagged), (MAX_REPORTED_TOKENS, true));
+    let e = embeddings::native_usage(br#"{"usage": {"prompt_tokens": -3}}"#).unwrap();
+    assert_eq!((e.total(), e.flagged), (0, true));
+    assert_eq!(
+        embeddings::native_usage(br#"{"usage": {"prompt_tokens": 12}}"#),
+        Some(Usage::new(12, 0))
     );
 }

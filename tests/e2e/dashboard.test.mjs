@@ -225,7 +225,7 @@ describe('the owner dashboard, end to end', () => {
     assert.match(recent, new RegExp(U));
     assert.match(recent, /warn/);
     // The summary refreshes too: 6 admitted, 1 blocked, 2 warned, 2 identities.
-    await waitText('[data-testid=summary]', /Requests\s*6\s*Tokens\s*90\s*Identities\s*2\s*Blocked\s*1\s*Warned\s*2/, 30000);
+    await waitText('[data-testid=summary]', /Requests\s*6\s*Tokens\s*90\s*Identities\s*2\s*Blocked\s*1\s*Warned\s*2\s*Provider cost\s*\$/, 30000);
     await page.reload();
     await page.getByRole('heading', { name: 'Requests over 30 days' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: /No traffic yet/ }).count(), 0, 'the snippets give way to the data');
@@ -260,6 +260,12 @@ describe('the owner dashboard, end to end', () => {
     assert.match(await page.locator('main').innerText(), /Resets in \d+ (h|min|s)/);
     await page.getByRole('button', { name: "Simulate this identity's next request" }).click();
     await page.getByText('Decision: block').waitFor();
+    // The breadcrumb leads back up and ends in the identity (the current page), not in a bare "/".
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' }).locator('li');
+    assert.deepEqual((await crumbs.allInnerTexts()).map((t) => t.trim()), ['Projects', projectName, 'Identities', U]);
+    assert.equal(await crumbs.last().getAttribute('aria-current'), 'page');
+    assert.equal(await crumbs.last().evaluate((li) => getComputedStyle(li, '::after').content), 'none', 'nothing after the last item');
+    assert.equal(await page.locator('main p', { hasText: /\/\s*$/ }).count(), 0, 'no line of the page ends in a bare "/"');
     await checkPage('identity');
   });
 
@@ -400,6 +406,16 @@ describe('the owner dashboard, end to end', () => {
     await checkPage('funnel');
   });
 
+  test('a provider reporting impossible usage: the overview flags it', async () => {
+    // The mock reports prompt_tokens -5: not taken as reported, counted at the reservation, flagged.
+    const r = await proxyChat(projectKey, { identity: uniqueId('user-flagged'), tier: 'free', model: `usage--5-7-${hexSuffix()}`, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(r.status, 200, r.text);
+    await page.goto(`${DASH}/projects/${projectId}`);
+    await waitText('[data-testid=summary]', /Flagged usage\s*1/, 30000);
+    assert.match(await text('[data-testid=usage-flagged]'), /1 answer in this window reported token counts that cannot be right/);
+    await checkPage('overview-flagged');
+  });
+
   test('a lost session (401) sends the owner back to sign-in', async () => {
     await page.evaluate(() => localStorage.setItem('airl.session', 'not-a-valid-token'));
     await page.goto(`${DASH}/projects/${projectId}`);
@@ -409,7 +425,7 @@ describe('the owner dashboard, end to end', () => {
 
   test('every page passed axe-core with zero violations at both widths', () => {
     const pages = [...new Set(checked.map((c) => c.replace(/ \(phone\)$/, '')))];
-    assert.deepEqual(pages.sort(), ['funnel', 'identities', 'identity', 'overview', 'overview-empty', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
+    assert.deepEqual(pages.sort(), ['funnel', 'identities', 'identity', 'overview', 'overview-empty', 'overview-flagged', 'project-created-secret', 'project-new', 'projects', 'projects-empty', 'rules', 'rules-editor', 'rules-lint', 'settings', 'signin', 'tiers', 'tiers-whatif', 'verify-failed']);
     assert.equal(checked.length, pages.length * 2);
     console.log(`axe-core: 0 violations on ${checked.length} checks (${pages.length} pages × 2 widths); screenshots in ${path.relative(ROOT, SHOTS)}/`);
   });

@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { api, createProject, hexSuffix, login, proxyChat, sql, stackCommand, uniqueId, waitFor } from './helpers.mjs';
+import { api, createProject, hexSuffix, login, printMatrix, proxyChat, sql, stackCommand, uniqueId, waitFor } from './helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -59,6 +59,11 @@ async function timed(fn) {
 }
 
 const msgs = [{ role: 'user', content: 'hello' }];
+const matrix = [];
+/** One row of the printed matrix; the assertions themselves stay below it. */
+function row(name, expected, observed) {
+  matrix.push({ name, expected, observed, ok: expected === observed });
+}
 let token;
 let seen; // a project the Worker has served (in its cache)
 let fresh; // a project it never served
@@ -77,6 +82,8 @@ async function assertOutageAnswers(kind) {
   const model = `usage-11-5-${hexSuffix()}`;
   // The seen project: served from memory, the request forwarded and counted.
   const stale = await timed(() => proxyChat(seen.projectKey, { identity, model, messages: msgs }, { timeoutMs: 30000 }));
+  const within = (t, ms) => (t.ms < ms ? 'in time' : `after ${t.ms} ms`);
+  row(`postgres ${kind}: seen project`, '200 (from memory), in time', `${stale.res.status}${stale.res.status === 200 ? ' (from memory)' : ''}, ${within(stale, CONNECT_DEADLINE_MS + SLACK_MS)}`);
   assert.equal(stale.res.status, 200, `${kind}: a seen project is served from memory: ${stale.res.text}`);
   assert.ok(stale.ms < CONNECT_DEADLINE_MS + SLACK_MS, `${kind}: took ${stale.ms} ms`);
   // Within the retry pause the next request does not wait for the database again.
@@ -86,6 +93,7 @@ async function assertOutageAnswers(kind) {
 
   // A project never seen: 503 in the contract's shape (and OpenAI's on /v1), within the deadline.
   const unseen = await timed(() => proxyChat(fresh.projectKey, { identity, model, messages: msgs }, { timeoutMs: 30000 }));
+  row(`postgres ${kind}: unseen project`, '503 service_unavailable, in time', `${unseen.res.status} ${unseen.res.body?.error}, ${within(unseen, CONNECT_DEADLINE_MS + SLACK_MS)}`);
   assert.equal(unseen.res.status, 503, unseen.res.text);
   assert.equal(unseen.res.body.error, 'service_unavailable');
   assert.ok(unseen.ms < CONNECT_DEADLINE_MS + SLACK_MS, `${kind}: took ${unseen.ms} ms`);
@@ -99,12 +107,14 @@ async function assertOutageAnswers(kind) {
 
   // The owner API: 503, never 500, never a hang.
   const owner = await timed(() => api('/api/projects', { token, timeoutMs: 30000 }));
+  row(`postgres ${kind}: owner API`, '503 service_unavailable, in time', `${owner.res.status} ${owner.res.body?.error}, ${within(owner, CONNECT_DEADLINE_MS + SLACK_MS)}`);
   assert.equal(owner.res.status, 503, owner.res.text);
   assert.equal(owner.res.body.error, 'service_unavailable');
   assert.ok(owner.ms < CONNECT_DEADLINE_MS + SLACK_MS, `${kind}: owner API took ${owner.ms} ms`);
 
   // /healthz names the database, within its own deadline.
   const health = await timed(() => api('/healthz', { timeoutMs: 30000 }));
+  row(`postgres ${kind}: /healthz`, '503 failing [db], in time', `${health.res.status} failing [${health.res.body?.failing}], ${within(health, HEALTH_DEADLINE_MS + SLACK_MS)}`);
   assert.equal(health.res.status, 503, health.res.text);
   assert.deepEqual(health.res.body.failing, ['db']);
   assert.equal(health.res.body.limiter, 'ok');
@@ -113,7 +123,7 @@ async function assertOutageAnswers(kind) {
 }
 
 /** After the outage: the requests admitted meanwhile are in the rollups (the outbox kept them). */
-async function assertCountedAfterwards({ identity, model }) {
+async function assertCountedAfterwards(kind, { identity, model }) {
   const rows = await waitFor(async () => {
     const r = await sql(
       'SELECT requests::int AS requests, input_tokens::int AS input, output_tokens::int AS output FROM usage_daily WHERE project_id = $1 AND identity = $2 AND model = $3',
@@ -121,9 +131,11 @@ async function assertCountedAfterwards({ identity, model }) {
     );
     return r.length && r[0].requests === 2 ? r : false;
   }, { timeoutMs: 60000, intervalMs: 500, message: 'the outage requests in usage_daily' });
+  row(`postgres back after ${kind}: rollups`, '2 req, 22 in, 10 out', `${rows[0].requests} req, ${rows[0].input} in, ${rows[0].output} out`);
   assert.deepEqual(rows[0], { requests: 2, input: 22, output: 10 });
   // And the project never seen is served now.
   const ok = await proxyChat(fresh.projectKey, { identity: uniqueId('back'), model: `ok-${hexSuffix()}`, messages: msgs });
+  row(`postgres back after ${kind}: unseen project`, '200', String(ok.status));
   assert.equal(ok.status, 200, ok.text);
 }
 
@@ -143,6 +155,7 @@ describe('database faults', { skip }, () => {
   });
 
   after(async () => {
+    printMatrix('fault matrix (database faults)', matrix);
     // Whatever happened, leave a running database behind for the next test file.
     try {
       process.kill(-PG.pgid, 'SIGCONT');
@@ -154,6 +167,7 @@ describe('database faults', { skip }, () => {
   });
 
   test('hung database: a seen project is served, an unseen one and the owner API get 503, /healthz names db, all within the deadlines', async () => {
+    const KIND = 'hung';
     await expireSeen();
     process.kill(-PG.pgid, 'SIGSTOP');
     let outage;
@@ -163,10 +177,11 @@ describe('database faults', { skip }, () => {
       process.kill(-PG.pgid, 'SIGCONT');
     }
     await waitHealthy();
-    await assertCountedAfterwards(outage);
+    await assertCountedAfterwards(KIND, outage);
   });
 
   test('database down: the same answers, and what was admitted reaches the rollups once it is back', async () => {
+    const KIND = 'down';
     await expireSeen();
     process.kill(PG.pid, 'SIGINT'); // fast shutdown
     let outage;
@@ -177,6 +192,6 @@ describe('database faults', { skip }, () => {
       await restartPostgres();
     }
     await waitHealthy();
-    await assertCountedAfterwards(outage);
+    await assertCountedAfterwards(KIND, outage);
   });
 });

@@ -8,8 +8,11 @@
 // `usage: {}`, a broken or malformed stream, a client that left) counts
 // 1 request and the largest of partial usage, observed estimate and the
 // reservation; a client that leaves mid-stream is counted exactly (the
-// provider's stream is read to its end); an absurd count is clamped to
-// 10,000,000 per count.
+// provider's stream is read to its end); a count out of range is not taken
+// as reported — above 10,000,000 it is clamped, negative it is ignored — the
+// answer is counted at least at its reservation, and it is flagged: the
+// owner sees it in the analytics summary's `usageFlagged` (and on the
+// dashboard's overview).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -21,7 +24,9 @@ import {
   hexSuffix,
   identityUsage,
   login,
+  printMatrix,
   proxyChat,
+  sql,
   uniqueId,
   usageEntry,
   waitFor,
@@ -33,23 +38,33 @@ const RESERVATION = 2 + MAX_TOKENS;
 const CLAMP = 10_000_000;
 const rows = [];
 let key;
+let projectId;
+let token;
 
 before(async () => {
-  const token = await login();
+  token = await login();
   const project = await createProject(token, {
     tiers: { free: { requests: { limit: 100000, period: 'day' }, tokens: { limit: 1_000_000_000, period: 'day' } } },
   });
   key = project.projectKey;
+  projectId = project.id;
 });
 
-after(() => {
-  const head = ['case', 'expected', 'observed', ''];
-  const all = [head, ...rows.map((r) => [r.name, r.expected, r.observed, r.ok ? 'ok' : 'FAIL'])];
-  const width = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  const line = (r) => `| ${r.map((c, i) => c.padEnd(width[i])).join(' | ')} |`;
-  const table = [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line([r.name, r.expected, r.observed, r.ok ? 'ok' : 'FAIL']))];
-  console.log(`\nfault matrix (provider faults)\n${table.join('\n')}\n`);
-});
+/** The identity's flagged answers, once its usage reached the rollups (the outbox flushed). */
+async function flaggedOf(identity, requests) {
+  const read = () =>
+    sql('SELECT sum(requests)::int AS requests, sum(usage_flagged)::int AS flagged FROM usage_daily WHERE project_id = $1 AND identity = $2', [projectId, identity]);
+  try {
+    return (await waitFor(async () => {
+      const [r] = await read();
+      return r.requests === requests ? r : false;
+    }, { timeoutMs: 30000, intervalMs: 250, message: 'rollup' })).flagged;
+  } catch {
+    return (await read())[0].flagged;
+  }
+}
+
+after(() => printMatrix('fault matrix (provider faults)', rows));
 
 /** Polls the identity's counter until it equals `want` (or the deadline) → what it is. */
 async function counted(identity, want) {
@@ -123,8 +138,10 @@ const CASES = [
   { name: 'no usage (stream)', model: 'no-usage', stream: true, app: '200 + [DONE]', count: [1, RESERVATION] },
   { name: 'usage: {} (answer)', model: 'empty-usage', stream: false, app: '200', count: [1, RESERVATION] },
   { name: 'usage: {} (stream)', model: 'empty-usage', stream: true, app: '200 + [DONE]', count: [1, RESERVATION] },
-  { name: 'absurd usage 10^12 (clamped)', model: 'usage-1000000000000-5', stream: false, app: '200', count: [1, CLAMP + 5] },
-  { name: 'exact usage (control)', model: 'usage-12-7', stream: false, app: '200', count: [1, 19] },
+  { name: 'absurd usage 10^12 (clamped)', model: 'usage-1000000000000-5', stream: false, app: '200', count: [1, CLAMP + 5], flag: true },
+  { name: 'negative usage -5 (ignored)', model: 'usage--5-7', stream: false, app: '200', count: [1, RESERVATION], flag: true },
+  { name: 'negative usage (stream)', model: 'usage--5-7', stream: true, app: '200 + [DONE]', count: [1, RESERVATION], flag: true },
+  { name: 'exact usage (control)', model: 'usage-12-7', stream: false, app: '200', count: [1, 19], flag: false },
   // The provider's stream is read to its end after the client left: the mock's 11 + 4 tokens, exactly.
   { name: 'client leaves mid-stream', model: 'slow', stream: true, app: '(client gone)', count: [1, 15], leave: true },
 ];
@@ -150,14 +167,26 @@ describe('fault matrix: provider faults', () => {
       }
       const got = await counted(identity, { requests: c.count[0], tokens: c.count[1] });
       let extra = '';
+      if (c.flag !== undefined) extra += (await flaggedOf(identity, c.count[0])) > 0 ? ', flagged' : ', not flagged';
       if (c.notFollowed) {
         const hits = await redirectHits();
         extra = hits === hitsBefore ? ', not followed' : `, FOLLOWED ${hits - hitsBefore}x`;
       }
-      const expected = `${c.app}; ${c.count[0]} req, ${c.count[1]} tok${c.notFollowed ? ', not followed' : ''}`;
+      const expected = `${c.app}; ${c.count[0]} req, ${c.count[1]} tok${c.flag === undefined ? '' : c.flag ? ', flagged' : ', not flagged'}${c.notFollowed ? ', not followed' : ''}`;
       const observed = `${seen}; ${got.requests} req, ${got.tokens} tok${extra}`;
       rows.push({ name: c.name, expected, observed, ok: expected === observed });
       assert.equal(observed, expected);
     });
   }
+});
+
+describe('fault matrix: flagged usage reaches the owner', () => {
+  test('the analytics summary counts every flagged answer of the project (usageFlagged)', async () => {
+    const want = CASES.filter((c) => c.flag).length;
+    const res = await waitFor(async () => {
+      const r = await api(`/api/projects/${projectId}/usage/summary?period=day`, { token });
+      return r.status === 200 && r.body.usageFlagged === want ? r : false;
+    }, { timeoutMs: 30000, intervalMs: 500, message: `usageFlagged = ${want}` });
+    rows.push({ name: 'owner sees flagged answers', expected: `usageFlagged ${want}`, observed: `usageFlagged ${res.body.usageFlagged}`, ok: true });
+  });
 });

@@ -308,3 +308,16 @@ export function proxyHeaderProblems(res, { limits = true } = {}) {
   }
   return problems;
 }
+
+/**
+ * Prints a fault matrix: rows of {name, expected, observed, ok} as a table
+ * (case → expected → observed → ok/FAIL), under `title`.
+ */
+export function printMatrix(title, rows) {
+  const head = ['case', 'expected', 'observed', ''];
+  const cells = rows.map((r) => [r.name, r.expected, r.observed, r.ok ? 'ok' : 'FAIL']);
+  const width = head.map((_, i) => Math.max(...[head, ...cells].map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(width[i])).join(' | ')} |`;
+  const table = [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)];
+  console.log(`\n${title}\n${table.join('\n')}\n`);
+}

@@ -76,6 +76,7 @@ pub async fn summary(
         .or_store("usage identities")?;
     let (mut requests, mut input, mut output, mut blocked, mut warned, mut cost) =
         (0i64, 0i64, 0i64, 0i64, 0i64, 0i64);
+    let flagged: i64 = rows.iter().map(|r| r.usage_flagged).sum();
     let mut by_tier = Map::new();
     for r in rows {
         let (tier, q, i, o, b, w) = (
@@ -108,6 +109,7 @@ pub async fn summary(
             "identities": identities,
             "blocked": blocked,
             "warned": warned,
+            "usageFlagged": flagged,
             "cost": cost,
             "byTier": by_tier,
         }),

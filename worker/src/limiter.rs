@@ -359,6 +359,7 @@ impl Reservation {
                 request_id: held.request_id,
                 input_tokens: usage.input_tokens,
                 output_tokens: usage.output_tokens,
+                flagged: usage.flagged,
             };
             if queue(&held.counter.name, ending) {
                 flush_later(held.counter).await;
@@ -405,16 +406,16 @@ impl Reservation {
         let Some(held) = self.held.take() else {
             return;
         };
-        let usage = Usage {
-            input_tokens: held.prompt_tokens,
-            output_tokens: held.estimate.saturating_sub(held.prompt_tokens),
-            cached_input_tokens: 0,
-        };
+        let usage = Usage::new(
+            held.prompt_tokens,
+            held.estimate.saturating_sub(held.prompt_tokens),
+        );
         let ending = Ending::Settle {
             cost: held.cost(&usage),
             request_id: held.request_id,
             input_tokens: usage.input_tokens,
             output_tokens: usage.output_tokens,
+            flagged: false,
         };
         if queue(&held.counter.name, ending) {
             wasm_bindgen_futures::spawn_local(flush_later(held.counter));

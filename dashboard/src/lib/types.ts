@@ -95,6 +95,8 @@ export interface Summary {
   identities: number;
   blocked: number;
   warned: number;
+  /** Answers whose provider usage had a count out of range (clamped or ignored). */
+  usageFlagged: number;
   /** Micro-dollars. */
   cost: number;
   byTier: Record<string, { requests: number; tokens: number; blocked: number; cost: number }>;

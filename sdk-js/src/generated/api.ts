@@ -12,7 +12,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checks that Postgres and the Durable Object namespace answer. */
+        /** Checks that Postgres and the Durable Object namespace answer, and that the database has every migration this Worker needs. */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -927,6 +927,10 @@ export interface components {
             db: "ok";
             /** @constant */
             limiter: "ok";
+            /** @constant */
+            schema: "ok";
+            /** @description The newest migration this Worker was built with (e.g. `0002_sessions_and_identities`); the database records it and every one before. */
+            schemaVersion: string;
         };
         HealthUnhealthy: {
             /** @constant */
@@ -936,9 +940,19 @@ export interface components {
             db: "ok" | "error";
             /** @enum {string} */
             limiter: "ok" | "error";
+            /**
+             * @description `behind`: the database lacks migrations this Worker needs (run `npm run migrate`); `unknown`: the database did not answer.
+             * @enum {string}
+             */
+            schema: "ok" | "behind" | "unknown";
+            schemaVersion: string;
+            /** @description With `schema` `behind`, the migrations the database lacks, oldest first. */
+            pendingMigrations?: string[];
+            /** @description With `schema` `behind` */
+            message?: string;
             /** @constant */
             error: "unhealthy";
-            failing: ("db" | "limiter")[];
+            failing: ("db" | "schema" | "limiter")[];
         };
         /** @description An OpenAI chat message. `content` may be absent or null only for `assistant` (e.g. with `tool_calls`). */
         ChatMessage: {
@@ -1908,6 +1922,15 @@ export interface components {
             identities: components["schemas"]["Count"];
             blocked: components["schemas"]["Count"];
             warned: components["schemas"]["Count"];
+            /**
+             * @description Answers whose provider-reported usage had a count out of range
+             *     (negative, fractional, or above 10,000,000). Such a count is never
+             *     trusted as it stands (clamped to 10,000,000, or ignored), and the
+             *     answer is counted at least at its reservation. Non-zero means the
+             *     provider (or whatever answers at the project's base URL) reports
+             *     usage wrongly.
+             */
+            usageFlagged: components["schemas"]["Count"];
             /** @description What the window's requests cost, in micro-dollars. */
             cost: components["schemas"]["Micros"];
             byTier: {

@@ -204,6 +204,13 @@ pub(crate) fn finish_reason(stop_reason: Option<&str>) -> &'static str {
     }
 }
 
+/// The counts of a usage object (for [`super::any_out_of_range`]).
+const USAGE_KEYS: [&str; 4] = [
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens",
+];
 /// Cache reads of a usage object (priced as cached input).
 fn cache_reads(u: &Value) -> u64 {
     u.get("cache_read_input_tokens")
@@ -259,11 +266,16 @@ pub(crate) fn translate_response(
         }
     }
     let usage = v.get("usage").and_then(|u| {
-        Some(Usage {
-            input_tokens: input_tokens(u)?,
-            output_tokens: u.get("output_tokens").and_then(super::token).unwrap_or(0),
-            cached_input_tokens: cache_reads(u),
-        })
+        let flagged = super::any_out_of_range(u, &USAGE_KEYS);
+        let Some(input) = input_tokens(u) else {
+            return flagged.then(Usage::flagged_without_counts);
+        };
+        let output = u.get("output_tokens").and_then(super::token).unwrap_or(0);
+        Some(
+            Usage::new(input, output)
+                .with_cached(cache_reads(u))
+                .flag_if(flagged),
+        )
     });
     let id = match v.get("id").and_then(Value::as_str) {
         Some(id) => format!("chatcmpl-{id}"),
@@ -284,6 +296,8 @@ pub(crate) struct StreamState {
     stopped: bool,
     input_tokens: u64,
     output_tokens: u64,
+    /// A usage object of the stream had a count out of range.
+    flagged: bool,
     cached_input_tokens: u64,
     /// Content block index → OpenAI tool call index.
     tool_index: HashMap<u64, u64>,
@@ -299,11 +313,11 @@ impl StreamState {
     }
 
     fn record_usage(&self, ctx: &mut StreamCtx) {
-        ctx.usage = Some(Usage {
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            cached_input_tokens: self.cached_input_tokens.min(self.input_tokens),
-        });
+        ctx.usage = Some(
+            Usage::new(self.input_tokens, self.output_tokens)
+                .with_cached(self.cached_input_tokens.min(self.input_tokens))
+                .flag_if(self.flagged),
+        );
     }
 
     pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
@@ -321,6 +335,10 @@ impl StreamState {
                 // A usage without a valid input count is no usage (`{}`
                 // counts at the estimate, never as 0 tokens).
                 if let Some(u) = v.pointer("/message/usage") {
+                    if super::any_out_of_range(u, &USAGE_KEYS) {
+                        self.flagged = true;
+                        self.record_usage(ctx);
+                    }
                     if let Some(input) = input_tokens(u) {
                         self.input_tokens = input;
                         self.cached_input_tokens = cache_reads(u);
@@ -385,6 +403,10 @@ impl StreamState {
                     // Cumulative totals: replace, never add. A usage with
                     // no valid count adds nothing (`{}` is not 0 tokens).
                     let mut any = ctx.usage.is_some();
+                    if super::any_out_of_range(u, &USAGE_KEYS) {
+                        self.flagged = true;
+                        any = true;
+                    }
                     if let Some(out) = u.get("output_tokens").and_then(super::token) {
                         self.output_tokens = out;
                         any = true;
@@ -645,14 +667,7 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
         );
         let (out, t) = run(&input);
         assert!(!t.failed());
-        assert_eq!(
-            t.usage(),
-            Some(Usage {
-                input_tokens: 10,
-                output_tokens: 7,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(t.usage(), Some(Usage::new(10, 7)));
         assert!(out.ends_with("data: [DONE]\n\n"));
         assert!(out.contains("\"total_tokens\":17"));
     }
@@ -669,14 +684,7 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
         assert_eq!(out.matches("\"error\"").count(), 1);
         assert!(out.contains("Overloaded"));
         assert!(!out.contains("[DONE]"));
-        assert_eq!(
-            t.usage(),
-            Some(Usage {
-                input_tokens: 10,
-                output_tokens: 1,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(t.usage(), Some(Usage::new(10, 1)));
     }
 
     #[test]
@@ -710,13 +718,6 @@ event: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n"
             0,
         )
         .unwrap();
-        assert_eq!(
-            u,
-            Some(Usage {
-                input_tokens: 153,
-                output_tokens: 2,
-                cached_input_tokens: 50,
-            })
-        );
+        assert_eq!(u, Some(Usage::new(153, 2).with_cached(50)));
     }
 }

@@ -343,14 +343,7 @@ mod tests {
         out.extend(s.finish_with(|_| None));
         assert_eq!(out, body.as_bytes());
         assert!(!s.failed());
-        assert_eq!(
-            s.usage(),
-            Some(Usage {
-                input_tokens: 9,
-                output_tokens: 4,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(s.usage(), Some(Usage::new(9, 4)));
     }
 
     #[test]

@@ -197,15 +197,11 @@ pub fn build_request(
 pub fn native_usage(body: &[u8]) -> Option<Usage> {
     let v: Value = serde_json::from_slice(body).ok()?;
     let u = v.get("usage")?;
-    let input = u
-        .get("prompt_tokens")
-        .or_else(|| u.get("total_tokens"))
-        .and_then(Value::as_u64)?;
-    Some(Usage {
-        input_tokens: input,
-        output_tokens: 0,
-        cached_input_tokens: 0,
-    })
+    let count = u.get("prompt_tokens").or_else(|| u.get("total_tokens"))?;
+    match super::token(count) {
+        Some(input) => Some(Usage::new(input, 0).flag_if(super::out_of_range(count))),
+        None => super::out_of_range(count).then(Usage::flagged_without_counts),
+    }
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -243,18 +243,22 @@ fn usage_of(meta: &Value) -> Option<Usage> {
         "candidatesTokenCount",
         "thoughtsTokenCount",
     ];
+    let flagged = super::any_out_of_range(meta, &counts);
     if !counts
         .iter()
         .any(|k| m.get(*k).and_then(super::token).is_some())
     {
-        return None;
+        return flagged.then(Usage::flagged_without_counts);
     }
     let get = |k: &str| m.get(k).and_then(super::token).unwrap_or(0);
-    Some(Usage {
-        input_tokens: get("promptTokenCount").saturating_add(get("toolUsePromptTokenCount")),
-        output_tokens: get("candidatesTokenCount").saturating_add(get("thoughtsTokenCount")),
-        cached_input_tokens: get("cachedContentTokenCount").min(get("promptTokenCount")),
-    })
+    Some(
+        Usage::new(
+            get("promptTokenCount").saturating_add(get("toolUsePromptTokenCount")),
+            get("candidatesTokenCount").saturating_add(get("thoughtsTokenCount")),
+        )
+        .with_cached(get("cachedContentTokenCount").min(get("promptTokenCount")))
+        .flag_if(flagged),
+    )
 }
 
 /// The parts of the first candidate that are answer text or function calls
@@ -648,14 +652,7 @@ data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status
             0,
         )
         .unwrap();
-        assert_eq!(
-            u,
-            Some(Usage {
-                input_tokens: 4,
-                output_tokens: 12,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(u, Some(Usage::new(4, 12)));
         assert_eq!(v["usage"]["total_tokens"], 16);
     }
 
@@ -672,14 +669,7 @@ data: {\"error\":{\"code\":503,\"message\":\"The model is overloaded.\",\"status
         .unwrap();
         assert_eq!(v["choices"][0]["finish_reason"], "content_filter");
         assert_eq!(v["choices"][0]["message"]["content"], "");
-        assert_eq!(
-            u,
-            Some(Usage {
-                input_tokens: 5,
-                output_tokens: 0,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(u, Some(Usage::new(5, 0)));
         let (out, t) = run(&format!("data: {body}\r\n\r\n"));
         assert!(!t.failed());
         assert!(out.contains("\"finish_reason\":\"content_filter\""));
@@ -693,14 +683,7 @@ data: {\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":1}}\r\
 data: not json\r\n\r\n";
         let (out, t) = run(input);
         assert!(!t.failed());
-        assert_eq!(
-            t.usage(),
-            Some(Usage {
-                input_tokens: 3,
-                output_tokens: 1,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(t.usage(), Some(Usage::new(3, 1)));
         assert!(out.ends_with("data: [DONE]\n\n"));
     }
 

@@ -215,6 +215,13 @@ fn endpoint(base: &str, path: &str) -> String {
 }
 
 /// Tokens as the provider reported them.
+///
+/// `flagged`: the provider's usage had a count out of range (negative,
+/// fractional, or above [`MAX_REPORTED_TOKENS`]). Such a count is never
+/// trusted as it stands — above the range it is clamped, otherwise it is
+/// ignored — and the answer is counted like one whose usage is incomplete
+/// (at least its reservation, [`crate::settlement::counted_usage`]); the
+/// owner sees the number of such answers in analytics (`usageFlagged`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
     /// Every input token, cached ones included.
@@ -224,6 +231,8 @@ pub struct Usage {
     /// where the provider reports it (priced at the cached-input price).
     #[serde(default)]
     pub cached_input_tokens: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flagged: bool,
 }
 
 /// The most tokens one count in a provider's usage may claim. More is a
@@ -239,7 +248,61 @@ pub(crate) fn token(v: &Value) -> Option<u64> {
     v.as_u64().map(|n| n.min(MAX_REPORTED_TOKENS))
 }
 
+/// A count the provider sent that [`token`] does not take as it stands:
+/// a number that is negative, fractional or above [`MAX_REPORTED_TOKENS`].
+/// (A missing count, a string or null is simply absent, not flagged.)
+pub(crate) fn out_of_range(v: &Value) -> bool {
+    v.is_number() && v.as_u64().is_none_or(|n| n > MAX_REPORTED_TOKENS)
+}
+
+/// Whether any of `keys` in the usage object `u` is [`out_of_range`].
+pub(crate) fn any_out_of_range(u: &Value, keys: &[&str]) -> bool {
+    keys.iter().any(|k| u.get(*k).is_some_and(out_of_range))
+}
+
 impl Usage {
+    pub const fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Usage {
+            input_tokens,
+            output_tokens,
+            cached_input_tokens: 0,
+            flagged: false,
+        }
+    }
+
+    /// This usage with `cached` of its input tokens read from the prompt cache.
+    pub const fn with_cached(self, cached: u64) -> Self {
+        Usage {
+            cached_input_tokens: cached,
+            ..self
+        }
+    }
+
+    /// This usage, flagged when `flagged` (never unflags).
+    pub fn flag_if(self, flagged: bool) -> Self {
+        Usage {
+            flagged: self.flagged || flagged,
+            ..self
+        }
+    }
+
+    /// What the app may be shown: nothing for a usage with no count to
+    /// show (every count out of range).
+    pub fn reportable(self) -> Option<Usage> {
+        (!self.flagged || self.total() > 0).then_some(self)
+    }
+
+    /// A usage whose every count was out of range: no count to use (the
+    /// answer is counted at its reservation), but flagged for the owner.
+    pub const fn flagged_without_counts() -> Self {
+        Usage {
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_input_tokens: 0,
+            flagged: true,
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.input_tokens.saturating_add(self.output_tokens)
     }
@@ -407,7 +470,7 @@ pub(crate) fn completion_json(
             "finish_reason": finish_reason,
         }],
     });
-    if let (Some(u), Some(o)) = (usage, v.as_object_mut()) {
+    if let (Some(u), Some(o)) = (usage.and_then(Usage::reportable), v.as_object_mut()) {
         o.insert("usage".into(), u.to_openai_json());
     }
     v
@@ -673,13 +736,7 @@ mod tests {
         let mut t = StreamTranslator::new(ProviderKind::Openai, "m", "chatcmpl-1", 1);
         let body = b"data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
         let mut out = t.push(body);
-        out.extend(t.finish_with(|chars| {
-            Some(Usage {
-                input_tokens: 3,
-                output_tokens: chars,
-                cached_input_tokens: 0,
-            })
-        }));
+        out.extend(t.finish_with(|chars| Some(Usage::new(3, chars))));
         let text = String::from_utf8_lossy(&out);
         let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
         assert_eq!(events.last().copied(), Some("data: [DONE]"));

@@ -37,11 +37,13 @@ pub(crate) fn build_body(mut body: Map<String, Value>, stream: bool) -> Value {
 /// request is then counted at its estimate), never 0 tokens.
 pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
     let u = v.as_object()?;
+    let keys = ["prompt_tokens", "completion_tokens", "total_tokens"];
+    let flagged = super::any_out_of_range(v, &keys);
     let prompt = u.get("prompt_tokens").and_then(super::token);
     let completion = u.get("completion_tokens").and_then(super::token);
     let total = u.get("total_tokens").and_then(super::token);
     if prompt.is_none() && completion.is_none() && total.is_none() {
-        return None;
+        return flagged.then(Usage::flagged_without_counts);
     }
     let input = prompt.unwrap_or(0);
     let output = match completion {
@@ -54,11 +56,11 @@ pub(crate) fn usage_of(v: &Value) -> Option<Usage> {
         .and_then(super::token)
         .unwrap_or(0)
         .min(input);
-    Some(Usage {
-        input_tokens: input,
-        output_tokens: output,
-        cached_input_tokens: cached,
-    })
+    Some(
+        Usage::new(input, output)
+            .with_cached(cached)
+            .flag_if(flagged),
+    )
 }
 
 pub(crate) fn translate_response(
@@ -78,11 +80,18 @@ pub(crate) fn translate_response(
     }
     let usage = obj.get("usage").and_then(usage_of);
     let mut body = body;
-    if usage.is_none() {
-        // `usage: {}` or counts that are not counts: the app gets no usage
-        // rather than one the contract does not allow.
-        if let Some(o) = body.as_object_mut() {
-            o.remove("usage");
+    if let Some(o) = body.as_object_mut() {
+        match usage.and_then(Usage::reportable) {
+            // `usage: {}` or counts that are not counts: the app gets no
+            // usage rather than one the contract does not allow.
+            None => {
+                o.remove("usage");
+            }
+            // Out-of-range counts: the app sees them as they are counted.
+            Some(u) if u.flagged => {
+                o.insert("usage".into(), u.to_openai_json());
+            }
+            Some(_) => {}
         }
     }
     Ok((body, usage))
@@ -129,12 +138,17 @@ impl StreamState {
                 }
             }
         }
-        if raw_usage.is_some() && usage.is_none() {
-            // An unusable usage (`{}`, negative counts) is sent as `null`;
-            // the usage chunk at the end then carries what is counted.
+        let shown = usage.and_then(Usage::reportable);
+        if raw_usage.is_some() && shown.is_none_or(|u| u.flagged) {
+            // An unusable usage (`{}`, every count out of range) is sent as
+            // `null`, one with a count out of range as it is counted; the
+            // usage chunk at the end then carries what is counted.
             let mut v = v;
             if let Some(o) = v.as_object_mut() {
-                o.insert("usage".into(), Value::Null);
+                o.insert(
+                    "usage".into(),
+                    shown.map_or(Value::Null, |u| u.to_openai_json()),
+                );
             }
             ctx.emit_data(&v.to_string());
         } else {
@@ -231,14 +245,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v, raw);
-        assert_eq!(
-            u,
-            Some(Usage {
-                input_tokens: 3,
-                output_tokens: 4,
-                cached_input_tokens: 0,
-            })
-        );
+        assert_eq!(u, Some(Usage::new(3, 4)));
     }
 
     #[test]

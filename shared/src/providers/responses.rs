@@ -254,17 +254,25 @@ pub fn usage_json(u: Usage) -> Value {
 /// The usage an OpenAI `response` object reports.
 pub fn native_usage(response: &Value) -> Option<Usage> {
     let u = response.get("usage")?.as_object()?;
-    let input = u.get("input_tokens").and_then(super::token).unwrap_or(0);
-    Some(Usage {
-        input_tokens: input,
-        output_tokens: u.get("output_tokens").and_then(super::token).unwrap_or(0),
-        cached_input_tokens: u
-            .get("input_tokens_details")
-            .and_then(|d| d.get("cached_tokens"))
-            .and_then(super::token)
-            .unwrap_or(0)
-            .min(input),
-    })
+    let flagged =
+        super::any_out_of_range(response.get("usage")?, &["input_tokens", "output_tokens"]);
+    let input = u.get("input_tokens").and_then(super::token);
+    let output = u.get("output_tokens").and_then(super::token);
+    if input.is_none() && output.is_none() {
+        return flagged.then(Usage::flagged_without_counts);
+    }
+    let input = input.unwrap_or(0);
+    let cached = u
+        .get("input_tokens_details")
+        .and_then(|d| d.get("cached_tokens"))
+        .and_then(super::token)
+        .unwrap_or(0)
+        .min(input);
+    Some(
+        Usage::new(input, output.unwrap_or(0))
+            .with_cached(cached)
+            .flag_if(flagged),
+    )
 }
 
 fn response_shell(id: &str, model: &str, created: i64, status: &str) -> Map<String, Value> {
@@ -854,14 +862,7 @@ mod tests {
             w.push(b.as_bytes());
             w.finish();
             assert!(w.completed && !w.failed);
-            assert_eq!(
-                w.usage,
-                Some(Usage {
-                    input_tokens: 7,
-                    output_tokens: 3,
-                    cached_input_tokens: 0,
-                })
-            );
+            assert_eq!(w.usage, Some(Usage::new(7, 3)));
             assert_eq!(w.output_chars, 2);
         }
     }

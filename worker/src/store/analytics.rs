@@ -12,6 +12,8 @@ pub struct TierTotals {
     pub output_tokens: i64,
     pub blocked: i64,
     pub warned: i64,
+    /// Answers whose provider usage had a count out of range.
+    pub usage_flagged: i64,
     /// Micro-dollars.
     pub cost: i64,
 }
@@ -30,7 +32,8 @@ pub async fn totals_by_tier(
             "SELECT tier, sum(requests)::bigint AS requests, sum(input_tokens)::bigint AS input_tokens, \
                sum(output_tokens)::bigint AS output_tokens, \
                sum(blocked)::bigint AS blocked, sum(warned)::bigint AS warned, \
-               sum(cost_micros)::bigint AS cost \
+               sum(cost_micros)::bigint AS cost, \
+               sum(usage_flagged)::bigint AS usage_flagged \
              FROM usage_daily WHERE project_id = $1 AND day BETWEEN $2::text::date AND $3::text::date \
                AND ($4::text IS NULL OR identity = $4) \
              GROUP BY tier ORDER BY tier",
@@ -46,6 +49,7 @@ pub async fn totals_by_tier(
                 output_tokens: col(r, "output_tokens")?,
                 blocked: col(r, "blocked")?,
                 warned: col(r, "warned")?,
+                usage_flagged: col(r, "usage_flagged")?,
                 cost: col(r, "cost")?,
             })
         })

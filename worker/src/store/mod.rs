@@ -16,12 +16,13 @@
 //! a bug: `500 internal_error`. Causes are logged, never sent (they may
 //! carry SQL).
 //!
-//! Migrations are the `migrations/*.sql` files embedded at build time. They
-//! run under `pg_advisory_lock(7411001)` (the same key and the same order
-//! as `npm run migrate`: lock, create `schema_migrations`, each pending file
-//! in its own transaction with its record), so concurrent isolates and the
-//! CLI never apply one twice. After the first success the isolate skips the
-//! check.
+//! Migrations: the Worker never applies them (`npm run migrate` does, the
+//! one migrator). It only checks, on its first connection and again every
+//! [`SCHEMA_TRUST_MS`], that `schema_migrations` records every
+//! `migrations/*.sql` file it was built with (names embedded by build.rs);
+//! when one is missing every store call answers [`StoreError::SchemaBehind`]
+//! — a 503 naming the versions and the command — instead of running queries
+//! against tables that are not there yet, and `/healthz` says so.
 
 pub mod accounts;
 pub mod analytics;
@@ -43,18 +44,19 @@ use worker::{console_error, Delay, Env};
 
 include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
-/// Advisory-lock key shared with `scripts/stack.mjs migrate`.
-pub const MIGRATION_LOCK_KEY: i64 = 7_411_001;
-
-/// Deadline for opening a connection (and the first-use migration check).
+/// Deadline for opening a connection.
 pub const CONNECT_DEADLINE_MS: u64 = 3_000;
-/// Deadline for one statement.
+/// Deadline for one statement (the schema check is one).
 pub const QUERY_DEADLINE_MS: u64 = 5_000;
-/// Deadline for applying pending migrations (first use only).
-const MIGRATE_DEADLINE_MS: u64 = 20_000;
+/// How long a schema found current is trusted before it is checked again
+/// (one small query per isolate per interval). A schema found behind is
+/// checked again on every connection, so `npm run migrate` takes effect
+/// at once.
+pub const SCHEMA_TRUST_MS: f64 = 15_000.0;
 
 thread_local! {
-    static MIGRATED: Cell<bool> = const { Cell::new(false) };
+    /// When this isolate last found the schema current (ms since the epoch; 0 = never).
+    static SCHEMA_OK_AT: Cell<f64> = const { Cell::new(0.0) };
 }
 
 /// Why a store call failed. Deliberately not `Display`: callers turn it
@@ -68,6 +70,9 @@ pub enum StoreError {
     Unreachable(String),
     /// The server refused the statement, or a row did not map: a bug.
     Failed(String),
+    /// The database lacks migrations this Worker was built with (their
+    /// versions): an operator must run `npm run migrate`.
+    SchemaBehind(Vec<String>),
 }
 
 impl StoreError {
@@ -81,13 +86,20 @@ impl StoreError {
             StoreError::Timeout(what) => format!("{what}: no answer within the deadline"),
             StoreError::Unreachable(e) => format!("unreachable: {e}"),
             StoreError::Failed(e) => format!("failed: {e}"),
+            StoreError::SchemaBehind(v) => format!(
+                "schema behind, pending migrations {}: run `{}`",
+                v.join(", "),
+                shared::schema::MIGRATE_COMMAND
+            ),
         }
     }
 
     /// Logs the cause and returns the client-visible error.
     pub fn into_api(self, context: &str) -> ApiError {
         console_error!("postgres {context}: {}", self.describe());
-        if self.is_unavailable() {
+        if let StoreError::SchemaBehind(pending) = &self {
+            shared::schema::schema_behind(pending)
+        } else if self.is_unavailable() {
             ApiError::service_unavailable()
         } else {
             ApiError::internal()
@@ -223,33 +235,63 @@ pub fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
         .map_err(|e| StoreError::Failed(format!("column {name}: {e}")))
 }
 
-/// Connects, applying pending migrations first if this isolate has not yet.
-pub async fn connect(env: &Env) -> Result<Client, StoreError> {
-    let inner = within(
+/// Opens a connection (no schema check: `/healthz` reports the schema itself).
+async fn open(env: &Env) -> Result<tokio_postgres::Client, StoreError> {
+    within(
         "connect",
         CONNECT_DEADLINE_MS,
         durable_objects::pg::connect(env),
     )
-    .await?;
-    if !MIGRATED.with(Cell::get) {
-        within("migrate", MIGRATE_DEADLINE_MS, migrate(&inner)).await?;
-        MIGRATED.with(|m| m.set(true));
+    .await
+}
+
+/// Connects to a database whose schema has every migration this Worker
+/// was built with, else [`StoreError::SchemaBehind`].
+pub async fn connect(env: &Env) -> Result<Client, StoreError> {
+    let inner = open(env).await?;
+    let now = worker::Date::now().as_millis() as f64;
+    if now - SCHEMA_OK_AT.with(Cell::get) >= SCHEMA_TRUST_MS {
+        let pending = within(
+            "schema check",
+            QUERY_DEADLINE_MS,
+            pending_migrations(&inner),
+        )
+        .await?;
+        if !pending.is_empty() {
+            return Err(StoreError::SchemaBehind(pending));
+        }
+        SCHEMA_OK_AT.with(|t| t.set(now));
     }
     Ok(Client { inner })
 }
 
-/// Connects and answers `SELECT 1` within `ms` in all (for `/healthz`).
-pub async fn ping(env: &Env, ms: u64) -> Result<(), StoreError> {
+/// What `/healthz` reports of the database.
+pub struct DbHealth {
+    /// Migrations this Worker needs that the database lacks (empty: current).
+    pub pending: Vec<String>,
+}
+
+/// Connects, answers `SELECT 1` and reads the recorded migrations, within
+/// `ms` in all (for `/healthz`).
+pub async fn ping(env: &Env, ms: u64) -> Result<DbHealth, StoreError> {
     within("ping", ms, async {
-        let client = connect(env).await?;
-        client.query_one("SELECT 1", &[]).await?;
-        Ok::<(), StoreError>(())
+        let client = open(env).await?;
+        let pending = pending_migrations(&client).await?;
+        Ok::<_, StoreError>(DbHealth { pending })
     })
     .await
 }
 
-async fn migrate(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
-    // Fast path, no lock: every embedded migration is recorded already.
+/// The newest migration this Worker was built with.
+pub fn schema_version() -> &'static str {
+    MIGRATIONS.last().copied().unwrap_or("")
+}
+
+/// The embedded migrations `schema_migrations` does not record (all of
+/// them when the table does not exist yet).
+async fn pending_migrations(
+    client: &tokio_postgres::Client,
+) -> Result<Vec<String>, tokio_postgres::Error> {
     let present: bool = client
         .query_one(
             "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
@@ -257,62 +299,18 @@ async fn migrate(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::
         )
         .await?
         .try_get("present")?;
-    if present {
-        let applied: Vec<String> = client
+    let applied: Vec<String> = if present {
+        client
             .query("SELECT version FROM schema_migrations", &[])
             .await?
             .iter()
-            .filter_map(|r| r.try_get("version").ok())
-            .collect();
-        if MIGRATIONS
-            .iter()
-            .all(|(v, _)| applied.iter().any(|a| a == v))
-        {
-            return Ok(());
-        }
-    }
-    // The same order as `scripts/stack.mjs migrate`: lock, create the
-    // bookkeeping table, then each pending file in its own transaction with
-    // its record (two first uses racing never both create the table).
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
-        .await?;
-    let result = async {
-        client
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ( \
-                   version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-            )
-            .await?;
-        apply_pending(client).await
-    }
-    .await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
-        .await?;
-    result
-}
-
-async fn apply_pending(client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
-    for (version, sql) in MIGRATIONS {
-        let done = client
-            .query_opt(
-                "SELECT 1 FROM schema_migrations WHERE version = $1",
-                &[version],
-            )
-            .await?
-            .is_some();
-        if done {
-            continue;
-        }
-        let batch = format!(
-            "BEGIN; {sql}\n; INSERT INTO schema_migrations (version) VALUES ('{}'); COMMIT;",
-            version.replace('\'', "''")
-        );
-        if let Err(e) = client.batch_execute(&batch).await {
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(e);
-        }
-    }
-    Ok(())
+            .map(|r| r.try_get("version"))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(shared::schema::pending(MIGRATIONS, &applied)
+        .into_iter()
+        .map(str::to_string)
+        .collect())
 }
