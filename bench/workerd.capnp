@@ -58,6 +58,7 @@ const aiRatelimit :Workerd.Worker = (
     (name = "ENCRYPTION_KEY", fromEnvironment = "ENCRYPTION_KEY"),
     # [[durable_objects.bindings]]
     (name = "IDENTITY_LIMITER", durableObjectNamespace = "IdentityLimiter"),
+    (name = "PROJECT_BUDGET", durableObjectNamespace = "ProjectBudget"),
     # [[hyperdrive]] (localConnectionString's database and credentials)
     (name = "HYPERDRIVE", hyperdrive = (
       designator = "pg",
@@ -67,9 +68,10 @@ const aiRatelimit :Workerd.Worker = (
       scheme = "postgresql",
     )),
   ],
-  # [[migrations]] new_sqlite_classes = ["IdentityLimiter"]
+  # [[migrations]] new_sqlite_classes = ["IdentityLimiter"], then ["ProjectBudget"]
   durableObjectNamespaces = [
     (className = "IdentityLimiter", uniqueKey = "ai-ratelimit-identity-limiter", enableSql = true),
+    (className = "ProjectBudget", uniqueKey = "ai-ratelimit-project-budget", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do-disk"),
   globalOutbound = "internet",

@@ -16,6 +16,7 @@ export type RouteName =
   | 'identities'
   | 'identity'
   | 'settings'
+  | 'budgets'
   | 'funnel'
   | 'webhooks'
   | 'not-found';
@@ -40,6 +41,7 @@ const patterns: Pattern[] = [
   { name: 'identities', re: /^\/projects\/([^/]+)\/identities$/, keys: ['id'] },
   { name: 'identity', re: /^\/projects\/([^/]+)\/identities\/([^/]+)$/, keys: ['id', 'identity'] },
   { name: 'settings', re: /^\/projects\/([^/]+)\/settings$/, keys: ['id'] },
+  { name: 'budgets', re: /^\/projects\/([^/]+)\/budgets$/, keys: ['id'] },
   { name: 'funnel', re: /^\/projects\/([^/]+)\/funnel$/, keys: ['id'] },
   { name: 'webhooks', re: /^\/projects\/([^/]+)\/webhooks$/, keys: ['id'] },
 ];

@@ -19,8 +19,10 @@
 //! outbox in place and the alarm retries.
 
 pub mod analytics;
+mod budget_report;
 mod funnel;
 pub mod pg;
+pub mod project_budget;
 
 use serde::Serialize;
 use shared::decision::Verdict;
@@ -63,6 +65,11 @@ pub struct IdentityLimiter {
     subject_saved: RefCell<Option<Subject>>,
     /// The identity's record as stored (`Some(None)`: known to have none).
     record: RefCell<Option<Option<IdentityRecord>>>,
+    /// The last snapshot the project's budgets received (`budget_report`).
+    budget_reported: RefCell<Option<shared::project_budget::Snapshot>>,
+    budget_retry_at: Cell<i64>,
+    /// Usage carried over an owner's reset (`Some(None)`: known to be none).
+    budget_carry: RefCell<Option<Option<shared::project_budget::Snapshot>>>,
     /// The last funnel message shown (`Some(None)`: known to be none).
     exposure: RefCell<Option<Option<shared::funnel::Exposure>>>,
     /// Webhook alerts already reported in their window (in memory: after a
@@ -362,10 +369,10 @@ impl IdentityLimiter {
             .and_then(IdentityLedger::next_expiry);
         let flush = (enqueued || self.alarm_at.get().is_none() && self.outbox_len() > 0)
             .then_some((now + FLUSH_DELAY_MS).max(self.retry_at.get()));
-        let wanted = match (expiry, flush) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wanted = [expiry, flush, self.budget_report_at(now)]
+            .into_iter()
+            .flatten()
+            .min();
         if let Some(at) = wanted {
             if self.alarm_at.get().is_none_or(|current| at < current) {
                 self.alarm_at.set(Some(at));
@@ -624,6 +631,7 @@ impl IdentityLimiter {
                 self.enqueue(&events)?;
             }
         }
+        self.report_budget(now).await;
         // While backing off, a lease expiry does not flush early.
         let rows: Vec<OutboxRow> = if now < self.retry_at.get() {
             Vec::new()
@@ -696,6 +704,7 @@ impl IdentityLimiter {
             RecordCall::PATH => serve(req, |c: RecordCall| self.record_call(c)).await,
             ResetCall::PATH => {
                 serve(req, |_: ResetCall| async {
+                    self.carry_budget_usage(now_ms())?;
                     self.with_ledger(IdentityLedger::reset)?;
                     Ok(ResetAnswer { reset: true })
                 })
@@ -733,6 +742,9 @@ impl DurableObject for IdentityLimiter {
             retry_at: Cell::new(0),
             subject_saved: RefCell::new(None),
             record: RefCell::new(None),
+            budget_reported: RefCell::new(None),
+            budget_retry_at: Cell::new(0),
+            budget_carry: RefCell::new(None),
             exposure: RefCell::new(None),
             alerted: RefCell::new(AlertMemory::default()),
         };

@@ -93,6 +93,19 @@ export class LimitExceededError extends APIError {
 }
 
 /**
+ * 429 `project_budget_exceeded`: a budget of the whole project (every
+ * identity together) is used up until `resetAt`; `response.budget` names it
+ * (`requests-day`, …). There is no deep link: an upgrade of the user does
+ * not reopen it. A `LimitExceededError`, so existing handlers catch it.
+ */
+export class ProjectBudgetExceededError extends LimitExceededError {
+  /** The budget's id, `<metric>-<period>`. */
+  get budget(): string | null {
+    return typeof this.response.budget === 'string' ? this.response.budget : null;
+  }
+}
+
+/**
  * 502 `provider_error`: the provider answered an error before the answer started,
  * or sent an error in the middle of a stream (then `status` is `undefined` and
  * `midStream` is true).
@@ -168,6 +181,7 @@ export function errorFromResponse(status: number, headers: Headers, rawBody: unk
 
   if (status === 429) {
     const response = { deepLink: null, rule: null, ...body, retryAfter: parseRetryAfter(headers) } as LimitExceededBody;
+    if (code === 'project_budget_exceeded') return new ProjectBudgetExceededError(message, { ...init, response });
     return new LimitExceededError(message, { ...init, response });
   }
   if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidRequestError(message, init);
@@ -191,6 +205,7 @@ for (const [cls, name] of [
   [PermissionDeniedError, 'PermissionDeniedError'],
   [NotFoundError, 'NotFoundError'],
   [LimitExceededError, 'LimitExceededError'],
+  [ProjectBudgetExceededError, 'ProjectBudgetExceededError'],
   [ProviderError, 'ProviderError'],
   [ProviderTimeoutError, 'ProviderTimeoutError'],
   [LimiterUnavailableError, 'LimiterUnavailableError'],

@@ -19,6 +19,7 @@ export {
   InvalidRequestError,
   LimiterUnavailableError,
   LimitExceededError,
+  ProjectBudgetExceededError,
   NotFoundError,
   PermissionDeniedError,
   ProviderError,

@@ -31,6 +31,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     LimitExceeded,
+    /// A project budget (all identities together) is used up.
+    ProjectBudgetExceeded,
     /// Too many magic-link requests.
     RateLimited,
     InternalError,
@@ -44,7 +46,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation checks.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidRequest,
         ErrorCode::MissingProjectKey,
@@ -58,6 +60,7 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::LimitExceeded,
+        ErrorCode::ProjectBudgetExceeded,
         ErrorCode::RateLimited,
         ErrorCode::InternalError,
         ErrorCode::ProviderError,
@@ -79,7 +82,9 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::LimitExceeded | ErrorCode::RateLimited => 429,
+            ErrorCode::LimitExceeded
+            | ErrorCode::ProjectBudgetExceeded
+            | ErrorCode::RateLimited => 429,
             ErrorCode::InternalError => 500,
             ErrorCode::ProviderError => 502,
             ErrorCode::LimiterUnavailable | ErrorCode::ServiceUnavailable => 503,
@@ -103,6 +108,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::LimitExceeded => "limit_exceeded",
+            ErrorCode::ProjectBudgetExceeded => "project_budget_exceeded",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::InternalError => "internal_error",
             ErrorCode::ProviderError => "provider_error",
@@ -148,6 +154,20 @@ pub struct LimitExceeded {
     pub retry_after: u64,
 }
 
+/// The extra fields of a `429 project_budget_exceeded`: the budget that
+/// refused (no deep link: an upgrade of the user does not reopen it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetExceeded {
+    pub budget: String,
+    pub limit_type: &'static str,
+    pub period: &'static str,
+    pub limit: u64,
+    pub usage: u64,
+    pub reset_at: String,
+    pub retry_after: u64,
+}
+
 /// The typed extra fields an error carries besides `error` and `message`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ErrorDetail {
@@ -161,6 +181,7 @@ pub enum ErrorDetail {
         status: Option<u16>,
     },
     LimitExceeded(Box<LimitExceeded>),
+    ProjectBudgetExceeded(Box<BudgetExceeded>),
 }
 
 /// A client-visible error.
@@ -313,6 +334,13 @@ impl ApiError {
         }
     }
 
+    pub fn project_budget_exceeded(message: impl Into<String>, body: BudgetExceeded) -> Self {
+        Self {
+            detail: ErrorDetail::ProjectBudgetExceeded(Box::new(body)),
+            ..Self::new(ErrorCode::ProjectBudgetExceeded, message)
+        }
+    }
+
     /// The extra fields as JSON, in a stable order.
     fn extra(&self) -> Map<String, Value> {
         let mut m = Map::new();
@@ -328,6 +356,11 @@ impl ApiError {
                 }
             }
             ErrorDetail::LimitExceeded(body) => {
+                if let Ok(Value::Object(fields)) = serde_json::to_value(body) {
+                    m = fields;
+                }
+            }
+            ErrorDetail::ProjectBudgetExceeded(body) => {
                 if let Ok(Value::Object(fields)) = serde_json::to_value(body) {
                     m = fields;
                 }

@@ -13,6 +13,7 @@ pub mod limiter_api;
 pub mod period;
 pub mod pricing;
 pub mod project;
+pub mod project_budget;
 pub mod providers;
 pub mod proxy_request;
 pub mod routes;

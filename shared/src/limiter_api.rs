@@ -69,6 +69,10 @@ impl Ending {
 pub struct Subject {
     pub project_id: String,
     pub identity: String,
+    /// The project has budgets: the object reports its usage to the
+    /// project's `ProjectBudget` (`shared::project_budget`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub budgeted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -75,6 +75,9 @@ pub enum RouteId {
     PatchIdentityRecord,
     DeleteIdentityRecord,
     GiftIdentityRecord,
+    ListBudgets,
+    SetBudget,
+    DeleteBudget,
     UpgradeFunnel,
     TrackedRedirect,
     ListWebhooks,
@@ -243,6 +246,14 @@ pub const ROUTES: &[Route] = &[
         Post,
         "/api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver",
         R::RedeliverWebhook,
+    ),
+    // Project budgets (owner session)
+    route(Get, "/api/projects/{id}/budgets", R::ListBudgets),
+    route(Post, "/api/projects/{id}/budgets", R::SetBudget),
+    route(
+        Delete,
+        "/api/projects/{id}/budgets/{budgetId}",
+        R::DeleteBudget,
     ),
 ];
 

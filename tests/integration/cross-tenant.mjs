@@ -88,6 +88,10 @@ export const PROJECT_ROUTES = [
   { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/webhooks/${enc(ctx.webhookId)}/test` },
   { method: 'GET', path: (id) => `/api/projects/${enc(id)}/webhook-deliveries?status=dead` },
   { method: 'POST', path: (id, ctx) => `/api/projects/${enc(id)}/webhook-deliveries/${enc(ctx.deliveryId)}/redeliver` },
+  // Project budgets
+  { method: 'GET', path: (id) => `/api/projects/${enc(id)}/budgets` },
+  { method: 'POST', path: (id) => `/api/projects/${enc(id)}/budgets`, body: { metric: 'requests', period: 'day', limit: 1 } },
+  { method: 'DELETE', path: (id) => `/api/projects/${enc(id)}/budgets/requests-month` },
 ];
 
 /** Placeholders used in test names: `PATCH /api/projects/:id/rules/:ruleId`. */
@@ -119,6 +123,8 @@ export async function matrixContext(token, projectId, { identity = 'matrix-ident
     const log = await api(`/api/projects/${enc(projectId)}/webhook-deliveries`, { token });
     if (log.status === 200 && log.body[0]) ctx.deliveryId = log.body[0].id;
   }
+  // A budget the matrix's DELETE can find (generous: it never refuses the matrix's own requests).
+  await api(`/api/projects/${enc(projectId)}/budgets`, { token, body: { metric: 'requests', period: 'month', limit: 1_000_000 } });
   return ctx;
 }
 

@@ -16,7 +16,8 @@ async function projectState(projectId) {
   const rules = await sql('SELECT r::text AS row FROM rules r WHERE project_id = $1 ORDER BY id', [projectId]);
   const records = await sql('SELECT r::text AS row FROM identity_records r WHERE project_id = $1 ORDER BY identity', [projectId]);
   const hooks = await sql('SELECT w::text AS row FROM webhook_endpoints w WHERE project_id = $1 ORDER BY id', [projectId]);
-  return { project: project?.row ?? null, rules: rules.map((r) => r.row), records: records.map((r) => r.row), hooks: hooks.map((r) => r.row) };
+  const [budgets] = await sql('SELECT budgets::text AS row FROM project_budgets WHERE project_id = $1', [projectId]);
+  return { project: project?.row ?? null, rules: rules.map((r) => r.row), records: records.map((r) => r.row), hooks: hooks.map((r) => r.row), budgets: budgets?.row ?? null };
 }
 
 async function chat(projectKey, identity) {

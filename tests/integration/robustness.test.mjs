@@ -880,6 +880,28 @@ function webhookCases() {
     'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver': [
       ...badIds.map((bad) => ({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', name: `deliveryId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhook-deliveries/${bad.replace('whk_', 'whd_')}/redeliver`, expect: [400, 404] })),
       ...methodCases({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', path: `/api/projects/${pid}/webhook-deliveries/whd_x/redeliver` }, ['GET', 'PUT', 'DELETE', 'PATCH']),
+function budgetCases() {
+  const pid = project.id;
+  const base = { route: 'GET|POST /api/projects/:id/budgets', method: 'POST', path: `/api/projects/${pid}/budgets`, family: 'flat', headers: auth() };
+  const del = { route: 'DELETE /api/projects/:id/budgets/:budgetId', method: 'DELETE', family: 'flat', headers: auth() };
+  const spec = {
+    metric: [...NOT_STRING, '', 'cost-ish', 'Requests', '\u0000', K100, LONE],
+    period: [...NOT_STRING, '', 'year', 'Day', K100, LONE],
+    limit: [...BAD_COUNT, 0, null],
+    bogus: [1],
+  };
+  return {
+    [base.route]: [
+      ...bodyGarbage(base, { maxBytes: 16 * 1024 }),
+      ...fieldCases(base, { metric: 'requests', period: 'day', limit: 1_000_000 }, spec, 30),
+      { ...base, name: 'garbage project id', method: 'GET', path: '/api/projects/%00/budgets', body: undefined, expect: [400, 404] },
+      ...badJwtCases({ ...base, jwtCount: 3, body: '{}', headers: { ...auth(), ...JSON_CT } }),
+      ...methodCases(base, ['PUT', 'PATCH', 'DELETE']),
+    ],
+    [del.route]: [
+      ...['%00', '%ZZ', 'requests', 'requests-year', 'cost-day', `${'x'.repeat(3000)}`, '%C3%28', 'tokens-week'].map((id) => ({ ...del, name: `budget id ${id.slice(0, 20)}`, path: `/api/projects/${pid}/budgets/${id}`, expect: [400, 404] })),
+      ...badJwtCases({ ...del, path: `/api/projects/${pid}/budgets/requests-day`, jwtCount: 3 }),
+      ...methodCases({ ...del, path: `/api/projects/${pid}/budgets/requests-day` }, ['GET', 'POST', 'PUT', 'PATCH']),
     ],
   };
 }
@@ -948,6 +970,7 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
       ...identityCases(),
       ...rotateCases(),
       ...webhookCases(),
+      ...budgetCases(),
       'GET /api/rule-templates': templateCases(),
       'unknown routes': unknownRouteCases(),
     };
@@ -1003,6 +1026,8 @@ describe(`bad-input sweep (seed ${SEED}): every route answers 4xx in the contrac
     'POST /api/projects/:id/webhooks/:webhookId/test|secret/rotate',
     'GET /api/projects/:id/webhook-deliveries',
     'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver',
+    'GET|POST /api/projects/:id/budgets',
+    'DELETE /api/projects/:id/budgets/:budgetId',
     'GET /api/rule-templates',
     'unknown routes',
   ];

@@ -279,4 +279,43 @@ describe('webhook deliveries', () => {
     assert.equal(JSON.parse(at(path)[1].body).type, 'webhook.test');
     assert.equal(at(off).length, 0, 'the disabled endpoint got nothing');
   });
+
+  test('a project budget reaching 80 % and 100 % sends one budget.threshold event each, signed', { timeout: 120000 }, async () => {
+    const project = await createProject(owner, { tiers: { free: { requests: { limit: 1000, period: 'day' } } }, defaultTier: 'free' });
+    const path = `/budget-${hexSuffix(4)}`;
+    const hook = await endpoint(project, path, ['budget.threshold']);
+    const quiet = `/caps-${hexSuffix(4)}`;
+    await endpoint(project, quiet, ['identity.limit_reached']); // not subscribed to budgets
+    const set = await api(`/api/projects/${project.id}/budgets`, { token: owner, body: { metric: 'requests', period: 'day', limit: 5 } });
+    assert.equal(set.status, 200, set.text);
+    // One request at a time over fresh identities until the budget refuses one.
+    let refused = false;
+    for (let i = 0; i < 40 && !refused; i += 1) {
+      const r = await chat(project, uniqueId('budget'), 'hi');
+      if (r.status === 429) {
+        assert.equal(r.body.error, 'project_budget_exceeded', r.text);
+        refused = true;
+      } else assert.equal(r.status, 200, r.text);
+    }
+    assert.ok(refused, 'the budget closed');
+    await waitFor(() => at(path).length >= 2, { timeoutMs: 60000, message: 'both budget events delivered' });
+    const events = at(path).map((r) => ({ r, e: JSON.parse(r.body) }));
+    for (const { r } of events) assert.ok(verify(hook.secret, r), 'signature verifies');
+    assert.deepEqual(events.map(({ e }) => e.type), ['budget.threshold', 'budget.threshold']);
+    assert.deepEqual(events.map(({ e }) => e.data.thresholdPercent).sort((a, b) => a - b), [80, 100]);
+    for (const { e } of events) {
+      assert.equal(e.data.projectId, project.id);
+      assert.equal(e.data.budgetId, 'requests-day');
+      assert.equal(e.data.metric, 'requests');
+      assert.equal(e.data.window, 'day');
+      assert.equal(e.data.limit, 5);
+      assert.ok(e.data.used >= (e.data.thresholdPercent === 100 ? 5 : 4), JSON.stringify(e.data));
+    }
+    // More refused traffic in the same window raises nothing new.
+    for (let i = 0; i < 3; i += 1) assert.equal((await chat(project, uniqueId('late'), 'hi')).status, 429);
+    const log = await deliveries(project, `?endpoint=${hook.id}`);
+    assert.equal(log.length, 2, JSON.stringify(log));
+    assert.equal(new Set(events.map(({ r }) => r.headers['webhook-id'])).size, 2, 'two distinct events');
+    assert.equal(at(quiet).length, 0, 'an endpoint not subscribed to budgets gets nothing');
+  });
 });

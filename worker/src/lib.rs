@@ -9,6 +9,9 @@
 
 mod analytics_api;
 mod auth;
+mod budget_gate;
+mod budget_object;
+mod budgets_api;
 mod config;
 mod cost_api;
 mod crypto;
@@ -26,6 +29,7 @@ mod store;
 mod tokens;
 mod webhooks;
 
+pub use budget_object::ProjectBudget;
 pub use durable_objects::IdentityLimiter;
 pub use webhooks::WebhookOutbox;
 

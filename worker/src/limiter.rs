@@ -72,9 +72,17 @@ impl Counter {
             subject: Subject {
                 project_id: project_id.to_string(),
                 identity: identity.to_string(),
+                budgeted: false,
             },
             prefix: "",
         })
+    }
+
+    /// The same counter, reporting its usage to the project's budgets
+    /// when `yes` (the project has budgets).
+    pub fn budgeted(mut self, yes: bool) -> Self {
+        self.subject.budgeted = yes;
+        self
     }
 
     /// The same counter with every call sent where the object answers an

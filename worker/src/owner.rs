@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::http::percent_decode;
 use crate::http::ApiResult;
 use crate::webhooks::api as webhooks;
-use crate::{analytics_api, cost_api, funnel_api, identities, projects, rules_api};
+use crate::{analytics_api, budgets_api, cost_api, funnel_api, identities, projects, rules_api};
 use shared::routes::{Params, RouteId};
 use shared::ApiError;
 use worker::{Env, Request, Response};
@@ -65,6 +65,11 @@ pub async fn route(
         RouteId::ResetIdentity => {
             let identity = percent_decode(params.second())?;
             analytics_api::reset_identity(&req, env, &client, &owner, id, &identity).await
+        }
+        RouteId::ListBudgets => budgets_api::list(env, &client, &owner, id).await,
+        RouteId::SetBudget => budgets_api::set(req, env, &client, &owner, id).await,
+        RouteId::DeleteBudget => {
+            budgets_api::delete(env, &client, &owner, id, params.second()).await
         }
         RouteId::ListIdentityRecords
         | RouteId::GetIdentityRecord

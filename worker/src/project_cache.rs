@@ -25,6 +25,7 @@ use crate::crypto::{open, Purpose};
 use crate::http::{ApiResult, OrInternal};
 use crate::store::{self, StoreError};
 use shared::project::ProjectSettings;
+use shared::project_budget::BudgetSpec;
 use shared::rules::Rule;
 use shared::ApiError;
 use std::cell::RefCell;
@@ -46,6 +47,8 @@ pub struct ResolvedProject {
     pub provider_key: Option<String>,
     pub secret_key: String,
     pub rules: Vec<Rule>,
+    /// The project's budgets (the copy in Postgres of its `ProjectBudget`'s).
+    pub budgets: Vec<BudgetSpec>,
     /// Why the provider base URL is refused, if it is: the URL is checked
     /// again at every load (`shared::url_guard`), not only when it was
     /// written, so a row written before a rule tightened, or by hand, is
@@ -201,6 +204,7 @@ async fn load(
         return Ok(None);
     };
     let rules = store::rules::load(&client, &stored.id, true).await?;
+    let budgets = store::budgets::load(&client, &stored.id).await?;
     if cfg.encryption_key.is_none() {
         return Err(Load::Api(crate::http::internal(
             "config",
@@ -245,5 +249,6 @@ async fn load(
         provider_key,
         secret_key,
         rules,
+        budgets,
     })))
 }

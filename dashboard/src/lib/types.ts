@@ -203,6 +203,24 @@ export interface IdentityRecord {
   updatedAt: string;
 }
 
+/** A project budget with the project's usage in its current window (`GET /api/projects/{id}/budgets`). */
+export interface Budget {
+  id: string;
+  metric: Metric;
+  period: Period;
+  limit: number;
+  used: number;
+  remaining: number;
+  percent: number;
+  state: 'open' | 'warning' | 'closed';
+  resetAt: string;
+}
+export interface Budgets {
+  budgets: Budget[];
+  closed: boolean;
+  asOf: string;
+}
+
 export interface UpgradeFunnelSettings {
   trackedRedirect: boolean;
   tierOrder: string[];

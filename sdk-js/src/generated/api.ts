@@ -842,6 +842,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{id}/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project's budgets with the project's usage in their current windows.
+         * @description Usage is the sum of the reports of every identity's counter
+         *     (committed + in flight), as the project's budget object holds it:
+         *     up to about a second behind the identities' own counters.
+         */
+        get: operations["listBudgets"];
+        put?: never;
+        /**
+         * Sets (or replaces) the budget of one metric × period.
+         * @description One budget per metric and period (its id is `<metric>-<period>`,
+         *     e.g. `tokens-month`); setting one that exists replaces its limit.
+         *     Usage already made in the current window counts. The proxy of every
+         *     Worker isolate applies a change within 30 s (this one at once).
+         */
+        post: operations["setBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/budgets/{budgetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The budget's id, `<metric>-<period>` (e.g. `requests-day`). */
+                budgetId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a budget. */
+        delete: operations["deleteBudget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{id}/webhooks": {
         parameters: {
             query?: never;
@@ -1282,6 +1336,51 @@ export interface components {
             /** @description The blocking rule's message, else the tier's `limitMessage.message`, else a default; variables substituted. */
             message?: string;
         };
+        /** @description The project budget that refused the request (every identity of the project together). */
+        ProjectBudgetExceededFields: {
+            /** @description The budget's id, `<metric>-<period>`. */
+            budget: string;
+            limitType: components["schemas"]["LimitType"];
+            period: components["schemas"]["Period"];
+            limit: number;
+            /** @description The project's usage in the window, as the budget object last published it. */
+            usage: number;
+            resetAt: components["schemas"]["Timestamp"];
+            /** @description Whole seconds until `resetAt`, as in the `retry-after` header. */
+            retryAfter: number;
+        };
+        ProjectBudgetExceeded: components["schemas"]["Error"] & components["schemas"]["ProjectBudgetExceededFields"] & {
+            /** @constant */
+            error?: "project_budget_exceeded";
+        };
+        BudgetSet: {
+            metric: components["schemas"]["LimitType"];
+            period: components["schemas"]["Period"];
+            limit: number;
+        };
+        Budget: {
+            /** @description `<metric>-<period>`, e.g. `requests-day`. */
+            id: string;
+            metric: components["schemas"]["LimitType"];
+            period: components["schemas"]["Period"];
+            limit: number;
+            used: components["schemas"]["Count"];
+            remaining: components["schemas"]["Count"];
+            /** @description `used` as a whole percentage of `limit` (rounded down; past 100 when the budget was overshot). */
+            percent: number;
+            /**
+             * @description `warning` from 80 %, `closed` from 100 % (requests are refused).
+             * @enum {string}
+             */
+            state: "open" | "warning" | "closed";
+            resetAt: components["schemas"]["Timestamp"];
+        };
+        Budgets: {
+            budgets: components["schemas"]["Budget"][];
+            /** @description Some budget is closed. */
+            closed: boolean;
+            asOf: components["schemas"]["Timestamp"];
+        };
         /**
          * @description OpenAI's Responses body. `input` is a string or an array of items
          *     (messages, `function_call`, `function_call_output`; translated
@@ -1454,6 +1553,14 @@ export interface components {
                 code?: "limit_exceeded";
             };
         };
+        AnthropicProjectBudgetExceeded: components["schemas"]["AnthropicError"] & {
+            error?: components["schemas"]["ProjectBudgetExceededFields"] & {
+                /** @constant */
+                type?: "rate_limit_error";
+                /** @constant */
+                code?: "project_budget_exceeded";
+            };
+        };
         OpenAIErrorObject: {
             message: string;
             /** @enum {string} */
@@ -1531,6 +1638,14 @@ export interface components {
                 type?: "rate_limit_exceeded";
                 /** @constant */
                 code?: "limit_exceeded";
+            };
+        };
+        OpenAIProjectBudgetExceeded: components["schemas"]["OpenAIError"] & {
+            error?: components["schemas"]["ProjectBudgetExceededFields"] & {
+                /** @constant */
+                type?: "rate_limit_exceeded";
+                /** @constant */
+                code?: "project_budget_exceeded";
             };
         };
         OpenAIInternalErrorBody: components["schemas"]["OpenAIError"] & {
@@ -2358,6 +2473,9 @@ export interface components {
          * @description `limit_exceeded`: a limit or a blocking rule refused the request.
          *     Nothing was forwarded or counted. The `x-ratelimit-*` headers
          *     describe the blocking window when it has a finite limit.
+         *     Or `project_budget_exceeded`: a budget of the whole project is used
+         *     up (docs/API.md, "Project budgets"); nothing forwarded or counted,
+         *     no `x-ratelimit-*` headers, `retry-after` until its window ends.
          */
         ProxyLimitExceeded: {
             headers: {
@@ -2371,7 +2489,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["LimitExceeded"];
+                "application/json": components["schemas"]["LimitExceeded"] | components["schemas"]["ProjectBudgetExceeded"];
             };
         };
         /** @description `internal_error`: an unexpected failure (the cause is logged, never sent). */
@@ -2482,7 +2600,7 @@ export interface components {
                 "application/json": components["schemas"]["AnthropicError"];
             };
         };
-        /** @description `limit_exceeded` as Anthropic's `rate_limit_error`, with the fields of the flat 429 inside `error`. */
+        /** @description `limit_exceeded` (or `project_budget_exceeded`) as Anthropic's `rate_limit_error`, with the fields of the flat 429 inside `error`. */
         AnthropicLimitExceededAnswer: {
             headers: {
                 "retry-after": components["headers"]["RetryAfter"];
@@ -2495,7 +2613,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["AnthropicLimitExceeded"];
+                "application/json": components["schemas"]["AnthropicLimitExceeded"] | components["schemas"]["AnthropicProjectBudgetExceeded"];
             };
         };
         /** @description `invalid_json` or `invalid_request` (`field` names the field), type `invalid_request_error`. */
@@ -2548,7 +2666,7 @@ export interface components {
                 "application/json": components["schemas"]["OpenAIUnsupportedMediaTypeError"];
             };
         };
-        /** @description `limit_exceeded`, type `rate_limit_exceeded`, with the fields of the flat 429 inside `error`. */
+        /** @description `limit_exceeded` (or `project_budget_exceeded`), type `rate_limit_exceeded`, with the fields of the flat 429 inside `error`. */
         OpenAILimitExceeded: {
             headers: {
                 "retry-after": components["headers"]["RetryAfter"];
@@ -2561,7 +2679,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["OpenAILimitExceeded"];
+                "application/json": components["schemas"]["OpenAILimitExceeded"] | components["schemas"]["OpenAIProjectBudgetExceeded"];
             };
         };
         /** @description `internal_error`, type `api_error`. */
@@ -2728,6 +2846,15 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["ServiceUnavailableError"];
+            };
+        };
+        /** @description The project's budgets after the call. */
+        BudgetsOk: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Budgets"];
             };
         };
         /** @description `limiter_unavailable`: the identity's counter could not be reached; or `service_unavailable`: the database is slow or down. */
@@ -4153,6 +4280,78 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBudgets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["BudgetsOk"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetSet"];
+            };
+        };
+        responses: {
+            200: components["responses"]["BudgetsOk"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The project's id (`prj_…`). Another owner's project is a 404. */
+                id: components["parameters"]["ProjectId"];
+                /** @description The budget's id, `<metric>-<period>` (e.g. `requests-day`). */
+                budgetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (no body). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["OwnerUnauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -11,6 +11,7 @@ import {
   LimiterUnavailableError,
   LimitExceededError,
   PermissionDeniedError,
+  ProjectBudgetExceededError,
   ProviderError,
   ProviderTimeoutError,
   ServiceUnavailableError,
@@ -102,6 +103,35 @@ test('README example: 429 → LimitExceededError with response.message, deepLink
   assert.equal(caught.requestId, 'req_429');
   assert.equal(caught.message, 'Upgrade now');
   assert.equal(caught.name, 'LimitExceededError');
+});
+
+test('429 project_budget_exceeded → ProjectBudgetExceededError (a LimitExceededError) naming the budget, in both envelopes', async () => {
+  const body = {
+    error: 'project_budget_exceeded',
+    message: 'This app has used its day budget of 5 requests',
+    budget: 'requests-day',
+    limitType: 'requests',
+    period: 'day',
+    limit: 5,
+    usage: 6,
+    resetAt: '2026-11-28T00:00:00Z',
+    retryAfter: 60,
+  };
+  const flat = fakeFetch(() => jsonResponse(429, body, { 'retry-after': '60' }));
+  const caught = await client(flat).chat(opts).catch((e) => e);
+  assert.ok(caught instanceof ProjectBudgetExceededError);
+  assert.ok(caught instanceof LimitExceededError);
+  assert.equal(caught.name, 'ProjectBudgetExceededError');
+  assert.equal(caught.code, 'project_budget_exceeded');
+  assert.equal(caught.budget, 'requests-day');
+  assert.equal(caught.deepLink, null);
+  assert.equal(caught.retryAfter, 60);
+  const { error: code, ...inner } = body;
+  const openai = fakeFetch(() => jsonResponse(429, { error: { ...inner, type: 'rate_limit_exceeded', code, param: null } }, { 'retry-after': '60' }));
+  const viaOpenAi = await client(openai).chat(opts).catch((e) => e);
+  assert.ok(viaOpenAi instanceof ProjectBudgetExceededError);
+  assert.equal(viaOpenAi.budget, 'requests-day');
+  assert.equal(flat.calls.length + openai.calls.length, 2, 'never retried');
 });
 
 test('429 is never retried', async () => {

@@ -35,7 +35,7 @@ use shared::values::{Identity, TierName};
 use shared::{ApiError, ErrorCode};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use worker::{console_error, Env, Request};
+use worker::{console_error, Context, Env, Request};
 
 /// The tier name the per-IP caps of unsigned traffic report.
 pub const ANONYMOUS_TIER: &str = "anonymous";
@@ -323,6 +323,7 @@ fn tracked_link(req: &Request, cfg: &Config, shown: &Shown<'_>, link: String) ->
 pub async fn admit(
     req: Request,
     env: &Env,
+    ctx: &Context,
     cfg: &Config,
     route: Route,
     meta: &mut AnswerMeta,
@@ -388,6 +389,18 @@ pub async fn admit(
             parsed.stream,
         )?,
     };
+    // The project's budgets (all identities together), from this isolate's
+    // cache of their state: a closed budget refuses before anything is
+    // reserved or forwarded.
+    if let Err(e) =
+        crate::budget_gate::check(env, ctx, &project.id, &project.budgets, super::now_ms()).await
+    {
+        if let shared::error::ErrorDetail::ProjectBudgetExceeded(b) = e.detail() {
+            meta.limit_headers
+                .push(("retry-after", b.retry_after.to_string()));
+        }
+        return Err(e);
+    }
     let prompt_tokens = prompt_estimate(parsed.prompt_chars);
     let estimate = prompt_tokens.saturating_add(
         upstream
@@ -465,7 +478,8 @@ pub async fn admit(
         }
         _ => None,
     };
-    let mut counter = Counter::open(env, &project.id, &identity)?;
+    let mut counter =
+        Counter::open(env, &project.id, &identity)?.budgeted(!project.budgets.is_empty());
     if cfg.fault_injection && header(&req, "x-fault-inject").as_deref() == Some("limiter") {
         counter = counter.broken();
     }

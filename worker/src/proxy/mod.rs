@@ -128,7 +128,7 @@ async fn serve(
     started: i64,
     meta: &mut AnswerMeta,
 ) -> ApiResult<Response> {
-    let admitted = admit::admit(req, env, cfg, route, meta).await;
+    let admitted = admit::admit(req, env, ctx, cfg, route, meta).await;
     meta.overhead_ms = now_ms() - started;
     let admitted = admitted?;
     let sent = forward::send(

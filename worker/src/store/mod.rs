@@ -26,6 +26,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod budgets;
 pub mod funnel;
 pub mod identities;
 pub mod projects;

@@ -33,7 +33,7 @@ pub mod outbox;
 
 use crate::store;
 use crate::store::webhooks::{add_deliveries, NewDelivery};
-use shared::webhooks::{budget_event, identity_event, Alert, BudgetThreshold, Event};
+use shared::webhooks::{identity_event, Alert, Event};
 use worker::{console_error, Env};
 
 pub use outbox::WebhookOutbox;
@@ -49,18 +49,6 @@ pub async fn emit(env: &Env, project_id: &str, events: &[Event]) {
     if let Err(e) = enqueue(env, project_id, None, events).await {
         console_error!("webhooks: emit for project {project_id} failed: {e}");
     }
-}
-
-/// A project budget crossed 80 % or 100 % (the budget code calls this in
-/// `waitUntil` when its project object reports a crossing; the event id is
-/// derived from budget, metric, threshold and window, so reporting the same
-/// crossing twice delivers it once).
-// Project budgets land in another change; until they call it, only its
-// payload (`shared::webhooks::budget_event`) and the shared `emit` path are
-// exercised (a `budget.threshold` test-send builds its sample the same way).
-#[allow(dead_code)]
-pub async fn emit_budget_threshold(env: &Env, project_id: &str, crossing: &BudgetThreshold) {
-    emit(env, project_id, &[budget_event(project_id, crossing)]).await;
 }
 
 /// The alerts an identity's object reported with its admission answer.
