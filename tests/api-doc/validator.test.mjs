@@ -204,7 +204,7 @@ describe('the document', () => {
     POST /api/projects/{id}/webhooks/{webhookId}/secret/rotate
     POST /api/projects/{id}/webhooks/{webhookId}/test
     GET /api/projects/{id}/webhook-deliveries
-    POST /api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver`
+    POST /api/projects/{id}/webhook-deliveries/{deliveryId}/redeliver
     GET,POST /api/projects/{id}/budgets
     DELETE /api/projects/{id}/budgets/{budgetId}`
     .trim()

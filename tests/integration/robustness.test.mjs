@@ -880,6 +880,10 @@ function webhookCases() {
     'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver': [
       ...badIds.map((bad) => ({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', name: `deliveryId ${bad.slice(0, 20)}`, path: `/api/projects/${pid}/webhook-deliveries/${bad.replace('whk_', 'whd_')}/redeliver`, expect: [400, 404] })),
       ...methodCases({ ...send, route: 'POST /api/projects/:id/webhook-deliveries/:deliveryId/redeliver', path: `/api/projects/${pid}/webhook-deliveries/whd_x/redeliver` }, ['GET', 'PUT', 'DELETE', 'PATCH']),
+    ],
+  };
+}
+
 function budgetCases() {
   const pid = project.id;
   const base = { route: 'GET|POST /api/projects/:id/budgets', method: 'POST', path: `/api/projects/${pid}/budgets`, family: 'flat', headers: auth() };
