@@ -23,13 +23,13 @@
 //! snapshot and reports again later; isolates keep their last known state
 //! (docs/guarantees.md, "Failure policy").
 
+use crate::webhooks;
 use shared::limiter_api::LimiterCall;
 use shared::period::{window_start, Period};
 use shared::project_budget::{
     apply_op, BudgetSpec, BudgetState, ChangeCall, Crossing, Levels, ReportAnswer, ReportCall,
     Snapshot, StateCall, Totals,
 };
-use crate::webhooks;
 use shared::webhooks::{budget_event, BudgetThreshold};
 use std::cell::{Cell, RefCell};
 use worker::*;
@@ -315,9 +315,14 @@ async fn deliver(env: &Env, project_id: &str, c: &Crossing) -> std::result::Resu
         window_reset_at_ms: b.reset_at_ms,
         at_ms: c.at_ms,
     };
-    webhooks::enqueue(env, project_id, None, &[budget_event(project_id, &threshold)])
-        .await
-        .map(|_| ())
+    webhooks::enqueue(
+        env,
+        project_id,
+        None,
+        &[budget_event(project_id, &threshold)],
+    )
+    .await
+    .map(|_| ())
 }
 
 impl DurableObject for ProjectBudget {

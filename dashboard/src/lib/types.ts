@@ -260,6 +260,8 @@ export interface UpgradeFunnel {
   tiers: (FunnelStages & { tier: string; rank: number | null })[];
   rules: (FunnelStages & { ruleId: string; ruleName: string | null })[];
   messages: FunnelMessage[];
+}
+
 /** Webhooks (docs/API.md, "Webhooks"). */
 export type WebhookEventType = 'identity.warned' | 'identity.limit_reached' | 'identity.blocked' | 'budget.threshold';
 export const WEBHOOK_EVENTS: { type: WebhookEventType; label: string }[] = [
