@@ -4,56 +4,22 @@
 // it closed; a budget is changed and removed. axe-core finds no violation;
 // screenshots at 1280 and 390 px in dashboard/screenshots/ (git-ignored).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { api, createProject, login, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
-const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
-const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'dashboard', 'screenshots');
+import { axe, DASH, openBrowser, shoot, signIn, waitForDashboard } from './browser.mjs';
 
 let browser;
 let page;
 let owner;
 let project;
 
-async function axe(name) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  assert.deepEqual(violations, [], `axe on ${name}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function shoot(name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForFunction(() => document.documentElement.clientWidth <= 390);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await axe(`${name} (phone)`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  assert.ok(overflow <= 1, `${name} overflows sideways by ${overflow}px at 390px`);
-}
-
 before(async () => {
-  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
+  await waitForDashboard();
   owner = await login();
   project = await createProject(owner, { tiers: { free: { requests: { limit: 1000, period: 'day' } } } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(15000);
+  ({ browser, page } = await openBrowser());
   page.on('dialog', (d) => d.accept());
-  await page.goto(`${DASH}/signin`);
-  await page.evaluate((t) => localStorage.setItem('airl.session', t), owner);
+  await signIn(page, owner);
 });
 
 after(async () => {
@@ -89,8 +55,8 @@ describe('project budgets in the dashboard', () => {
     await page.getByTestId('budget-closed').waitFor();
     assert.match(await row.innerText(), /Closed/);
     assert.ok(Number(await row.getByRole('meter').getAttribute('aria-valuenow')) >= 100, 'the bar is full');
-    await axe('budgets (closed)');
-    await shoot('budgets-closed');
+    await axe(page, 'budgets (closed)');
+    await shoot(page, 'budgets-closed');
   });
 
   test('a budget is changed and removed from the page', async () => {
@@ -114,7 +80,7 @@ describe('project budgets in the dashboard', () => {
     const stored = await api(`/api/projects/${project.id}/budgets`, { token: owner });
     assert.equal(stored.body.budgets.find((b) => b.id === 'cost-month').limit, 500_000_000);
     assert.equal(await page.getByTestId('budget-closed').count(), 0);
-    await shoot('budgets-open');
+    await shoot(page, 'budgets-open');
     await costRow.getByRole('button', { name: 'Remove' }).click();
     await costRow.waitFor({ state: 'detached' });
     const listed = await api(`/api/projects/${project.id}/budgets`, { token: owner });

@@ -6,18 +6,9 @@
 // page shows its cost. Each page: axe-core finds nothing, no sideways
 // overflow at 390 px, screenshots in dashboard/screenshots/ (git-ignored).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { api, createProject, hexSuffix, login, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
-const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
-const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'dashboard', 'screenshots');
+import { checkPage, DASH, openBrowser, signIn, waitForDashboard } from './browser.mjs';
 
 let browser;
 let page;
@@ -29,34 +20,11 @@ const unpricedModel = `inhouse-usage-50-50-${hexSuffix()}`;
 // gpt-4o at the list price: 2000 × $2.50/M + 3000 × $10/M = $0.035 per request.
 const dearModel = `gpt-4o-usage-2000-3000-${hexSuffix()}`;
 
-async function axe(name) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  assert.deepEqual(violations, [], `axe on ${name}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function checkPage(name) {
-  await axe(name);
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForFunction(() => document.documentElement.clientWidth <= 390);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await axe(`${name} (phone)`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  assert.ok(overflow <= 1, `${name} overflows sideways by ${overflow}px at 390px`);
-}
-
 const chat = (identity, model, tier = 'free') =>
   proxyChat(project.projectKey, { identity, tier, model, max_tokens: 4000, messages: [{ role: 'user', content: 'hi' }] });
 
 before(async () => {
-  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
+  await waitForDashboard();
   owner = await login();
   project = await createProject(owner, {
     tiers: { free: { requests: { limit: 1000, period: 'day' } }, pro: { requests: { limit: 1000, period: 'day' } } },
@@ -72,11 +40,8 @@ before(async () => {
     },
     { timeoutMs: 30000, message: 'costs in the analytics' },
   );
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(15000);
-  await page.goto(`${DASH}/signin`);
-  await page.evaluate((t) => localStorage.setItem('airl.session', t), owner);
+  ({ browser, page } = await openBrowser());
+  await signIn(page, owner);
 });
 
 after(async () => {
@@ -89,7 +54,7 @@ describe('money in the dashboard', () => {
     await page.getByLabel('Window').selectOption('month');
     await page.getByTestId('summary-cost').getByText('$0.105075').waitFor();
     await page.getByRole('heading', { name: 'Provider cost over 30 days (US$)' }).waitFor();
-    await checkPage('costs-overview');
+    await checkPage(page, 'costs-overview');
   });
 
   test('tier prices give the economics; an identity that costs more than its tier pays is flagged', async () => {
@@ -108,7 +73,7 @@ describe('money in the dashboard', () => {
     assert.match(await row.innerText(), /−\$0\.005/);
     const free = page.getByTestId('tier-economics').getByRole('row', { name: /^free/ });
     assert.match(await free.innerText(), /\$0\.105/);
-    await checkPage('costs-economics');
+    await checkPage(page, 'costs-economics');
   });
 
   test('the prices page warns about a model without a price, and prices it', async () => {
@@ -127,7 +92,7 @@ describe('money in the dashboard', () => {
     // The next request of that model costs 50 × 1.5 + 50 × 6 = 375 µUSD.
     const id = uniqueId('priced-now');
     await waitFor(async () => (await chat(id, unpricedModel)).status === 200 && true, { message: 'priced request' });
-    await checkPage('costs-prices');
+    await checkPage(page, 'costs-prices');
   });
 
   test('a cost cap typed in dollars on the tiers page is enforced by the proxy', async () => {
@@ -142,7 +107,7 @@ describe('money in the dashboard', () => {
     await page.getByText('Saved. Applies within 30 s everywhere.').waitFor();
     const saved = await api(`/api/projects/${project.id}`, { token: owner });
     assert.deepEqual(saved.body.tiers.free.cost, { limit: 50_000, period: 'day' });
-    await checkPage('costs-tier-cap');
+    await checkPage(page, 'costs-tier-cap');
     // A new identity: $0.035 spent, the next reservation (≈ 4001 tokens × $10/M ≈ $0.04) no longer fits $0.05.
     const capped = uniqueId('capped');
     const first = await waitFor(async () => {
@@ -163,6 +128,6 @@ describe('money in the dashboard', () => {
     const spend = page.getByTestId('identity-spend');
     await spend.getByText('$0.105').waitFor();
     assert.match(await spend.innerText(), /−\$0\.005/);
-    await checkPage('costs-identity');
+    await checkPage(page, 'costs-identity');
   });
 });

@@ -13,15 +13,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { api, hexSuffix, MOCK, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
+import { axeChecks as checked, checkPage as checkPageOf, DASH, openBrowser, ROOT, SHOTS, waitForDashboard } from './browser.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
-const SHOTS = path.join(ROOT, 'dashboard', 'screenshots');
-const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
-const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
 const UI_TIMEOUT = 15000;
 
 const email = `${uniqueId('e2e')}@example.com`;
@@ -29,7 +23,6 @@ const projectName = uniqueId('E2E shop');
 const U = `${uniqueId('user')}-heavy`; // hits the cap
 const V = `${uniqueId('user')}-light`; // one request
 const MODEL = `usage-10-5-${hexSuffix()}`; // the mock answers 10 + 5 tokens
-const checked = []; // pages that passed axe, for the last test
 
 let browser;
 let page;
@@ -37,38 +30,10 @@ let projectId;
 let projectKey;
 let previewFlat; // the 429 body the tier editor promised
 let previewHeaders;
-
-/** axe-core on the current page: zero violations, with what is wrong in the message. */
-async function axe(name) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  assert.deepEqual(violations, [], `axe on ${name}: ${JSON.stringify(violations, null, 1)}`);
-  checked.push(name);
-}
-
-/** Full-page screenshots at desktop and phone width; at phone width nothing may overflow sideways. */
-async function shoot(name) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForFunction(() => document.documentElement.clientWidth <= 390);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await axe(`${name} (phone)`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  assert.ok(overflow <= 1, `${name} overflows sideways by ${overflow}px at 390px`);
-}
+// `checked`: every axe check that passed in this file, for the last test.
 
 /** The page's checks: axe at desktop width, then screenshots (and axe) at both widths. */
-async function checkPage(name) {
-  await axe(name);
-  await shoot(name);
-}
+const checkPage = (name) => checkPageOf(page, name);
 
 const text = (sel) => page.locator(sel).innerText();
 async function waitText(sel, re, timeout = UI_TIMEOUT) {
@@ -78,12 +43,8 @@ async function waitText(sel, re, timeout = UI_TIMEOUT) {
 
 before(async () => {
   await waitFor(async () => (await api('/healthz', { timeoutMs: 3000 }).catch(() => null))?.status === 200, { timeoutMs: 120000, intervalMs: 500, message: 'worker /healthz' });
-  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT);
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await waitForDashboard();
+  ({ browser, page } = await openBrowser({ timeout: UI_TIMEOUT }));
 });
 
 after(async () => {

@@ -5,41 +5,21 @@
 // next request; the identities page lists and searches it. axe-core finds no
 // violation on the pages touched.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { api, createProject, hexSuffix, login, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
-const AXE = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
-const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
+import { axe, DASH, openBrowser, signIn, waitForDashboard } from './browser.mjs';
 
 let browser;
 let page;
 let owner;
 let project;
 
-async function axe(name) {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  assert.deepEqual(violations, [], `axe on ${name}: ${JSON.stringify(violations, null, 1)}`);
-}
-
 before(async () => {
-  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
+  await waitForDashboard();
   owner = await login();
   project = await createProject(owner, { tiers: { free: { requests: { limit: 1, period: 'day' } }, pro: { requests: { limit: 100, period: 'day' } } } });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(15000);
-  await page.goto(`${DASH}/signin`);
-  await page.evaluate((t) => localStorage.setItem('airl.session', t), owner);
+  ({ browser, page } = await openBrowser());
+  await signIn(page, owner);
 });
 
 after(async () => {
@@ -56,7 +36,7 @@ describe('identities in the dashboard', () => {
     const outcome = page.locator('form[aria-labelledby="trust-title"]').locator('[role="status"], [role="alert"]');
     await outcome.waitFor();
     assert.equal(await outcome.innerText(), 'Saved. Applies within 30 s everywhere.');
-    await axe('settings');
+    await axe(page, 'settings');
     const saved = await api(`/api/projects/${project.id}`, { token: owner });
     assert.equal(saved.body.tierSource, 'server');
     assert.deepEqual(saved.body.anonymousLimits, { requests: { limit: 30, period: 'minute' } });
@@ -78,7 +58,7 @@ describe('identities in the dashboard', () => {
     await page.getByLabel('Message when blocked').fill('On hold by support');
     await page.getByRole('button', { name: 'Save overrides' }).click();
     await page.getByText('Saved. It applies to the next request.').waitFor();
-    await axe('identity page');
+    await axe(page, 'identity page');
     const blocked = await chat();
     assert.equal(blocked.status, 429, blocked.text);
     assert.equal(blocked.body.message, 'On hold by support');
@@ -90,6 +70,6 @@ describe('identities in the dashboard', () => {
     const row = await page.getByTestId('records-table').innerText();
     assert.match(row, /blocked/);
     assert.match(row, /credits 1 req/);
-    await axe('identities page');
+    await axe(page, 'identities page');
   });
 });

@@ -7,13 +7,9 @@
 // the page showed. axe-core finds no violation; screenshots at both widths.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { createProject, login, proxyChat, uniqueId, waitFor } from '../integration/helpers.mjs';
 import { startReceiver, verify } from '../integration/webhook-receiver.mjs';
-import { checkPage } from './browser.mjs';
-
-const DASH = (process.env.AIRL_DASHBOARD_URL || 'http://localhost:3001').replace(/\/$/, '');
-const CHROMIUM = process.env.AIRL_CHROMIUM || '/usr/bin/chromium';
+import { checkPage, DASH, openBrowser, signIn, waitForDashboard } from './browser.mjs';
 
 let browser;
 let page;
@@ -23,17 +19,13 @@ let receiver;
 let up = false;
 
 before(async () => {
-  await waitFor(async () => (await fetch(`${DASH}/`).catch(() => null))?.status === 200, { timeoutMs: 30000, intervalMs: 300, message: `dashboard at ${DASH}` });
+  await waitForDashboard();
   receiver = await startReceiver();
   receiver.plans.set('/e2e-hook', () => (up ? 200 : 500));
   owner = await login();
   project = await createProject(owner, { tiers: { free: { requests: { limit: 1, period: 'day' } } }, defaultTier: 'free' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(20000);
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`${DASH}/signin`);
-  await page.evaluate((t) => localStorage.setItem('airl.session', t), owner);
+  ({ browser, page } = await openBrowser({ timeout: 20000 }));
+  await signIn(page, owner);
 });
 
 after(async () => {
