@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measures how far concurrent traffic over many identities passes a
-// project budget (docs/API.md, "Project budgets"; docs/guarantees.md, G18)
+// project budget (docs/API.md, "Project budgets"; docs/guarantees.md, G19)
 // against the running stack, and writes bench/results-budgets.md.
 //
 //   AIRL_BASE_URL=http://127.0.0.1:3000 AIRL_MOCK_URL=http://127.0.0.1:3100 \

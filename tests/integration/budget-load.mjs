@@ -1,6 +1,6 @@
 // Drives concurrent traffic over many identities against a small project
 // budget and measures how far the project's total went past it (the
-// overshoot of the eventually consistent budget; docs/guarantees.md, G18).
+// overshoot of the eventually consistent budget; docs/guarantees.md, G19).
 // Used by tests/integration/project-budgets.test.mjs and
 // bench/budget-overshoot.mjs.
 
@@ -18,7 +18,7 @@ export const ROUND_TRIPS_MS = 500;
 
 /**
  * The documented bound on the overshoot, in requests (docs/guarantees.md,
- * G18): the requests already past the budget check when the total reached
+ * G19): the requests already past the budget check when the total reached
  * the limit (at most the concurrency), plus those admitted while the news
  * travels — one report delay, one cache lifetime and the round trips — at
  * the admission rate (requests/s).

@@ -3,7 +3,7 @@
 // the project's live usage; a closed budget refuses requests with
 // 429 project_budget_exceeded in each route's envelope, before anything is
 // forwarded; and under concurrent load over many identities the total
-// passes the budget by no more than the documented bound (G18).
+// passes the budget by no more than the documented bound (G19).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { api, createProject, login, mockRequests, proxyChat, uniqueId, waitFor } from './helpers.mjs';
@@ -204,7 +204,7 @@ describe('cost budgets', () => {
   });
 });
 
-describe('overshoot under load (G18)', () => {
+describe('overshoot under load (G19)', () => {
   test('100 clients over 100 identities pass a 150-request budget by no more than the documented bound, and the total settles on exactly what was admitted', async () => {
     const r = await measureOvershoot(token, { concurrency: 100, limit: 150 });
     console.log(
