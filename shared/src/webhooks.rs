@@ -480,6 +480,18 @@ pub fn retry_delay_ms(attempts: u32, base_ms: i64, max_ms: i64, jitter: f64) -> 
     Some(((nominal as f64) * (0.5 + j / 2.0)).round() as i64)
 }
 
+/// The wait before a project's sender runs again when a pending row is
+/// already overdue after its run (more were due than one run sends, or
+/// another sender holds the row): it must not spin.
+pub const OVERDUE_RERUN_MS: i64 = 1_000;
+
+/// When the sender runs next, from the wait until the earliest pending
+/// delivery: `None` when nothing is pending (it sleeps until woken), at
+/// that row's time when it is ahead, [`OVERDUE_RERUN_MS`] when overdue.
+pub fn next_run_in_ms(due_in_ms: Option<i64>) -> Option<i64> {
+    due_in_ms.map(|d| if d > 0 { d } else { OVERDUE_RERUN_MS })
+}
+
 /// A delivery's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryStatus {
@@ -518,6 +530,15 @@ mod tests {
 
     // 2026-11-27T12:00:00Z
     const NOW: i64 = 1_795_780_800_000;
+
+    #[test]
+    fn the_sender_sleeps_when_nothing_is_pending_and_never_spins() {
+        assert_eq!(next_run_in_ms(None), None);
+        assert_eq!(next_run_in_ms(Some(30_000)), Some(30_000));
+        assert_eq!(next_run_in_ms(Some(200)), Some(200));
+        assert_eq!(next_run_in_ms(Some(0)), Some(OVERDUE_RERUN_MS));
+        assert_eq!(next_run_in_ms(Some(-5_000)), Some(OVERDUE_RERUN_MS));
+    }
 
     fn policy(rules: Vec<Rule>) -> Policy {
         Policy {

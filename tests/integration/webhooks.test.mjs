@@ -7,7 +7,7 @@
 // back-off (AIRL_WEBHOOK_RETRY_BASE_MS, set by `npm test`).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, createProject, hexSuffix, login, proxyChat, sql, uniqueId, waitFor } from './helpers.mjs';
+import { BASE, api, createProject, hexSuffix, login, proxyChat, sql, uniqueId, waitFor } from './helpers.mjs';
 import { startReceiver, verify } from './webhook-receiver.mjs';
 
 let receiver;
@@ -278,6 +278,38 @@ describe('webhook deliveries', () => {
     await waitFor(() => at(path).length === 2, { timeoutMs: 45000, message: 'test event delivered' });
     assert.equal(JSON.parse(at(path)[1].body).type, 'webhook.test');
     assert.equal(at(off).length, 0, 'the disabled endpoint got nothing');
+  });
+
+  test('once nothing is pending, the project\'s sender sleeps instead of polling Postgres', { timeout: 90000 }, async () => {
+    const project = await createProject(owner, { tiers: { free: { requests: { limit: 1, period: 'day' } } }, defaultTier: 'free' });
+    const path = `/idle-${hexSuffix(4)}`;
+    await endpoint(project, path, ['identity.limit_reached']);
+    const gina = uniqueId('gina');
+    await chat(project, gina, 'hi');
+    assert.equal((await chat(project, gina, 'hi')).status, 429);
+    await waitFor(() => at(path).length === 1, { timeoutMs: 45000, message: 'delivered' });
+    // The sender as its object reports it (test stacks only): when it runs
+    // next and how often it has run. A sender that re-arms itself with
+    // nothing to send polls the database forever, once per project that
+    // ever raised an event.
+    const sender = async () => {
+      const res = await fetch(`${BASE}/__test/webhook-outbox/${project.id}`);
+      assert.equal(res.status, 200, 'the test stack serves the sender state');
+      return res.json();
+    };
+    await waitFor(async () => (await sender()).alarmAt === null, { timeoutMs: 15000, message: 'the sender goes to sleep' });
+    const [{ pending }] = await sql("SELECT count(*)::int AS pending FROM webhook_deliveries WHERE project_id = $1 AND status = 'pending'", [project.id]);
+    assert.equal(pending, 0);
+    const { runs } = await sender();
+    // Asleep means no run at all over the next seconds (a spinning sender
+    // runs hundreds of times in that window).
+    const watchUntil = Date.now() + 3000;
+    while (Date.now() < watchUntil) {
+      const now = await sender();
+      assert.equal(now.runs, runs, 'the sender did not run again');
+      assert.equal(now.alarmAt, null, 'and has no run scheduled');
+      await new Promise((r) => setTimeout(r, 250));
+    }
   });
 
   test('a project budget reaching 80 % and 100 % sends one budget.threshold event each, signed', { timeout: 120000 }, async () => {

@@ -48,6 +48,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     if method == Method::Options {
         return preflight(&req, &cfg, &path);
     }
+    if cfg.fault_injection {
+        if let Some(project_id) = path.strip_prefix("/__test/webhook-outbox/") {
+            return match webhooks::outbox::sender_state(&env, project_id).await {
+                Ok(state) => Response::from_json(&state),
+                Err(e) => Response::error(e, 500),
+            };
+        }
+    }
     let openai_envelope = path.starts_with("/v1/");
     let (id, params) = match routes::match_route(route_method(&method), &path) {
         Matched::Found { id, params } => (id, params),

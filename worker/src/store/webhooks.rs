@@ -374,12 +374,14 @@ pub async fn record_attempt(client: &Client, id: &str, a: &Attempt<'_>) -> Resul
     Ok(())
 }
 
-/// Milliseconds until the project's next due delivery (0 when overdue),
-/// `None` when nothing is pending.
+/// Milliseconds until the project's next due delivery on an enabled
+/// endpoint (negative when overdue), `None` when nothing is pending. Only
+/// SQL `NULL` says "nothing": no `GREATEST` here, which would turn the
+/// `NULL` of an empty `min` into 0 and make the sender spin.
 pub async fn next_due_in_ms(client: &Client, project_id: &str) -> Result<Option<i64>, StoreError> {
     let row = client
         .query_one(
-            "SELECT (GREATEST(0, EXTRACT(EPOCH FROM (min(d.next_attempt_at) - now())) * 1000))::bigint AS due_in \
+            "SELECT (EXTRACT(EPOCH FROM (min(d.next_attempt_at) - now())) * 1000)::bigint AS due_in \
              FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled \
              WHERE d.project_id = $1 AND d.status = 'pending'",
             &[&project_id],

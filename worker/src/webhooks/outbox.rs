@@ -14,7 +14,7 @@ use crate::crypto::{open, Purpose};
 use crate::store::webhooks::{self as stored, Attempt, DueDelivery};
 use crate::store::{self, Client};
 use futures_util::future::{join_all, select, Either};
-use shared::webhooks::{retry_delay_ms, sign};
+use shared::webhooks::{next_run_in_ms, retry_delay_ms, sign};
 use std::time::Duration;
 use worker::*;
 
@@ -50,6 +50,35 @@ pub async fn wake(env: &Env, project_id: &str) -> std::result::Result<(), String
     Ok(())
 }
 
+/// What a project's sender is doing: when it runs next (ms since the
+/// epoch; `None`: it sleeps until woken) and how many times it has run
+/// since its object started.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SenderState {
+    pub alarm_at: Option<i64>,
+    pub runs: u64,
+}
+
+/// The project's [`SenderState`]. Served to tests only
+/// (`FAULT_INJECTION=1`): an idle project's sender must sleep, not poll
+/// Postgres.
+pub async fn sender_state(env: &Env, project_id: &str) -> std::result::Result<SenderState, String> {
+    let fail = |e: Error| format!("outbox state: {e}");
+    let stub = env
+        .durable_object(super::OUTBOX_BINDING)
+        .map_err(fail)?
+        .id_from_name(project_id)
+        .map_err(fail)?
+        .get_stub()
+        .map_err(fail)?;
+    let mut resp = stub
+        .fetch_with_str("https://outbox/state")
+        .await
+        .map_err(fail)?;
+    resp.json().await.map_err(fail)
+}
+
 /// Delivered rows are pruned at most this often per project.
 const PRUNE_EVERY_MS: i64 = 3_600_000;
 
@@ -59,6 +88,8 @@ pub struct WebhookOutbox {
     env: Env,
     /// When this object last pruned old delivered rows (0: not yet).
     pruned_at: std::cell::Cell<i64>,
+    /// Alarm runs since this object started.
+    runs: std::cell::Cell<u64>,
 }
 
 impl WebhookOutbox {
@@ -110,7 +141,9 @@ impl WebhookOutbox {
                 stored::record_attempt(client, &d.id, &outcome.as_attempt(cfg, d.attempts)).await?;
             }
         }
-        stored::next_due_in_ms(client, project_id).await
+        Ok(next_run_in_ms(
+            stored::next_due_in_ms(client, project_id).await?,
+        ))
     }
 }
 
@@ -227,10 +260,18 @@ impl DurableObject for WebhookOutbox {
             state,
             env,
             pruned_at: std::cell::Cell::new(0),
+            runs: std::cell::Cell::new(0),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if req.path() == "/state" {
+            // Test stacks only; see `sender_state`.
+            return Response::from_json(&SenderState {
+                alarm_at: self.state.storage().get_alarm().await?,
+                runs: self.runs.get(),
+            });
+        }
         if req.path() != "/wake" {
             return Response::error("unknown outbox call", 404);
         }
@@ -243,6 +284,7 @@ impl DurableObject for WebhookOutbox {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.runs.set(self.runs.get().saturating_add(1));
         if let Err(e) = self.run().await {
             console_error!("webhook outbox alarm failed: {e}");
         }
