@@ -59,6 +59,7 @@ const aiRatelimit :Workerd.Worker = (
     # [[durable_objects.bindings]]
     (name = "IDENTITY_LIMITER", durableObjectNamespace = "IdentityLimiter"),
     (name = "PROJECT_BUDGET", durableObjectNamespace = "ProjectBudget"),
+    (name = "ANALYTICS_RELAY", durableObjectNamespace = "AnalyticsRelay"),
     # [[hyperdrive]] (localConnectionString's database and credentials)
     (name = "HYPERDRIVE", hyperdrive = (
       designator = "pg",
@@ -68,10 +69,11 @@ const aiRatelimit :Workerd.Worker = (
       scheme = "postgresql",
     )),
   ],
-  # [[migrations]] new_sqlite_classes = ["IdentityLimiter"], then ["ProjectBudget"]
+  # [[migrations]] new_sqlite_classes = ["IdentityLimiter"], then ["ProjectBudget"], then ["AnalyticsRelay"]
   durableObjectNamespaces = [
     (className = "IdentityLimiter", uniqueKey = "ai-ratelimit-identity-limiter", enableSql = true),
     (className = "ProjectBudget", uniqueKey = "ai-ratelimit-project-budget", enableSql = true),
+    (className = "AnalyticsRelay", uniqueKey = "ai-ratelimit-analytics-relay", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do-disk"),
   globalOutbound = "internet",

@@ -12,17 +12,22 @@
 //! on first load. A call carries the endings (settle or release) of the
 //! identity's earlier requests, applied before anything else in the same
 //! synchronous step. Analytics events go to an `outbox` table
-//! in the same synchronous step and are flushed to Postgres by the alarm;
+//! in the same synchronous step and are handed to the project's analytics
+//! relay by the alarm (the relay writes them to Postgres, [`relay`]);
 //! the same alarm settles expired leases (a Worker that died mid-request).
 //! Failure modes: a storage error answers 500 to the Worker, which answers
-//! 503 `limiter_unavailable` without forwarding; a Postgres error leaves the
-//! outbox in place and the alarm retries.
+//! 503 `limiter_unavailable` without forwarding; a failed hand-off leaves
+//! the outbox in place and the alarm retries.
 
 pub mod analytics;
 mod budget_report;
 mod funnel;
+mod outbox;
 pub mod pg;
 pub mod project_budget;
+pub mod relay;
+
+pub use relay::AnalyticsRelay;
 
 use serde::Serialize;
 use shared::decision::Verdict;
@@ -39,13 +44,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use worker::*;
 
-/// How soon after an event the outbox is flushed (analytics visible within 10 s).
+/// How soon after an event the outbox is handed to the relay (which
+/// writes within a second more: analytics visible within 10 s).
 const FLUSH_DELAY_MS: i64 = 1_500;
-/// Retry delay after a failed flush, doubled per failure in a row up to
-/// [`FLUSH_RETRY_MAX_MS`], so that objects do not crowd a struggling Postgres.
-const FLUSH_RETRY_MS: i64 = 5_000;
-const FLUSH_RETRY_MAX_MS: i64 = 60_000;
-/// Events written to Postgres per flush.
+/// Events handed over per call.
 const FLUSH_BATCH: i64 = 200;
 /// Kinds of ledger rows: one row per scope, lease and expired lease.
 const SCOPE: i64 = 0;
@@ -58,9 +60,8 @@ pub struct IdentityLimiter {
     env: Env,
     ledger: RefCell<Option<IdentityLedger>>,
     alarm_at: Cell<Option<i64>>,
-    /// Flush failures in a row, and no flush before this time.
-    flush_failures: Cell<u32>,
-    retry_at: Cell<i64>,
+    /// Failed hand-offs in a row, and no hand-off before the retry time.
+    backoff: outbox::Backoff,
     /// The subject last written to storage (skips rewriting it per request).
     subject_saved: RefCell<Option<Subject>>,
     /// The identity's record as stored (`Some(None)`: known to have none).
@@ -109,12 +110,6 @@ struct KeyedRow {
     data: String,
 }
 
-#[derive(serde::Deserialize)]
-struct OutboxRow {
-    event_id: String,
-    payload: String,
-}
-
 impl IdentityLimiter {
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
@@ -124,16 +119,17 @@ impl IdentityLimiter {
     /// object starts). `ledger` is the single-row format of earlier
     /// versions, read once and emptied by [`Self::load`].
     fn init_schema(&self) -> Result<()> {
-        self.sql().exec(
+        let schema = format!(
             "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
              CREATE TABLE IF NOT EXISTS ledger_rows (kind INTEGER NOT NULL, k TEXT NOT NULL, \
                data TEXT NOT NULL, PRIMARY KEY (kind, k)) WITHOUT ROWID; \
-             CREATE TABLE IF NOT EXISTS outbox (event_id TEXT PRIMARY KEY, payload TEXT NOT NULL); \
+             {}; \
              CREATE TABLE IF NOT EXISTS subject (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
              CREATE TABLE IF NOT EXISTS record (id INTEGER PRIMARY KEY, data TEXT NOT NULL); \
              CREATE TABLE IF NOT EXISTS funnel_exposure (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
-            None,
-        )?;
+            outbox::SCHEMA
+        );
+        self.sql().exec(&schema, None)?;
         Ok(())
     }
 
@@ -338,26 +334,16 @@ impl IdentityLimiter {
     }
 
     fn enqueue(&self, events: &[AnalyticsEvent]) -> Result<()> {
-        for event in events.iter().filter(|e| e.is_analytics()) {
-            let payload = serde_json::to_string(event)?;
-            self.sql().exec(
-                "INSERT INTO outbox (event_id, payload) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                vec![event.event_id().into(), payload.into()],
-            )?;
-        }
-        Ok(())
+        let events: Vec<AnalyticsEvent> = events
+            .iter()
+            .filter(|e| e.is_analytics())
+            .cloned()
+            .collect();
+        outbox::push(&self.sql(), &events)
     }
 
     fn outbox_len(&self) -> i64 {
-        #[derive(serde::Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        self.sql()
-            .exec("SELECT count(*) AS n FROM outbox", None)
-            .and_then(|c| c.one::<Count>())
-            .map(|c| c.n)
-            .unwrap_or(0)
+        outbox::len(&self.sql())
     }
 
     /// Makes sure an alarm fires by the next lease expiry or outbox flush.
@@ -368,7 +354,7 @@ impl IdentityLimiter {
             .as_ref()
             .and_then(IdentityLedger::next_expiry);
         let flush = (enqueued || self.alarm_at.get().is_none() && self.outbox_len() > 0)
-            .then_some((now + FLUSH_DELAY_MS).max(self.retry_at.get()));
+            .then_some((now + FLUSH_DELAY_MS).max(self.backoff.retry_at()));
         let wanted = [expiry, flush, self.budget_report_at(now)]
             .into_iter()
             .flatten()
@@ -632,66 +618,26 @@ impl IdentityLimiter {
             }
         }
         self.report_budget(now).await;
-        // While backing off, a lease expiry does not flush early.
-        let rows: Vec<OutboxRow> = if now < self.retry_at.get() {
-            Vec::new()
-        } else {
-            self.sql()
-                .exec(
-                    "SELECT event_id, payload FROM outbox ORDER BY rowid LIMIT ?",
-                    vec![FLUSH_BATCH.into()],
-                )?
-                .to_array()?
-        };
-        if !rows.is_empty() {
-            let events: Vec<AnalyticsEvent> = rows
-                .iter()
-                .filter_map(|r| serde_json::from_str(&r.payload).ok())
-                .collect();
-            match analytics::write_events(&self.env, &events).await {
-                Ok(done) => {
-                    for (event, _) in events.iter().zip(&done).filter(|(_, d)| **d) {
-                        self.sql().exec(
-                            "DELETE FROM outbox WHERE event_id = ?",
-                            vec![event.event_id().into()],
-                        )?;
-                    }
-                    // Rows that no longer parse are dropped too (never retried forever).
-                    for row in rows
-                        .iter()
-                        .filter(|r| serde_json::from_str::<AnalyticsEvent>(&r.payload).is_err())
-                    {
-                        self.sql().exec(
-                            "DELETE FROM outbox WHERE event_id = ?",
-                            vec![row.event_id.clone().into()],
-                        )?;
-                    }
-                    if done.iter().any(|d| !d) {
-                        return self.retry_flush(now).await;
-                    }
-                    self.flush_failures.set(0);
-                    self.retry_at.set(0);
+        // While backing off, a lease expiry does not hand off early.
+        if now >= self.backoff.retry_at() {
+            let sql = self.sql();
+            let batch = outbox::peek(&sql, FLUSH_BATCH)?;
+            // Rows that no longer parse are dropped (never retried forever).
+            outbox::remove(&sql, batch.unreadable.iter().map(String::as_str))?;
+            if !batch.events.is_empty() {
+                let shard_key = self.state.id().to_string();
+                if let Err(e) = relay::hand_off(&self.env, &shard_key, &batch.events).await {
+                    console_error!("analytics hand-off failed, retrying: {e}");
+                    let delay = self.backoff.failed(now);
+                    self.alarm_at.set(Some(now + delay));
+                    return self.state.storage().set_alarm(delay).await;
                 }
-                Err(e) => {
-                    console_error!("analytics flush failed, retrying: {e}");
-                    return self.retry_flush(now).await;
-                }
+                outbox::remove(&sql, batch.events.iter().map(AnalyticsEvent::event_id))?;
+                self.backoff.succeeded();
             }
         }
         let more = self.outbox_len() > 0;
         self.arm(now_ms(), more).await
-    }
-
-    /// Schedules the next flush attempt after a failure (backing off).
-    async fn retry_flush(&self, now: i64) -> Result<()> {
-        let failures = self.flush_failures.get().saturating_add(1);
-        self.flush_failures.set(failures);
-        let delay = FLUSH_RETRY_MS
-            .saturating_mul(1_i64 << failures.saturating_sub(1).min(4))
-            .min(FLUSH_RETRY_MAX_MS);
-        self.retry_at.set(now + delay);
-        self.alarm_at.set(Some(now + delay));
-        self.state.storage().set_alarm(delay).await
     }
 
     async fn route(&self, req: Request) -> Result<Response> {
@@ -738,8 +684,7 @@ impl DurableObject for IdentityLimiter {
             env,
             ledger: RefCell::new(None),
             alarm_at: Cell::new(None),
-            flush_failures: Cell::new(0),
-            retry_at: Cell::new(0),
+            backoff: outbox::Backoff::default(),
             subject_saved: RefCell::new(None),
             record: RefCell::new(None),
             budget_reported: RefCell::new(None),

@@ -30,7 +30,7 @@ mod tokens;
 mod webhooks;
 
 pub use budget_object::ProjectBudget;
-pub use durable_objects::IdentityLimiter;
+pub use durable_objects::{AnalyticsRelay, IdentityLimiter};
 pub use webhooks::WebhookOutbox;
 
 use config::Config;
@@ -53,6 +53,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             return match webhooks::outbox::sender_state(&env, project_id).await {
                 Ok(state) => Response::from_json(&state),
                 Err(e) => Response::error(e, 500),
+            };
+        }
+        if let Some(project_id) = path.strip_prefix("/__test/analytics-relay/") {
+            return match durable_objects::relay::project_state(&env, project_id).await {
+                Ok(state) => Response::from_json(&state),
+                Err(e) => Response::error(e.to_string(), 500),
             };
         }
     }
