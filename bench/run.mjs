@@ -6,6 +6,11 @@
 //                      [--wait-idle 120] [--gateway URL [--gateway-header 'k: v']…
 //                      [--gateway-pid PID] [--gateway-name portkey]]
 //                      [--build-dir DIR] [--baseline-build DIR] [--only REGEX]
+//                      [--profile DIR]
+//
+// --profile records a CPU profile of the Worker's isolate over each
+// measured proxy row (bench/profile.mjs): DIR/<row>.cpuprofile and the
+// functions with the most self time on stderr. Use an unstripped build.
 //
 // --baseline-build runs a second workerd with another build (e.g. a saved
 // copy of the build before a change) on port+1, and measures each proxy row
@@ -33,6 +38,7 @@
 // See bench/README.md.
 
 import { spawn, execFileSync } from 'node:child_process';
+import { openProfiler, saveProfile } from './profile.mjs';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -61,6 +67,7 @@ function parseArgs(argv) {
     buildDir: null,
     baselineBuild: null,
     only: null,
+    profile: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -82,8 +89,9 @@ function parseArgs(argv) {
     else if (k === '--mock-url') o.mockUrl = String(val()).replace(/\/$/, '');
     else if (k === '--quick') o.quick = true;
     else if (k === '--wait-idle') o.waitIdle = Number(val());
+    else if (k === '--profile') o.profile = path.resolve(String(val()));
     else if (k === '-h' || k === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 37).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 42).join('\n'));
       process.exit(0);
     } else {
       console.error(`unknown option ${a} (try --help)`);
@@ -244,6 +252,9 @@ async function startMock() {
   fail(`mock provider did not start:\n${tail(logFile)}`);
 }
 
+/** workerd's inspector port with --profile. */
+const inspectorPort = () => opt.port + 100;
+
 async function startWorkerd(workerd, base, { name = 'workerd', buildDir = opt.buildDir, port = opt.port } = {}) {
   const vars = { ...wranglerVars(), ...devVars(), ENVIRONMENT: 'development' };
   const doDir = path.join(tmpDir, `${name}-do`);
@@ -269,6 +280,7 @@ async function startWorkerd(workerd, base, { name = 'workerd', buildDir = opt.bu
       `http=127.0.0.1:${port}`,
       '--external-addr',
       `pg=127.0.0.1:${opt.pgPort}`,
+      ...(opt.profile && name === 'workerd' ? [`--inspector-addr=127.0.0.1:${inspectorPort()}`] : []),
     ],
     { env: { ...process.env, ...vars }, logFile },
   );
@@ -636,6 +648,7 @@ async function main() {
     }
   }
 
+  const profiler = opt.profile ? await openProfiler(inspectorPort()) : null;
   const rows = [];
   for (const s of scenarios) {
     const label = `${s.kind}${s.ids !== 'none' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
@@ -645,6 +658,8 @@ async function main() {
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
     await load({ target, stream: s.stream, kind: s.kind, c: s.c, n: Math.max(50, Math.min(200, Math.floor(s.n / 10))), identityOf: idOf });
     const cpuPid = s.kind.startsWith('direct') ? mockChild?.pid : ({ gateway: opt.gatewayPid, base: baseWd?.pid }[s.kind] ?? wd.pid);
+    const profiled = profiler && ['proxy', 'dropin', 'responses'].includes(s.kind);
+    if (profiled) await profiler.start();
     const run = await load({
       target,
       stream: s.stream,
@@ -655,6 +670,7 @@ async function main() {
       cpuPid,
     });
     const sum = summarize(run);
+    if (profiled) console.error(saveProfile(opt.profile, label, await profiler.stop(), { requests: sum.n }));
     rows.push({ ...s, label, ...sum });
     console.error(
       `${label.padEnd(28)} n=${sum.n} err=${sum.errors} p50=${sum.p50.toFixed(2)} p99=${sum.p99.toFixed(2)} ms ${sum.rps.toFixed(0)} req/s` +
@@ -662,6 +678,7 @@ async function main() {
     );
   }
 
+  profiler?.close();
   const md = report(rows, { workerdVersion, mockUrl });
   console.log(md);
   fs.writeFileSync(path.join(BENCH, 'results.md'), md);

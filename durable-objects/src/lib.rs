@@ -87,6 +87,34 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::RustError(format!("{what}: {e}"))
 }
 
+/// Rows per storage statement (3 bound values a row, far below SQLite's
+/// limit on bound values).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Adds the rows of one kind that `after` changed or added to `written`
+/// (kind, key, JSON) and those it dropped to `removed`.
+fn changed_rows<'a, T: Serialize + PartialEq>(
+    kind: i64,
+    before: &'a BTreeMap<String, T>,
+    after: &'a BTreeMap<String, T>,
+    written: &mut Vec<(i64, &'a String, String)>,
+    removed: &mut Vec<(i64, &'a String)>,
+) -> Result<()> {
+    for (k, v) in after {
+        if before.get(k) != Some(v) {
+            let data = serde_json::to_string(v).map_err(|e| corrupt("ledger encode", e))?;
+            written.push((kind, k, data));
+        }
+    }
+    removed.extend(
+        before
+            .keys()
+            .filter(|k| !after.contains_key(*k))
+            .map(|k| (kind, k)),
+    );
+    Ok(())
+}
+
 /// Reads a call of type `C` and answers with exactly `C::Answer`.
 async fn serve<C, F, Fut>(mut req: Request, handle: F) -> Result<Response>
 where
@@ -253,34 +281,61 @@ impl IdentityLimiter {
         Ok(ledger)
     }
 
-    /// Writes the rows that differ between `before` and `after`.
+    /// Writes the rows that differ between `before` and `after`: one
+    /// statement for every row written and one for every row removed (a
+    /// storage call costs more than the rows it carries).
     fn write_rows(&self, before: &IdentityLedger, after: &IdentityLedger) -> Result<()> {
-        self.sync(SCOPE, &before.scopes, &after.scopes)?;
-        self.sync(LEASE, &before.leases, &after.leases)?;
-        self.sync(EXPIRED, &before.expired, &after.expired)
-    }
-
-    fn sync<T: Serialize + PartialEq>(
-        &self,
-        kind: i64,
-        before: &BTreeMap<String, T>,
-        after: &BTreeMap<String, T>,
-    ) -> Result<()> {
+        let mut written = Vec::new();
+        let mut removed = Vec::new();
+        changed_rows(
+            SCOPE,
+            &before.scopes,
+            &after.scopes,
+            &mut written,
+            &mut removed,
+        )?;
+        changed_rows(
+            LEASE,
+            &before.leases,
+            &after.leases,
+            &mut written,
+            &mut removed,
+        )?;
+        changed_rows(
+            EXPIRED,
+            &before.expired,
+            &after.expired,
+            &mut written,
+            &mut removed,
+        )?;
         let sql = self.sql();
-        for (k, v) in after {
-            if before.get(k) != Some(v) {
-                let data = serde_json::to_string(v).map_err(|e| corrupt("ledger encode", e))?;
-                sql.exec(
-                    "INSERT INTO ledger_rows (kind, k, data) VALUES (?, ?, ?) \
-                     ON CONFLICT (kind, k) DO UPDATE SET data = excluded.data",
-                    vec![kind.into(), k.as_str().into(), data.into()],
-                )?;
-            }
-        }
-        for k in before.keys().filter(|k| !after.contains_key(*k)) {
+        for rows in written.chunks(ROWS_PER_STATEMENT) {
+            let values = vec!["(?, ?, ?)"; rows.len()].join(", ");
+            let binds: Vec<SqlStorageValue> = rows
+                .iter()
+                .flat_map(|(kind, k, data)| -> [SqlStorageValue; 3] {
+                    [(*kind).into(), k.as_str().into(), data.as_str().into()]
+                })
+                .collect();
             sql.exec(
-                "DELETE FROM ledger_rows WHERE kind = ? AND k = ?",
-                vec![kind.into(), k.as_str().into()],
+                &format!(
+                    "INSERT INTO ledger_rows (kind, k, data) VALUES {values} \
+                     ON CONFLICT (kind, k) DO UPDATE SET data = excluded.data"
+                ),
+                binds,
+            )?;
+        }
+        for rows in removed.chunks(ROWS_PER_STATEMENT) {
+            let keys = vec!["(?, ?)"; rows.len()].join(", ");
+            let binds: Vec<SqlStorageValue> = rows
+                .iter()
+                .flat_map(|(kind, k)| -> [SqlStorageValue; 2] {
+                    [(*kind).into(), k.as_str().into()]
+                })
+                .collect();
+            sql.exec(
+                &format!("DELETE FROM ledger_rows WHERE (kind, k) IN (VALUES {keys})"),
+                binds,
             )?;
         }
         Ok(())

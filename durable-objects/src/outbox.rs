@@ -8,7 +8,7 @@
 //! apart, so the caller can drop it instead of retrying it forever.
 
 use shared::limiter_api::AnalyticsEvent;
-use worker::{Result, SqlStorage};
+use worker::{Result, SqlStorage, SqlStorageValue};
 
 /// Creates the table (part of an object's schema statement).
 pub const SCHEMA: &str =
@@ -26,13 +26,24 @@ pub struct Batch {
     pub unreadable: Vec<String>,
 }
 
-/// Queues events (an id already queued is kept as it is). Synchronous.
+/// Events per storage statement (2 bound values each).
+const PER_STATEMENT: usize = 200;
+
+/// Queues events (an id already queued is kept as it is): one statement
+/// per [`PER_STATEMENT`] events. Synchronous.
 pub fn push(sql: &SqlStorage, events: &[AnalyticsEvent]) -> Result<()> {
-    for event in events {
-        let payload = serde_json::to_string(event)?;
+    for chunk in events.chunks(PER_STATEMENT) {
+        let mut binds: Vec<SqlStorageValue> = Vec::with_capacity(chunk.len() * 2);
+        for event in chunk {
+            binds.push(event.event_id().into());
+            binds.push(serde_json::to_string(event)?.into());
+        }
+        let values = vec!["(?, ?)"; chunk.len()].join(", ");
         sql.exec(
-            "INSERT INTO outbox (event_id, payload) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            vec![event.event_id().into(), payload.into()],
+            &format!(
+                "INSERT INTO outbox (event_id, payload) VALUES {values} ON CONFLICT DO NOTHING"
+            ),
+            binds,
         )?;
     }
     Ok(())
@@ -59,10 +70,17 @@ pub fn peek(sql: &SqlStorage, limit: i64) -> Result<Batch> {
     Ok(batch)
 }
 
-/// Removes rows by event id. Synchronous.
+/// Removes rows by event id: one statement per [`PER_STATEMENT`] ids.
+/// Synchronous.
 pub fn remove<'a>(sql: &SqlStorage, ids: impl IntoIterator<Item = &'a str>) -> Result<()> {
-    for id in ids {
-        sql.exec("DELETE FROM outbox WHERE event_id = ?", vec![id.into()])?;
+    let ids: Vec<&str> = ids.into_iter().collect();
+    for chunk in ids.chunks(PER_STATEMENT) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let binds: Vec<SqlStorageValue> = chunk.iter().map(|id| (*id).into()).collect();
+        sql.exec(
+            &format!("DELETE FROM outbox WHERE event_id IN ({marks})"),
+            binds,
+        )?;
     }
     Ok(())
 }

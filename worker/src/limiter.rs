@@ -35,7 +35,25 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
-use worker::{console_error, Context, Delay, Env, Headers, Method, Request, RequestInit, Stub};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{console_error, Context, Delay, Env};
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The object's stub as the runtime hands it out: its `fetch` answers
+    /// the runtime's own `Response`, whose body is read in one call
+    /// (`text()`). The workers-rs wrapper reads an answer through a stream
+    /// reader, a call per chunk plus the lock's release: measured at about
+    /// 0.4 ms of CPU per request.
+    type RawStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(
+        this: &RawStub,
+        url: &str,
+        init: &worker::web_sys::RequestInit,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
 
 pub const BINDING: &str = "IDENTITY_LIMITER";
 
@@ -45,7 +63,7 @@ pub const FOLD_MS: u64 = 2_000;
 
 /// An identity's counter: the object's stub and who it counts for.
 pub struct Counter {
-    stub: Stub,
+    stub: RawStub,
     name: String,
     subject: Subject,
     /// Prefix of every call's path: empty, or a path the object does not
@@ -65,7 +83,8 @@ impl Counter {
             .id_from_name(&name)
             .map_err(fail)?
             .get_stub()
-            .map_err(fail)?;
+            .map_err(fail)?
+            .into_rpc::<RawStub>();
         Ok(Self {
             stub,
             name,
@@ -103,28 +122,29 @@ impl Counter {
             ApiError::limiter_unavailable()
         };
         let text = serde_json::to_string(call).map_err(|e| fail("encode", &e))?;
-        let headers = Headers::new();
-        headers
-            .set("content-type", "application/json")
-            .map_err(|e| fail("header", &e))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(text.into()));
+        let init = worker::web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(&text));
         let prefix = self.prefix;
-        let req = Request::new_with_init(&format!("https://limiter{prefix}{path}"), &init)
-            .map_err(|e| fail("request", &e))?;
-        let mut resp = self
+        let js = |what: &'static str| move |e: JsValue| fail(what, &format!("{e:?}"));
+        let promise = self
             .stub
-            .fetch_with_request(req)
+            .fetch(&format!("https://limiter{prefix}{path}"), &init)
+            .map_err(js("fetch"))?;
+        let resp: worker::web_sys::Response = JsFuture::from(promise)
             .await
-            .map_err(|e| fail("fetch", &e))?;
-        if resp.status_code() != 200 {
-            return Err(fail("status", &resp.status_code()));
+            .map_err(js("fetch"))?
+            .dyn_into()
+            .map_err(js("answer"))?;
+        if resp.status() != 200 {
+            return Err(fail("status", &resp.status()));
         }
-        resp.json::<C::Answer>()
+        let body = JsFuture::from(resp.text().map_err(js("read"))?)
             .await
-            .map_err(|e| fail("decode", &e))
+            .map_err(js("read"))?
+            .as_string()
+            .unwrap_or_default();
+        serde_json::from_str::<C::Answer>(&body).map_err(|e| fail("decode", &e))
     }
 
     /// Sends a call that carries the identity's queued endings; they are

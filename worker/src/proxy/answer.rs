@@ -14,7 +14,7 @@
 
 use super::admit::Admitted;
 use super::Route;
-use crate::http::{percent_encode, set_header, ApiResult, OrInternal};
+use crate::http::{body_bytes, percent_encode, set_header, ApiResult, OrInternal};
 use futures_channel::oneshot;
 use futures_util::future::{select, Either};
 use futures_util::{Stream, StreamExt};
@@ -167,7 +167,7 @@ pub async fn answer(
     let native = dialect.native_for(provider);
     let status = resp.status_code();
     if !(200..300).contains(&status) {
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = body_bytes(&resp).await.unwrap_or_default();
         reservation.release().await;
         return Err(ApiError::provider_error(
             provider.as_str(),
@@ -215,7 +215,7 @@ pub async fn answer(
         return Ok(out);
     }
 
-    let bytes = match resp.bytes().await {
+    let bytes = match body_bytes(&resp).await {
         Ok(b) => b,
         Err(e) => {
             reservation.release().await;
