@@ -618,7 +618,20 @@ impl IdentityLimiter {
     async fn settle(&self, call: SettleCall) -> Result<SettleAnswer> {
         let now = now_ms();
         let outcomes = self.apply_endings(Some(&call.subject), &call.endings, now)?;
-        self.arm(now, true).await?;
+        // Settlements sent on their own come after the answer, off the
+        // request path (an error's release does not): their events are
+        // handed to the relay now, instead of from an alarm a moment
+        // later, which would be one more invocation of this object per
+        // request for an identity that does not return within seconds.
+        if call
+            .endings
+            .iter()
+            .any(|e| matches!(e, Ending::Settle { .. }))
+        {
+            self.hand_off(now).await?;
+        }
+        let more = self.outbox_len() > 0;
+        self.arm(now, more).await?;
         Ok(SettleAnswer { outcomes })
     }
 
@@ -673,26 +686,35 @@ impl IdentityLimiter {
             }
         }
         self.report_budget(now).await;
-        // While backing off, a lease expiry does not hand off early.
-        if now >= self.backoff.retry_at() {
-            let sql = self.sql();
-            let batch = outbox::peek(&sql, FLUSH_BATCH)?;
-            // Rows that no longer parse are dropped (never retried forever).
-            outbox::remove(&sql, batch.unreadable.iter().map(String::as_str))?;
-            if !batch.events.is_empty() {
-                let shard_key = self.state.id().to_string();
-                if let Err(e) = relay::hand_off(&self.env, &shard_key, &batch.events).await {
-                    console_error!("analytics hand-off failed, retrying: {e}");
-                    let delay = self.backoff.failed(now);
-                    self.alarm_at.set(Some(now + delay));
-                    return self.state.storage().set_alarm(delay).await;
-                }
-                outbox::remove(&sql, batch.events.iter().map(AnalyticsEvent::event_id))?;
-                self.backoff.succeeded();
-            }
-        }
+        self.hand_off(now).await?;
         let more = self.outbox_len() > 0;
         self.arm(now_ms(), more).await
+    }
+
+    /// Hands the outbox's oldest events to the project's relay. While
+    /// backing off it does nothing (a lease expiry does not hand off
+    /// early); a failed hand-off backs off and leaves the events queued.
+    async fn hand_off(&self, now: i64) -> Result<()> {
+        if now < self.backoff.retry_at() {
+            return Ok(());
+        }
+        let sql = self.sql();
+        let batch = outbox::peek(&sql, FLUSH_BATCH)?;
+        // Rows that no longer parse are dropped (never retried forever).
+        outbox::remove(&sql, batch.unreadable.iter().map(String::as_str))?;
+        if batch.events.is_empty() {
+            return Ok(());
+        }
+        let shard_key = self.state.id().to_string();
+        if let Err(e) = relay::hand_off(&self.env, &shard_key, &batch.events).await {
+            console_error!("analytics hand-off failed, retrying: {e}");
+            let delay = self.backoff.failed(now);
+            self.alarm_at.set(Some(now + delay));
+            return self.state.storage().set_alarm(delay).await;
+        }
+        outbox::remove(&sql, batch.events.iter().map(AnalyticsEvent::event_id))?;
+        self.backoff.succeeded();
+        Ok(())
     }
 
     async fn route(&self, req: Request) -> Result<Response> {
