@@ -59,6 +59,8 @@ pub struct IdentityLimiter {
     state: State,
     env: Env,
     ledger: RefCell<Option<IdentityLedger>>,
+    /// Inside [`Self::in_one_write`]: ledger changes wait for its end.
+    one_write: Cell<bool>,
     alarm_at: Cell<Option<i64>>,
     /// Failed hand-offs in a row, and no hand-off before the retry time.
     backoff: outbox::Backoff,
@@ -342,13 +344,17 @@ impl IdentityLimiter {
     }
 
     /// Runs `f` on the ledger and persists what changed — synchronously,
-    /// atomically.
+    /// atomically. Inside [`Self::in_one_write`], the change is written
+    /// with the others at its end.
     fn with_ledger<R>(&self, f: impl FnOnce(&mut IdentityLedger) -> R) -> Result<R> {
         let mut cache = self.ledger.borrow_mut();
         if cache.is_none() {
             *cache = Some(self.load()?);
         }
         let ledger = cache.get_or_insert_with(IdentityLedger::default);
+        if self.one_write.get() {
+            return Ok(f(ledger));
+        }
         let before = ledger.clone();
         let out = f(ledger);
         if *ledger != before {
@@ -359,6 +365,29 @@ impl IdentityLimiter {
             }
         }
         Ok(out)
+    }
+
+    /// Runs `step` (synchronous: no `.await` may split it) with every
+    /// ledger change it makes written once, at its end: a call that applies
+    /// endings and reserves writes its rows in one statement, not one per
+    /// ending. A failed step or write drops the cached ledger (reloaded
+    /// from storage on next use), so nothing half-applied is kept.
+    fn in_one_write<R>(&self, step: impl FnOnce() -> Result<R>) -> Result<R> {
+        let before = self.with_ledger(|l| l.clone())?;
+        self.one_write.set(true);
+        let out = step();
+        self.one_write.set(false);
+        let mut cache = self.ledger.borrow_mut();
+        let written = match (&out, cache.as_ref()) {
+            (Ok(_), Some(after)) if *after != before => self.write_rows(&before, after),
+            (Ok(_), _) => Ok(()),
+            (Err(_), _) => Ok(()),
+        };
+        if out.is_err() || written.is_err() {
+            *cache = None;
+        }
+        written?;
+        out
     }
 
     fn remember_subject(&self, subject: &Subject) -> Result<()> {
@@ -517,27 +546,31 @@ impl IdentityLimiter {
     async fn reserve(&self, call: ReserveCall) -> Result<ReserveAnswer> {
         let now = now_ms();
         let subject = &call.subject;
-        let settled = self.apply_endings(Some(subject), &call.endings, now)?;
         let request = &call.request;
-        // The record and the counters are read, decided on and written in
-        // this one synchronous step: credits are exact under concurrency.
-        let (decision, tier_name, by) = match self.load_record()? {
-            None => (
-                self.with_ledger(|l| l.reserve(request, now))?,
-                request.policy.tier_name.clone(),
-                None,
-            ),
-            Some(mut record) => {
-                let before = record.clone();
-                let admission = self.with_ledger(|l| {
-                    identity::admit(l, &mut record, request, call.tier_pinned, &call.tiers, now)
-                })?;
-                if record != before {
-                    self.save_record(Some(&record))?;
+        // The endings, the record and the counters are read, decided on and
+        // written in this one synchronous step (the ledger's rows in one
+        // write): credits are exact under concurrency.
+        let (settled, (decision, tier_name, by)) = self.in_one_write(|| {
+            let settled = self.apply_endings(Some(subject), &call.endings, now)?;
+            let decided = match self.load_record()? {
+                None => (
+                    self.with_ledger(|l| l.reserve(request, now))?,
+                    request.policy.tier_name.clone(),
+                    None,
+                ),
+                Some(mut record) => {
+                    let before = record.clone();
+                    let admission = self.with_ledger(|l| {
+                        identity::admit(l, &mut record, request, call.tier_pinned, &call.tiers, now)
+                    })?;
+                    if record != before {
+                        self.save_record(Some(&record))?;
+                    }
+                    (admission.decision, admission.tier_name, admission.by)
                 }
-                (admission.decision, admission.tier_name, admission.by)
-            }
-        };
+            };
+            Ok((settled, decided))
+        })?;
         let tier = &tier_name;
         let mut events = Vec::new();
         if decision.verdict == Verdict::Block {
@@ -617,7 +650,8 @@ impl IdentityLimiter {
 
     async fn settle(&self, call: SettleCall) -> Result<SettleAnswer> {
         let now = now_ms();
-        let outcomes = self.apply_endings(Some(&call.subject), &call.endings, now)?;
+        let outcomes =
+            self.in_one_write(|| self.apply_endings(Some(&call.subject), &call.endings, now))?;
         // Settlements sent on their own come after the answer, off the
         // request path (an error's release does not): their events are
         // handed to the relay now, instead of from an alarm a moment
@@ -637,7 +671,8 @@ impl IdentityLimiter {
 
     async fn read(&self, call: ReadCall) -> Result<ReadAnswer> {
         let now = now_ms();
-        let settled = self.apply_endings(call.subject.as_ref(), &call.endings, now)?;
+        let settled =
+            self.in_one_write(|| self.apply_endings(call.subject.as_ref(), &call.endings, now))?;
         // The caps in force: the record's tier or own limits, as admission sees them.
         let requested = shared::decision::Policy {
             tier_name: call.tier_name.clone(),
@@ -760,6 +795,7 @@ impl DurableObject for IdentityLimiter {
             state,
             env,
             ledger: RefCell::new(None),
+            one_write: Cell::new(false),
             alarm_at: Cell::new(None),
             backoff: outbox::Backoff::default(),
             subject_saved: RefCell::new(None),
