@@ -89,9 +89,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::RustError(format!("{what}: {e}"))
 }
 
-/// Rows per storage statement (3 bound values a row, far below SQLite's
-/// limit on bound values).
-const ROWS_PER_STATEMENT: usize = 200;
+/// Most values one storage statement may bind: Durable Object SQLite
+/// refuses more than 100 ("too many SQL variables").
+pub const MAX_BOUND_VALUES: usize = 100;
 
 /// Adds the rows of one kind that `after` changed or added to `written`
 /// (kind, key, JSON) and those it dropped to `removed`.
@@ -311,7 +311,7 @@ impl IdentityLimiter {
             &mut removed,
         )?;
         let sql = self.sql();
-        for rows in written.chunks(ROWS_PER_STATEMENT) {
+        for rows in written.chunks(MAX_BOUND_VALUES / 3) {
             let values = vec!["(?, ?, ?)"; rows.len()].join(", ");
             let binds: Vec<SqlStorageValue> = rows
                 .iter()
@@ -327,7 +327,7 @@ impl IdentityLimiter {
                 binds,
             )?;
         }
-        for rows in removed.chunks(ROWS_PER_STATEMENT) {
+        for rows in removed.chunks(MAX_BOUND_VALUES / 2) {
             let keys = vec!["(?, ?)"; rows.len()].join(", ");
             let binds: Vec<SqlStorageValue> = rows
                 .iter()

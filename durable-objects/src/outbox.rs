@@ -7,6 +7,7 @@
 //! relay writes them to Postgres. A row that no longer parses is reported
 //! apart, so the caller can drop it instead of retrying it forever.
 
+use crate::MAX_BOUND_VALUES;
 use shared::limiter_api::AnalyticsEvent;
 use worker::{Result, SqlStorage, SqlStorageValue};
 
@@ -26,13 +27,10 @@ pub struct Batch {
     pub unreadable: Vec<String>,
 }
 
-/// Events per storage statement (2 bound values each).
-const PER_STATEMENT: usize = 200;
-
-/// Queues events (an id already queued is kept as it is): one statement
-/// per [`PER_STATEMENT`] events. Synchronous.
+/// Queues events (an id already queued is kept as it is): a statement per
+/// as many events as its bound values allow. Synchronous.
 pub fn push(sql: &SqlStorage, events: &[AnalyticsEvent]) -> Result<()> {
-    for chunk in events.chunks(PER_STATEMENT) {
+    for chunk in events.chunks(MAX_BOUND_VALUES / 2) {
         let mut binds: Vec<SqlStorageValue> = Vec::with_capacity(chunk.len() * 2);
         for event in chunk {
             binds.push(event.event_id().into());
@@ -70,11 +68,11 @@ pub fn peek(sql: &SqlStorage, limit: i64) -> Result<Batch> {
     Ok(batch)
 }
 
-/// Removes rows by event id: one statement per [`PER_STATEMENT`] ids.
-/// Synchronous.
+/// Removes rows by event id: a statement per as many ids as its bound
+/// values allow. Synchronous.
 pub fn remove<'a>(sql: &SqlStorage, ids: impl IntoIterator<Item = &'a str>) -> Result<()> {
     let ids: Vec<&str> = ids.into_iter().collect();
-    for chunk in ids.chunks(PER_STATEMENT) {
+    for chunk in ids.chunks(MAX_BOUND_VALUES) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let binds: Vec<SqlStorageValue> = chunk.iter().map(|id| (*id).into()).collect();
         sql.exec(

@@ -30,6 +30,7 @@ before(async () => {
       tok: { requests: { limit: 1000, period: 'day' }, tokens: { limit: 100, period: 'day' } },
       // Same cap, real usage (2 + 3 = 5) below the reservation (11).
       tok2: { requests: { limit: 1000, period: 'day' }, tokens: { limit: 100, period: 'day' } },
+      pro: { requests: { limit: 100000, period: 'day' } },
     },
   });
 });
@@ -146,5 +147,23 @@ describe('proxy concurrency', () => {
     }, { message: `tokens used = ${admitted} × 5` });
     assert.ok(usageEntry(usage, 'tokens').used < 100 + 5, 'the cap is passed by at most the last request');
     assert.equal(usageEntry(usage, 'requests').used, admitted);
+  });
+
+  test('waves of 64 concurrent requests on one identity: every one admitted, each counted once', async () => {
+    // A wave's settlements reach the object together on the next wave's
+    // calls: one call can carry dozens of endings, whose ledger and outbox
+    // rows the object writes in as few statements as its storage's bound
+    // values allow (a statement binding too many is refused, which was a
+    // 503 limiter_unavailable here).
+    const identity = uniqueId('waves');
+    const waves = 4;
+    for (let w = 0; w < waves; w += 1) {
+      const results = await burst(64, { identity, tier: 'pro', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      assert.deepEqual(tally(results), { 200: 64 }, `wave ${w + 1}`);
+    }
+    await waitFor(async () => {
+      const u = await identityUsage(project.projectKey, identity, { tier: 'pro' });
+      return usageEntry(u, 'requests').used === waves * 64 ? u : false;
+    }, { message: `requests used = ${waves * 64}` });
   });
 });
