@@ -138,17 +138,21 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
 /// One message, validated: a known role and a string or array content
 /// (absent or `null` only on assistant messages).
 fn message(i: usize, m: Value) -> Result<ChatMessage, ApiError> {
-    let role = m.get("role").and_then(Value::as_str).and_then(Role::parse);
-    let Some(role) = role else {
-        return Err(bad(
+    let role_error = || {
+        bad(
             &format!("messages[{i}].role"),
             "role must be system, developer, user, assistant or tool",
-        ));
+        )
     };
     let Value::Object(mut extra) = m else {
-        return Err(ApiError::internal());
+        return Err(role_error());
     };
-    extra.remove("role");
+    let role = extra
+        .remove("role")
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(Role::parse)
+        .ok_or_else(role_error)?;
     let content = match extra.remove("content") {
         Some(Value::String(s)) => Some(Content::Text(s)),
         Some(Value::Array(parts)) => Some(Content::Parts(parts)),
@@ -186,8 +190,8 @@ impl ChatRequest {
             }
             _ => return Err(bad("model", "model is required")),
         };
-        match obj.get("messages") {
-            Some(Value::Array(m)) if !m.is_empty() => {}
+        let raw = match obj.remove("messages") {
+            Some(Value::Array(m)) if !m.is_empty() => m,
             Some(Value::Array(_)) => return Err(bad("messages", "messages must not be empty")),
             _ => {
                 return Err(bad(
@@ -195,9 +199,6 @@ impl ChatRequest {
                     "messages must be an array of {role, content}",
                 ))
             }
-        }
-        let Some(Value::Array(raw)) = obj.remove("messages") else {
-            return Err(ApiError::internal());
         };
         let messages = raw
             .into_iter()

@@ -24,8 +24,8 @@ use serde_json::{json, Map, Value};
 use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
     assistant_message, bad_messages, completion_json, endpoint, event_json, malformed_response,
-    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Provider,
-    ProviderKind, StreamCtx, StreamEvents, Usage,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Answer,
+    Provider, ProviderKind, Sending, StreamCtx, StreamEvents, Usage,
 };
 use crate::budget::{OutputBudget, ANTHROPIC_DEFAULT_MAX_TOKENS};
 use crate::chat::{ChatMessage, ChatRequest};
@@ -51,22 +51,11 @@ impl Provider for Anthropic {
         ]
     }
 
-    fn chat_body(
-        &self,
-        chat: ChatRequest,
-        model: &str,
-        stream: bool,
-        budget: &OutputBudget,
-    ) -> Result<Vec<u8>, ApiError> {
-        build_body(&chat, model, stream, budget)
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(&chat, to.model, to.stream, &to.budget)
     }
 
-    fn translate_response(
-        &self,
-        model: &str,
-        body: Value,
-        created: i64,
-    ) -> Result<(Value, Option<Usage>), ApiError> {
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer {
         translate_response(model, body, created)
     }
 

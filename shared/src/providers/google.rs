@@ -24,8 +24,8 @@ use serde_json::{json, Map, Value};
 use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
     assistant_message, bad_messages, completion_json, event_json, malformed_response,
-    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Provider,
-    ProviderKind, StreamCtx, StreamEvents, Usage,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Answer,
+    Provider, ProviderKind, Sending, StreamCtx, StreamEvents, Usage,
 };
 use crate::budget::OutputBudget;
 use crate::chat::{ChatMessage, ChatRequest};
@@ -106,22 +106,11 @@ impl Provider for Gemini {
     }
 
     /// The model is in the URL; a stream is asked for by the URL too.
-    fn chat_body(
-        &self,
-        chat: ChatRequest,
-        _model: &str,
-        _stream: bool,
-        budget: &OutputBudget,
-    ) -> Result<Vec<u8>, ApiError> {
-        build_body(&chat, budget)
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(&chat, &to.budget)
     }
 
-    fn translate_response(
-        &self,
-        model: &str,
-        body: Value,
-        created: i64,
-    ) -> Result<(Value, Option<Usage>), ApiError> {
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer {
         translate_response(model, body, created)
     }
 

@@ -141,6 +141,20 @@ pub struct UpstreamRequest {
     pub budget: OutputBudget,
 }
 
+/// What a request body is built for, besides the app's chat request.
+pub(crate) struct Sending<'a> {
+    /// The canonical model id.
+    pub model: &'a str,
+    pub stream: bool,
+    /// The output ceiling and choices (written into the body where the
+    /// provider needs them).
+    pub budget: OutputBudget,
+}
+
+/// A translated non-stream answer: the OpenAI `chat.completion` and the
+/// usage the provider reported.
+pub(crate) type Answer = Result<(Value, Option<Usage>), ApiError>;
+
 /// One provider wire format: how a chat request is sent to it and how its
 /// answers, streams and errors are read.
 pub(crate) trait Provider: Sync {
@@ -164,24 +178,13 @@ pub(crate) trait Provider: Sync {
     /// The headers carrying the provider key.
     fn auth_headers(&self, api_key: &str) -> Vec<(String, String)>;
 
-    /// The request body: the typed chat request in this wire format, with
-    /// the canonical `model` and the output ceiling of `budget`.
-    fn chat_body(
-        &self,
-        chat: ChatRequest,
-        model: &str,
-        stream: bool,
-        budget: &OutputBudget,
-    ) -> Result<Vec<u8>, ApiError>;
+    /// The request body: the typed chat request in this wire format, as
+    /// `to` says (canonical model, stream or not, output ceiling).
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError>;
 
     /// A 2xx non-stream answer (parsed JSON) → OpenAI `chat.completion` and
     /// the usage it reports.
-    fn translate_response(
-        &self,
-        model: &str,
-        body: Value,
-        created: i64,
-    ) -> Result<(Value, Option<Usage>), ApiError>;
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer;
 
     /// A fresh stream state for one answer.
     fn stream_state(&self) -> Box<dyn StreamEvents>;
@@ -232,7 +235,12 @@ pub fn build_request(
     let url = p.chat_url(base, &model, stream);
     let mut headers = p.auth_headers(api_key);
     headers.push(("content-type".to_string(), "application/json".to_string()));
-    let body = p.chat_body(chat, &model, stream, &budget)?;
+    let to = Sending {
+        model: &model,
+        stream,
+        budget,
+    };
+    let body = p.chat_body(chat, &to)?;
     Ok(UpstreamRequest {
         url,
         headers,

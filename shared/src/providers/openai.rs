@@ -10,10 +10,9 @@
 use serde_json::{Map, Value};
 
 use super::{
-    endpoint, event_json, malformed_response, stream_error_message, Provider, ProviderKind,
-    StreamCtx, StreamEvents, Usage,
+    endpoint, event_json, malformed_response, stream_error_message, Answer, Provider, ProviderKind,
+    Sending, StreamCtx, StreamEvents, Usage,
 };
-use crate::budget::OutputBudget;
 use crate::chat::ChatRequest;
 use crate::sse::SseEvent;
 use crate::ApiError;
@@ -36,22 +35,11 @@ impl Provider for OpenAiCompatible {
 
     /// The app's `max_tokens` / `max_completion_tokens` / `n` are forwarded
     /// as sent: they are the budget.
-    fn chat_body(
-        &self,
-        chat: ChatRequest,
-        _model: &str,
-        stream: bool,
-        _budget: &OutputBudget,
-    ) -> Result<Vec<u8>, ApiError> {
-        build_body(chat, stream)
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(chat, to.stream)
     }
 
-    fn translate_response(
-        &self,
-        _model: &str,
-        body: Value,
-        _created: i64,
-    ) -> Result<(Value, Option<Usage>), ApiError> {
+    fn translate_response(&self, _model: &str, body: Value, _created: i64) -> Answer {
         translate_response(self.0, body)
     }
 
