@@ -27,7 +27,7 @@ use super::{
     parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Answer,
     Provider, ProviderKind, Sending, StreamCtx, StreamEvents, Usage,
 };
-use crate::budget::{OutputBudget, ANTHROPIC_DEFAULT_MAX_TOKENS};
+use crate::budget::{OutputBudget, RequestedOutput, ANTHROPIC_DEFAULT_MAX_TOKENS};
 use crate::chat::{ChatMessage, ChatRequest};
 use crate::sse::SseEvent;
 use crate::ApiError;
@@ -36,8 +36,13 @@ use crate::ApiError;
 pub(crate) struct Anthropic;
 
 impl Provider for Anthropic {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Anthropic
+    /// Anthropic requires a ceiling: the requested one or
+    /// [`ANTHROPIC_DEFAULT_MAX_TOKENS`]; one choice.
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: Some(requested.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
+            choices: 1,
+        }
     }
 
     fn chat_url(&self, base: &str, _model: &str, _stream: bool) -> String {

@@ -84,10 +84,6 @@ pub(crate) fn canonical_model(model: &str) -> Result<&str, ApiError> {
 pub(crate) struct Gemini;
 
 impl Provider for Gemini {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::Google
-    }
-
     /// `models/x` and `x` name the same model (same URL).
     fn canonical_model(&self, model: &str) -> Result<String, ApiError> {
         canonical_model(model).map(str::to_string)

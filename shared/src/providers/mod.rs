@@ -33,7 +33,7 @@ mod turns;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::budget::OutputBudget;
+use crate::budget::{OutputBudget, RequestedOutput};
 use crate::chat::ChatRequest;
 use crate::sse::{SseEvent, SseParser};
 use crate::ApiError;
@@ -158,8 +158,6 @@ pub(crate) type Answer = Result<(Value, Option<Usage>), ApiError>;
 /// One provider wire format: how a chat request is sent to it and how its
 /// answers, streams and errors are read.
 pub(crate) trait Provider: Sync {
-    fn kind(&self) -> ProviderKind;
-
     /// The one spelling of a model id for the provider (what is counted,
     /// matched by caps and rules and put in the URL). By default the id as
     /// given (an OpenAI-compatible id may contain `/`).
@@ -170,6 +168,16 @@ pub(crate) trait Provider: Sync {
     /// The model an endpoint base URL names and so pins, if any.
     fn pinned_model(&self, _base: &str) -> Option<String> {
         None
+    }
+
+    /// The output ceiling sent and the choices generated for what the app
+    /// asked ([`crate::budget`]). By default: the requested ceiling (or
+    /// the provider's own) and one choice (`n` is not forwarded).
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: requested.max_tokens,
+            choices: 1,
+        }
     }
 
     /// The chat endpoint under `base` (no trailing `/`).
@@ -231,7 +239,7 @@ pub fn build_request(
         Some(pinned) => pinned,
         None => p.canonical_model(&chat.model)?,
     };
-    let budget = OutputBudget::for_provider(p.kind(), chat.requested_output());
+    let budget = p.output_budget(chat.requested_output());
     let url = p.chat_url(base, &model, stream);
     let mut headers = p.auth_headers(api_key);
     headers.push(("content-type".to_string(), "application/json".to_string()));

@@ -13,6 +13,7 @@ use super::{
     endpoint, event_json, malformed_response, stream_error_message, Answer, Provider, ProviderKind,
     Sending, StreamCtx, StreamEvents, Usage,
 };
+use crate::budget::{OutputBudget, RequestedOutput};
 use crate::chat::ChatRequest;
 use crate::sse::SseEvent;
 use crate::ApiError;
@@ -21,8 +22,12 @@ use crate::ApiError;
 pub(crate) struct OpenAiCompatible(pub(crate) ProviderKind);
 
 impl Provider for OpenAiCompatible {
-    fn kind(&self) -> ProviderKind {
-        self.0
+    /// `n` is forwarded: every choice is reserved for.
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: requested.max_tokens,
+            choices: requested.choices,
+        }
     }
 
     fn chat_url(&self, base: &str, _model: &str, _stream: bool) -> String {
