@@ -88,21 +88,10 @@ pub struct OutputBudget {
 }
 
 impl OutputBudget {
+    /// The provider's budget for what the app asked (each provider's rule is
+    /// its `Provider::output_budget`).
     pub fn for_provider(kind: ProviderKind, requested: RequestedOutput) -> Self {
-        match kind {
-            ProviderKind::Anthropic => Self {
-                max_output: Some(requested.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
-                choices: 1,
-            },
-            ProviderKind::Google => Self {
-                max_output: requested.max_tokens,
-                choices: 1,
-            },
-            ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => Self {
-                max_output: requested.max_tokens,
-                choices: requested.choices,
-            },
-        }
+        crate::providers::provider(kind).output_budget(requested)
     }
 
     /// Output tokens to reserve: the ceiling (or `default_output` when the

@@ -4,6 +4,7 @@
 //! natively with `cargo test -p shared`.
 
 pub mod budget;
+pub mod chat;
 pub mod decision;
 pub mod error;
 pub mod funnel;

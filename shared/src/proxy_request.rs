@@ -2,22 +2,24 @@
 //! "POST /api/v1/proxy/chat") before any I/O.
 //!
 //! The body is OpenAI's chat format plus `identity`, `tier`,
-//! `identityToken` and `limitType`. Those four are removed before the body is
-//! forwarded (the project key never is in it). `max_tokens`,
-//! `max_completion_tokens` and `n` size the token reservation, so they are
-//! validated here (see [`crate::budget`]); everything else OpenAI accepts is
-//! passed through untouched.
+//! `identityToken` and `limitType`. Those four are read and removed here
+//! (the project key never is in the body); the rest is parsed once into the
+//! typed [`ChatRequest`], which is what every provider's request is built
+//! from. `max_tokens`, `max_completion_tokens` and `n` size the token
+//! reservation, so they are validated there (see [`crate::budget`]);
+//! everything else OpenAI accepts is passed through untouched.
 
-use crate::budget::RequestedOutput;
+use crate::chat::ChatRequest;
 use crate::error::ApiError;
 use crate::values::{Identity, ModelId, TierName};
 use serde_json::{Map, Value};
 
 pub const PROXY_ONLY_FIELDS: [&str; 4] = ["identity", "tier", "identityToken", "limitType"];
-const ROLES: [&str; 5] = ["system", "user", "assistant", "tool", "developer"];
 
+/// A parsed proxy request: who it is for and the body to forward (`B`: the
+/// typed [`ChatRequest`] on the chat routes, the embeddings body as JSON).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProxyRequest {
+pub struct ProxyRequest<B = ChatRequest> {
     pub identity: Option<Identity>,
     pub tier: Option<TierName>,
     pub identity_token: Option<String>,
@@ -26,7 +28,22 @@ pub struct ProxyRequest {
     /// Characters of prompt text (message contents and text parts).
     pub prompt_chars: u64,
     /// The body to forward: the app's body without the proxy-only fields.
-    pub forward: Map<String, Value>,
+    pub forward: B,
+}
+
+impl<B> ProxyRequest<B> {
+    /// The same request with its body mapped.
+    pub fn map_forward<C>(self, f: impl FnOnce(B) -> C) -> ProxyRequest<C> {
+        ProxyRequest {
+            identity: self.identity,
+            tier: self.tier,
+            identity_token: self.identity_token,
+            model: self.model,
+            stream: self.stream,
+            prompt_chars: self.prompt_chars,
+            forward: f(self.forward),
+        }
+    }
 }
 
 fn bad(field: &str, msg: impl Into<String>) -> ApiError {
@@ -41,19 +58,9 @@ fn optional_string(obj: &Map<String, Value>, field: &str) -> Result<Option<Strin
     }
 }
 
-fn content_chars(content: &Value) -> u64 {
-    match content {
-        Value::String(s) => s.chars().count() as u64,
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .map(|t| t.chars().count() as u64)
-            .sum(),
-        _ => 0,
-    }
-}
-
-/// Parses the body. `stream_route` is true on `/chat/stream`.
+/// Parses the body. `stream_route` is true on `/chat/stream`. The proxy-only
+/// fields are read and removed here; the rest is typed once by
+/// [`ChatRequest::from_object`].
 pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> {
     let Value::Object(mut obj) = body else {
         return Err(ApiError::invalid_body("The body must be a JSON object"));
@@ -70,58 +77,18 @@ pub fn parse(body: Value, stream_route: bool) -> Result<ProxyRequest, ApiError> 
         Some(Value::String(s)) if s == "requests" || s == "tokens" => {}
         Some(_) => return Err(bad("limitType", "limitType must be 'requests' or 'tokens'")),
     }
-    let model = match obj.get("model") {
-        Some(Value::String(m)) => ModelId::parse("model", m)?.into_string(),
-        _ => return Err(bad("model", "model is required")),
-    };
-    let messages = match obj.get("messages") {
-        Some(Value::Array(m)) if !m.is_empty() => m,
-        Some(Value::Array(_)) => return Err(bad("messages", "messages must not be empty")),
-        _ => {
-            return Err(bad(
-                "messages",
-                "messages must be an array of {role, content}",
-            ))
-        }
-    };
-    let mut prompt_chars = 0u64;
-    for (i, m) in messages.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
-        if !ROLES.contains(&role) {
-            return Err(bad(
-                &format!("messages[{i}].role"),
-                "role must be system, developer, user, assistant or tool",
-            ));
-        }
-        match m.get("content") {
-            Some(Value::String(_)) | Some(Value::Array(_)) => {}
-            None | Some(Value::Null) if role == "assistant" => {}
-            _ => {
-                return Err(bad(
-                    &format!("messages[{i}].content"),
-                    "content must be a string or an array of content parts",
-                ))
-            }
-        }
-        prompt_chars = prompt_chars.saturating_add(m.get("content").map_or(0, content_chars));
-    }
-    RequestedOutput::from_body(&obj)?;
-    let stream = match obj.get("stream") {
-        None | Some(Value::Null) => stream_route,
-        Some(Value::Bool(b)) => *b || stream_route,
-        Some(_) => return Err(bad("stream", "stream must be true or false")),
-    };
     for f in PROXY_ONLY_FIELDS {
         obj.remove(f);
     }
+    let chat = ChatRequest::from_object(obj)?;
     Ok(ProxyRequest {
         identity,
         tier,
         identity_token,
-        model,
-        stream,
-        prompt_chars,
-        forward: obj,
+        model: ModelId::parse("model", &chat.model)?.into_string(),
+        stream: chat.stream.unwrap_or(false) || stream_route,
+        prompt_chars: chat.prompt_chars(),
+        forward: chat,
     })
 }
 
@@ -151,8 +118,10 @@ mod tests {
         let r = r.unwrap_or_else(panic_free);
         assert_eq!(r.model, "m");
         assert_eq!(r.identity.as_ref().map(Identity::as_str), Some("u1"));
-        assert!(!r.forward.contains_key("identity") && !r.forward.contains_key("limitType"));
-        assert_eq!(r.forward.get("temperature"), Some(&json!(0.2)));
+        let sent = serde_json::to_value(&r.forward).unwrap_or_default();
+        assert!(sent.get("identity").is_none() && sent.get("limitType").is_none());
+        assert_eq!(sent.get("temperature"), Some(&json!(0.2)));
+        assert_eq!(r.forward.field("temperature"), Some(&json!(0.2)));
         assert_eq!(r.prompt_chars, 8);
         assert!(!r.stream);
     }
@@ -165,7 +134,15 @@ mod tests {
             model: String::new(),
             stream: false,
             prompt_chars: 0,
-            forward: Map::new(),
+            forward: ChatRequest {
+                model: String::new(),
+                messages: Vec::new(),
+                stream: None,
+                max_tokens: None,
+                max_completion_tokens: None,
+                n: None,
+                extra: Map::new(),
+            },
         }
     }
 

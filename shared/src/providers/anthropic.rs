@@ -18,72 +18,136 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
-    assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
-    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
-    StreamCtx, Usage,
+    assistant_message, bad_messages, completion_json, endpoint, event_json, malformed_response,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Answer,
+    Provider, ProviderKind, Sending, StreamCtx, StreamEvents, Usage,
 };
-use crate::budget::{OutputBudget, ANTHROPIC_DEFAULT_MAX_TOKENS};
+use crate::budget::{OutputBudget, RequestedOutput, ANTHROPIC_DEFAULT_MAX_TOKENS};
+use crate::chat::{ChatMessage, ChatRequest};
 use crate::sse::SseEvent;
 use crate::ApiError;
 
-pub(crate) fn build_body(
-    body: &Map<String, Value>,
-    stream: bool,
-    budget: &OutputBudget,
-) -> Result<Value, ApiError> {
-    let Conversation { system, turns } = walk(body, &mut Encoder)?;
+/// Anthropic's Messages API.
+pub(crate) struct Anthropic;
 
-    let mut out = Map::new();
-    if let Some(model) = body.get("model") {
-        out.insert("model".into(), model.clone());
-    }
-    if !system.is_empty() {
-        out.insert("system".into(), Value::from(system.join("\n\n")));
-    }
-    let messages: Vec<Value> = turns
-        .into_iter()
-        .map(|(role, blocks)| json!({"role": role, "content": compact(blocks)}))
-        .collect();
-    out.insert("messages".into(), Value::Array(messages));
-    out.insert(
-        "max_tokens".into(),
-        Value::from(budget.max_output.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
-    );
-    if let Some(stops) = stop_list(body.get("stop")) {
-        out.insert("stop_sequences".into(), Value::Array(stops));
-    }
-    for key in ["temperature", "top_p"] {
-        if let Some(v) = body.get(key).filter(|v| v.is_number()) {
-            out.insert(key.into(), v.clone());
+impl Provider for Anthropic {
+    /// Anthropic requires a ceiling: the requested one or
+    /// [`ANTHROPIC_DEFAULT_MAX_TOKENS`]; one choice.
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: Some(requested.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)),
+            choices: 1,
         }
     }
-    if let Some(user) = body.get("user").and_then(Value::as_str) {
-        out.insert("metadata".into(), json!({"user_id": user}));
+
+    fn chat_url(&self, base: &str, _model: &str, _stream: bool) -> String {
+        endpoint(base, "/messages")
     }
-    let tools = tools(body.get("tools"))?;
+
+    fn auth_headers(&self, api_key: &str) -> Vec<(String, String)> {
+        vec![
+            ("x-api-key".to_string(), api_key.to_string()),
+            ("anthropic-version".to_string(), "2023-06-01".to_string()),
+        ]
+    }
+
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(&chat, to.model, to.stream, &to.budget)
+    }
+
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer {
+        translate_response(model, body, created)
+    }
+
+    fn stream_state(&self) -> Box<dyn StreamEvents> {
+        Box::<StreamState>::default()
+    }
+}
+
+/// The Messages API request body (the fields the proxy sends).
+#[derive(Serialize)]
+struct MessagesBody<'a> {
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<String>,
+    messages: Vec<Turn>,
+    max_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_sequences: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Metadata<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
+#[derive(Serialize)]
+struct Turn {
+    role: &'static str,
+    content: Value,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    user_id: &'a str,
+}
+
+pub(crate) fn build_body(
+    chat: &ChatRequest,
+    model: &str,
+    stream: bool,
+    budget: &OutputBudget,
+) -> Result<Vec<u8>, ApiError> {
+    let Conversation { system, turns } = walk(&chat.messages, &mut Encoder)?;
+    let number = |key: &str| chat.field(key).filter(|v| v.is_number());
+    let tools = tools(chat.field("tools"))?;
+    let mut tool_choice = None;
     if !tools.is_empty() {
-        out.insert("tools".into(), Value::Array(tools));
-        let mut choice = tool_choice(body.get("tool_choice"))?;
-        if body.get("parallel_tool_calls") == Some(&Value::Bool(false)) {
-            let c = choice.get_or_insert_with(|| json!({"type": "auto"}));
+        tool_choice = self::tool_choice(chat.field("tool_choice"))?;
+        if chat.field("parallel_tool_calls") == Some(&Value::Bool(false)) {
+            let c = tool_choice.get_or_insert_with(|| json!({"type": "auto"}));
             if let Some(o) = c.as_object_mut() {
                 if o.get("type").and_then(Value::as_str) != Some("none") {
                     o.insert("disable_parallel_tool_use".into(), Value::Bool(true));
                 }
             }
         }
-        if let Some(choice) = choice {
-            out.insert("tool_choice".into(), choice);
-        }
     }
-    if stream {
-        out.insert("stream".into(), Value::Bool(true));
-    }
-    Ok(Value::Object(out))
+    let body = MessagesBody {
+        model,
+        system: (!system.is_empty()).then(|| system.join("\n\n")),
+        messages: turns
+            .into_iter()
+            .map(|(role, blocks)| Turn {
+                role,
+                content: compact(blocks),
+            })
+            .collect(),
+        max_tokens: budget.max_output.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
+        stop_sequences: stop_list(chat.field("stop")),
+        temperature: number("temperature"),
+        top_p: number("top_p"),
+        metadata: chat
+            .field("user")
+            .and_then(Value::as_str)
+            .map(|user_id| Metadata { user_id }),
+        tools,
+        tool_choice,
+        stream,
+    };
+    serde_json::to_vec(&body).map_err(|_| ApiError::internal())
 }
 
 /// A turn that is one text block is sent as a plain string.
@@ -131,14 +195,13 @@ impl TurnEncoder for Encoder {
         Ok(json!({"type": "tool_use", "id": id, "name": name, "input": input}))
     }
 
-    fn tool_result(&mut self, msg: &Value) -> Result<Value, ApiError> {
+    fn tool_result(&mut self, msg: &ChatMessage) -> Result<Value, ApiError> {
         let id = msg
-            .get("tool_call_id")
-            .and_then(Value::as_str)
+            .str_field("tool_call_id")
             .filter(|s| !s.is_empty())
             .ok_or_else(|| bad_messages("tool messages need a tool_call_id"))?;
         let mut block = json!({"type": "tool_result", "tool_use_id": id});
-        let text = content_text(msg.get("content"));
+        let text = msg.text();
         if let (false, Some(o)) = (text.is_empty(), block.as_object_mut()) {
             o.insert("content".into(), Value::from(text));
         }
@@ -319,8 +382,10 @@ impl StreamState {
                 .flag_if(self.flagged),
         );
     }
+}
 
-    pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
+impl StreamEvents for StreamState {
+    fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
         if self.stopped {
             return Ok(());
         }
@@ -439,7 +504,7 @@ impl StreamState {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::{build_request, error_message, StreamTranslator};
+    use super::super::{build_json as build_request, error_message, StreamTranslator};
     use super::*;
 
     fn build(v: Value) -> Value {

@@ -19,9 +19,10 @@
 use serde_json::{Map, Value};
 
 use super::{
-    endpoint, messages, responses, ProviderKind, StreamTranslator, UpstreamRequest, Usage,
+    endpoint, messages, provider, responses, ProviderKind, StreamTranslator, UpstreamRequest, Usage,
 };
-use crate::budget::{OutputBudget, RequestedOutput};
+use crate::budget::OutputBudget;
+use crate::chat::ChatRequest;
 use crate::sse::SseParser;
 use crate::ApiError;
 
@@ -67,7 +68,7 @@ pub fn build_native_request(
     base_url: &str,
     api_key: &str,
     mut body: Map<String, Value>,
-    chat: &Map<String, Value>,
+    chat: &ChatRequest,
 ) -> Result<UpstreamRequest, ApiError> {
     let base = base_url.trim().trim_end_matches('/');
     let model = body
@@ -75,25 +76,18 @@ pub fn build_native_request(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let budget = OutputBudget::for_provider(kind, RequestedOutput::from_body(chat)?);
-    let (url, mut headers) = match dialect {
+    let budget = OutputBudget::for_provider(kind, chat.requested_output());
+    let url = match dialect {
         Dialect::Messages => {
             if let Some(max) = budget.max_output {
                 body.insert("max_tokens".into(), Value::from(max));
             }
-            (
-                endpoint(base, "/messages"),
-                vec![
-                    ("x-api-key".to_string(), api_key.to_string()),
-                    ("anthropic-version".to_string(), "2023-06-01".to_string()),
-                ],
-            )
+            endpoint(base, "/messages")
         }
-        _ => (
-            endpoint(base, "/responses"),
-            vec![("authorization".to_string(), format!("Bearer {api_key}"))],
-        ),
+        _ => endpoint(base, "/responses"),
     };
+    // The native dialect is the provider's own, so are its auth headers.
+    let mut headers = provider(kind).auth_headers(api_key);
     headers.push(("content-type".to_string(), "application/json".to_string()));
     let body = serde_json::to_vec(&Value::Object(body)).map_err(|_| ApiError::internal())?;
     Ok(UpstreamRequest {

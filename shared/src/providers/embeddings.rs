@@ -69,7 +69,7 @@ fn input_chars(input: Option<&Value>) -> Result<u64, ApiError> {
 
 /// Parses and validates an embeddings body into the typed proxy request
 /// (never a stream; `prompt_chars` is the input's size).
-pub fn parse(body: Value) -> Result<ProxyRequest, ApiError> {
+pub fn parse(body: Value) -> Result<ProxyRequest<Map<String, Value>>, ApiError> {
     let Value::Object(mut obj) = body else {
         return Err(ApiError::invalid_body("The body must be a JSON object"));
     };
@@ -273,7 +273,7 @@ pub fn translate_google(
 mod tests {
     use super::*;
 
-    fn field(r: Result<ProxyRequest, ApiError>) -> String {
+    fn field(r: Result<ProxyRequest<Map<String, Value>>, ApiError>) -> String {
         r.err()
             .and_then(|e| e.field().map(String::from))
             .unwrap_or_default()

@@ -18,15 +18,17 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::turns::{walk, Conversation, TurnEncoder};
 use super::{
-    assistant_message, bad_messages, completion_json, content_text, event_json, malformed_response,
-    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, ProviderKind,
-    StreamCtx, Usage,
+    assistant_message, bad_messages, completion_json, event_json, malformed_response,
+    parse_arguments, parse_data_url, stop_list, stream_error_message, tool_call_json, Answer,
+    Provider, ProviderKind, Sending, StreamCtx, StreamEvents, Usage,
 };
 use crate::budget::OutputBudget;
+use crate::chat::{ChatMessage, ChatRequest};
 use crate::sse::SseEvent;
 use crate::ApiError;
 
@@ -78,61 +80,146 @@ pub(crate) fn canonical_model(model: &str) -> Result<&str, ApiError> {
     }
 }
 
-pub(crate) fn build_body(
-    body: &Map<String, Value>,
-    budget: &OutputBudget,
-) -> Result<Value, ApiError> {
+/// Google's Gemini API.
+pub(crate) struct Gemini;
+
+impl Provider for Gemini {
+    /// `models/x` and `x` name the same model (same URL).
+    fn canonical_model(&self, model: &str) -> Result<String, ApiError> {
+        canonical_model(model).map(str::to_string)
+    }
+
+    fn pinned_model(&self, base: &str) -> Option<String> {
+        pinned_model(base).map(str::to_string)
+    }
+
+    fn chat_url(&self, base: &str, model: &str, stream: bool) -> String {
+        endpoint_url(base, model, stream)
+    }
+
+    fn auth_headers(&self, api_key: &str) -> Vec<(String, String)> {
+        vec![("x-goog-api-key".to_string(), api_key.to_string())]
+    }
+
+    /// The model is in the URL; a stream is asked for by the URL too.
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(&chat, &to.budget)
+    }
+
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer {
+        translate_response(model, body, created)
+    }
+
+    fn stream_state(&self) -> Box<dyn StreamEvents> {
+        Box::<StreamState>::default()
+    }
+}
+
+/// The `generateContent` request body (the model is in the URL).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateBody {
+    contents: Vec<Turn>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<Instruction>,
+    #[serde(skip_serializing_if = "GenerationConfig::is_empty")]
+    generation_config: GenerationConfig,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<ToolSet>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Turn {
+    role: &'static str,
+    parts: Vec<Value>,
+}
+
+#[derive(Serialize)]
+struct Instruction {
+    parts: [TextPart; 1],
+}
+
+#[derive(Serialize)]
+struct TextPart {
+    text: String,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct GenerationConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_sequences: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_mime_type: Option<&'static str>,
+}
+
+impl GenerationConfig {
+    fn is_empty(&self) -> bool {
+        self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.max_output_tokens.is_none()
+            && self.stop_sequences.is_none()
+            && self.response_mime_type.is_none()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolSet {
+    function_declarations: Vec<Value>,
+}
+
+pub(crate) fn build_body(chat: &ChatRequest, budget: &OutputBudget) -> Result<Vec<u8>, ApiError> {
     let mut encoder = Encoder {
         call_names: HashMap::new(),
     };
-    let Conversation { system, turns } = walk(body, &mut encoder)?;
-
-    let mut out = Map::new();
-    let contents: Vec<Value> = turns
-        .into_iter()
-        .map(|(role, parts)| json!({"role": role, "parts": parts}))
-        .collect();
-    out.insert("contents".into(), Value::Array(contents));
-    if !system.is_empty() {
-        out.insert(
-            "systemInstruction".into(),
-            json!({"parts": [{"text": system.join("\n\n")}]}),
-        );
-    }
-    let mut config = Map::new();
-    if let Some(t) = body.get("temperature").filter(|v| v.is_number()) {
-        config.insert("temperature".into(), t.clone());
-    }
-    if let Some(p) = body.get("top_p").filter(|v| v.is_number()) {
-        config.insert("topP".into(), p.clone());
-    }
-    if let Some(n) = budget.max_output {
-        config.insert("maxOutputTokens".into(), Value::from(n));
-    }
-    if let Some(stops) = stop_list(body.get("stop")) {
-        config.insert("stopSequences".into(), Value::Array(stops));
-    }
-    let format = body
-        .get("response_format")
+    let Conversation { system, turns } = walk(&chat.messages, &mut encoder)?;
+    let number = |key: &str| chat.field(key).filter(|v| v.is_number()).cloned();
+    let format = chat
+        .field("response_format")
         .and_then(|r| r.get("type"))
         .and_then(Value::as_str);
-    if matches!(format, Some("json_object") | Some("json_schema")) {
-        config.insert("responseMimeType".into(), Value::from("application/json"));
-    }
-    if !config.is_empty() {
-        out.insert("generationConfig".into(), Value::Object(config));
-    }
-    let declarations = declarations(body.get("tools"))?;
-    if !declarations.is_empty() {
-        out.insert(
-            "tools".into(),
-            json!([{"functionDeclarations": declarations}]),
-        );
-        if let Some(config) = tool_config(body.get("tool_choice"))? {
-            out.insert("toolConfig".into(), config);
-        }
-    }
-    Ok(Value::Object(out))
+    let declarations = declarations(chat.field("tools"))?;
+    let (tools, tool_config) = if declarations.is_empty() {
+        (Vec::new(), None)
+    } else {
+        (
+            vec![ToolSet {
+                function_declarations: declarations,
+            }],
+            tool_config(chat.field("tool_choice"))?,
+        )
+    };
+    let body = GenerateBody {
+        contents: turns
+            .into_iter()
+            .map(|(role, parts)| Turn { role, parts })
+            .collect(),
+        system_instruction: (!system.is_empty()).then(|| Instruction {
+            parts: [TextPart {
+                text: system.join("\n\n"),
+            }],
+        }),
+        generation_config: GenerationConfig {
+            temperature: number("temperature"),
+            top_p: number("top_p"),
+            max_output_tokens: budget.max_output,
+            stop_sequences: stop_list(chat.field("stop")),
+            response_mime_type: matches!(format, Some("json_object") | Some("json_schema"))
+                .then_some("application/json"),
+        },
+        tools,
+        tool_config,
+    };
+    serde_json::to_vec(&body).map_err(|_| ApiError::internal())
 }
 
 /// Gemini's parts; remembers each tool call's name by id, since a
@@ -166,18 +253,15 @@ impl TurnEncoder for Encoder {
         Ok(json!({"functionCall": {"name": name, "args": args}}))
     }
 
-    fn tool_result(&mut self, msg: &Value) -> Result<Value, ApiError> {
+    fn tool_result(&mut self, msg: &ChatMessage) -> Result<Value, ApiError> {
         let by_id = msg
-            .get("tool_call_id")
-            .and_then(Value::as_str)
+            .str_field("tool_call_id")
             .and_then(|id| self.call_names.get(id))
             .map(String::as_str);
-        let name = by_id
-            .or_else(|| msg.get("name").and_then(Value::as_str))
-            .ok_or_else(|| {
-                bad_messages("tool message's tool_call_id matches no earlier assistant tool call")
-            })?;
-        let text = content_text(msg.get("content"));
+        let name = by_id.or_else(|| msg.str_field("name")).ok_or_else(|| {
+            bad_messages("tool message's tool_call_id matches no earlier assistant tool call")
+        })?;
+        let text = msg.text();
         let response = match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(o)) => Value::Object(o),
             _ => json!({"content": text}),
@@ -339,8 +423,8 @@ pub(crate) struct StreamState {
     tools: u64,
 }
 
-impl StreamState {
-    pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
+impl StreamEvents for StreamState {
+    fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
         if self.done {
             // The answer is complete; a trailing usage-only event is still
             // worth reading, anything else is ignored.
@@ -417,7 +501,9 @@ impl StreamState {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::{build_request, error_message, StreamTranslator, UpstreamRequest};
+    use super::super::{
+        build_json as build_request, error_message, StreamTranslator, UpstreamRequest,
+    };
     use super::*;
 
     const BASE: &str = "https://generativelanguage.googleapis.com/v1beta";

@@ -1,14 +1,19 @@
 //! Provider translation: apps speak OpenAI chat-completions; the proxy talks
 //! to the project's provider in its own format and answers in OpenAI format.
 //!
-//! Each provider file has the same shape: request translation
-//! (`build_body`), response translation (`translate_response`), and a stream
-//! state (`StreamState::on_event`) driven by [`StreamTranslator`], which owns
-//! the incremental SSE parser and the failure/completion bookkeeping.
+//! Invariants of the request path: the app's body is parsed and validated
+//! once into a typed [`ChatRequest`] ([`crate::proxy_request::parse`]); each
+//! wire format is one [`Provider`] implementation (OpenAI-compatible for
+//! OpenAI, xAI and other URLs; Anthropic; Gemini) that owns its endpoint URL,
+//! auth headers, request body, answer and stream translation and error
+//! reading; and [`provider`] is the one place a [`ProviderKind`] is mapped to
+//! its implementation. Nothing here matches on the kind for chat otherwise.
+//! [`turns`] is the one walk over the typed messages for the translating
+//! providers.
 //!
-//! Invariants: the stream output depends only on the bytes received, never on
-//! how they were chunked; a stream either ends with `data: [DONE]` (normal
-//! completion) or with exactly one contract error event
+//! Stream invariants: the stream output depends only on the bytes received,
+//! never on how they were chunked; a stream either ends with `data: [DONE]`
+//! (normal completion) or with exactly one contract error event
 //! `{"error":{"message","type":"provider_error"}}` and no `[DONE]`; usage is
 //! only what the provider reported (exact), `None` when it reported none.
 //!
@@ -29,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::budget::{OutputBudget, RequestedOutput};
+use crate::chat::ChatRequest;
 use crate::sse::{SseEvent, SseParser};
 use crate::ApiError;
 
@@ -135,67 +141,114 @@ pub struct UpstreamRequest {
     pub budget: OutputBudget,
 }
 
-/// The one spelling of a model id for a provider. Gemini accepts
-/// `models/x` and `x` for the same model (same URL), so the prefix is
-/// dropped there and the id checked to be URL-safe; other providers' ids
-/// are taken as given (an OpenAI-compatible id may contain `/`).
-pub fn canonical_model(kind: ProviderKind, model: &str) -> Result<String, ApiError> {
-    match kind {
-        ProviderKind::Google => google::canonical_model(model).map(str::to_string),
-        _ => Ok(model.to_string()),
+/// What a request body is built for, besides the app's chat request.
+pub(crate) struct Sending<'a> {
+    /// The canonical model id.
+    pub model: &'a str,
+    pub stream: bool,
+    /// The output ceiling and choices (written into the body where the
+    /// provider needs them).
+    pub budget: OutputBudget,
+}
+
+/// A translated non-stream answer: the OpenAI `chat.completion` and the
+/// usage the provider reported.
+pub(crate) type Answer = Result<(Value, Option<Usage>), ApiError>;
+
+/// One provider wire format: how a chat request is sent to it and how its
+/// answers, streams and errors are read.
+pub(crate) trait Provider: Sync {
+    /// The one spelling of a model id for the provider (what is counted,
+    /// matched by caps and rules and put in the URL). By default the id as
+    /// given (an OpenAI-compatible id may contain `/`).
+    fn canonical_model(&self, model: &str) -> Result<String, ApiError> {
+        Ok(model.to_string())
+    }
+
+    /// The model an endpoint base URL names and so pins, if any.
+    fn pinned_model(&self, _base: &str) -> Option<String> {
+        None
+    }
+
+    /// The output ceiling sent and the choices generated for what the app
+    /// asked ([`crate::budget`]). By default: the requested ceiling (or
+    /// the provider's own) and one choice (`n` is not forwarded).
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: requested.max_tokens,
+            choices: 1,
+        }
+    }
+
+    /// The chat endpoint under `base` (no trailing `/`).
+    fn chat_url(&self, base: &str, model: &str, stream: bool) -> String;
+
+    /// The headers carrying the provider key.
+    fn auth_headers(&self, api_key: &str) -> Vec<(String, String)>;
+
+    /// The request body: the typed chat request in this wire format, as
+    /// `to` says (canonical model, stream or not, output ceiling).
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError>;
+
+    /// A 2xx non-stream answer (parsed JSON) → OpenAI `chat.completion` and
+    /// the usage it reports.
+    fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer;
+
+    /// A fresh stream state for one answer.
+    fn stream_state(&self) -> Box<dyn StreamEvents>;
+
+    /// Best-effort public message out of an error body; the fallback is
+    /// `provider answered <status>`. Never longer than ~500 characters.
+    /// Every supported provider uses one of the shapes [`message_in`] reads.
+    fn error_message(&self, status: u16, body: &[u8]) -> String {
+        let found = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| message_in(&v));
+        match found {
+            Some(m) => truncate_chars(m.trim(), MAX_MESSAGE_CHARS),
+            None => format!("provider answered {status}"),
+        }
     }
 }
 
-/// Builds the provider request from the app's OpenAI-format body (proxy-only
-/// fields already removed). `stream` says whether to ask for a stream. The
-/// model is canonicalised and the output budget computed here, once; both
-/// travel with the request so the caller reserves exactly what is sent.
+/// The implementation of each provider kind: the one dispatch point.
+pub(crate) fn provider(kind: ProviderKind) -> &'static dyn Provider {
+    match kind {
+        ProviderKind::Openai => &openai::OpenAiCompatible(ProviderKind::Openai),
+        ProviderKind::Xai => &openai::OpenAiCompatible(ProviderKind::Xai),
+        ProviderKind::Other => &openai::OpenAiCompatible(ProviderKind::Other),
+        ProviderKind::Anthropic => &anthropic::Anthropic,
+        ProviderKind::Google => &google::Gemini,
+    }
+}
+
+/// Builds the provider request from the typed chat request. `stream` says
+/// whether to ask for a stream. The model is canonicalised and the output
+/// budget computed here, once; both travel with the request so the caller
+/// reserves exactly what is sent.
 pub fn build_request(
     kind: ProviderKind,
     base_url: &str,
     api_key: &str,
-    mut body: Map<String, Value>,
+    chat: ChatRequest,
     stream: bool,
 ) -> Result<UpstreamRequest, ApiError> {
+    let p = provider(kind);
     let base = base_url.trim().trim_end_matches('/');
-    let asked = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    // A Gemini endpoint URL that names its model pins it.
-    let model = match (kind, google::pinned_model(base)) {
-        (ProviderKind::Google, Some(pinned)) => pinned.to_string(),
-        _ => canonical_model(kind, asked)?,
+    let model = match p.pinned_model(base) {
+        Some(pinned) => pinned,
+        None => p.canonical_model(&chat.model)?,
     };
-    let budget = OutputBudget::for_provider(kind, RequestedOutput::from_body(&body)?);
-    if kind == ProviderKind::Anthropic {
-        body.insert("model".into(), Value::from(model.as_str()));
-    }
-    let (url, mut headers, body) = match kind {
-        ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
-            let url = endpoint(base, "/chat/completions");
-            let body = openai::build_body(body, stream);
-            let headers = vec![("authorization".to_string(), format!("Bearer {api_key}"))];
-            (url, headers, body)
-        }
-        ProviderKind::Anthropic => {
-            let url = endpoint(base, "/messages");
-            let body = anthropic::build_body(&body, stream, &budget)?;
-            let headers = vec![
-                ("x-api-key".to_string(), api_key.to_string()),
-                ("anthropic-version".to_string(), "2023-06-01".to_string()),
-            ];
-            (url, headers, body)
-        }
-        ProviderKind::Google => {
-            let url = google::endpoint_url(base, &model, stream);
-            let body = google::build_body(&body, &budget)?;
-            let headers = vec![("x-goog-api-key".to_string(), api_key.to_string())];
-            (url, headers, body)
-        }
-    };
+    let budget = p.output_budget(chat.requested_output());
+    let url = p.chat_url(base, &model, stream);
+    let mut headers = p.auth_headers(api_key);
     headers.push(("content-type".to_string(), "application/json".to_string()));
-    let body = serde_json::to_vec(&body).map_err(|_| ApiError::internal())?;
+    let to = Sending {
+        model: &model,
+        stream,
+        budget,
+    };
+    let body = p.chat_body(chat, &to)?;
     Ok(UpstreamRequest {
         url,
         headers,
@@ -205,8 +258,30 @@ pub fn build_request(
     })
 }
 
+/// [`build_request`] from a JSON body, for the wire-format tests. Those
+/// build bodies with no messages (which the app-facing parse refuses), so
+/// an empty `messages` is typed as an empty list here.
+#[cfg(test)]
+pub(crate) fn build_json(
+    kind: ProviderKind,
+    base_url: &str,
+    api_key: &str,
+    mut body: Map<String, Value>,
+    stream: bool,
+) -> Result<UpstreamRequest, ApiError> {
+    let empty = body.get("messages") == Some(&json!([]));
+    if empty {
+        body.insert("messages".into(), json!([{"role": "user", "content": ""}]));
+    }
+    let mut chat = ChatRequest::from_object(body)?;
+    if empty {
+        chat.messages.clear();
+    }
+    build_request(kind, base_url, api_key, chat, stream)
+}
+
 /// `{base}{path}` unless the base already ends with the path.
-fn endpoint(base: &str, path: &str) -> String {
+pub(crate) fn endpoint(base: &str, path: &str) -> String {
     if base.ends_with(path) {
         base.to_string()
     } else {
@@ -327,13 +402,7 @@ pub fn translate_response(
 ) -> Result<(Value, Option<Usage>), ApiError> {
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|_| malformed_response(kind, "the provider's answer is not valid JSON"))?;
-    match kind {
-        ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
-            openai::translate_response(kind, parsed)
-        }
-        ProviderKind::Anthropic => anthropic::translate_response(model, parsed, created),
-        ProviderKind::Google => google::translate_response(model, parsed, created),
-    }
+    provider(kind).translate_response(model, parsed, created)
 }
 
 pub(crate) fn malformed_response(kind: ProviderKind, what: &str) -> ApiError {
@@ -347,17 +416,10 @@ pub(crate) fn malformed_response(kind: ProviderKind, what: &str) -> ApiError {
 /// Longest provider message passed on to the app.
 const MAX_MESSAGE_CHARS: usize = 500;
 
-/// Best-effort public message out of a provider error body; the fallback is
-/// `provider answered <status>`. Never longer than ~500 characters.
+/// Best-effort public message out of a provider error body
+/// ([`Provider::error_message`]).
 pub fn error_message(kind: ProviderKind, status: u16, body: &[u8]) -> String {
-    let _ = kind; // every supported provider uses one of the shapes below
-    let found = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| message_in(&v));
-    match found {
-        Some(m) => truncate_chars(m.trim(), MAX_MESSAGE_CHARS),
-        None => format!("provider answered {status}"),
-    }
+    provider(kind).error_message(status, body)
 }
 
 /// The message of an error value: `{"error":{"message"}}` (OpenAI, Google,
@@ -388,20 +450,6 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
 
 // ---------------------------------------------------------------------------
 // Helpers shared by the request translators.
-
-/// The text of an OpenAI message `content`: a string, or the `text` parts of
-/// an array joined with `\n`.
-pub(crate) fn content_text(content: Option<&Value>) -> String {
-    match content {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(parts)) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
-}
 
 /// `data:<media type>;base64,<data>` → (media type, data).
 pub(crate) fn parse_data_url(url: &str) -> Option<(String, String)> {
@@ -570,17 +618,24 @@ impl StreamCtx {
     }
 }
 
-enum StreamState {
-    OpenAi(openai::StreamState),
-    Anthropic(anthropic::StreamState),
-    Google(google::StreamState),
+/// One provider's stream state: turns its events into OpenAI chunks in
+/// [`StreamCtx`].
+pub(crate) trait StreamEvents: Send {
+    /// Handles one provider event; `Err` is the public failure message.
+    fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String>;
+
+    /// The provider sends its own usage chunk (OpenAI-compatible ones), so
+    /// none is added at the end when it reported usage.
+    fn sends_usage_chunk(&self) -> bool {
+        false
+    }
 }
 
 /// Stateful stream translator: raw provider SSE bytes in (any chunking),
 /// OpenAI SSE bytes out.
 pub struct StreamTranslator {
     parser: SseParser,
-    state: StreamState,
+    state: Box<dyn StreamEvents>,
     ctx: StreamCtx,
     failed: bool,
     finished: bool,
@@ -592,16 +647,9 @@ const MSG_CUT: &str = "The provider's stream ended before the answer was complet
 
 impl StreamTranslator {
     pub fn new(kind: ProviderKind, model: &str, id: &str, created: i64) -> Self {
-        let state = match kind {
-            ProviderKind::Openai | ProviderKind::Xai | ProviderKind::Other => {
-                StreamState::OpenAi(openai::StreamState::default())
-            }
-            ProviderKind::Anthropic => StreamState::Anthropic(anthropic::StreamState::default()),
-            ProviderKind::Google => StreamState::Google(google::StreamState::default()),
-        };
         Self {
             parser: SseParser::new(),
-            state,
+            state: provider(kind).stream_state(),
             ctx: StreamCtx {
                 id: id.to_string(),
                 model: model.to_string(),
@@ -650,11 +698,11 @@ impl StreamTranslator {
         self.handle(events);
         if !self.failed {
             if self.ctx.completed {
-                match (self.ctx.usage, &self.state) {
+                match self.ctx.usage {
                     // OpenAI-compatible providers sent their own usage chunk.
-                    (Some(_), StreamState::OpenAi(_)) => {}
-                    (Some(u), _) => self.ctx.emit_usage_chunk(u),
-                    (None, _) => {
+                    Some(_) if self.state.sends_usage_chunk() => {}
+                    Some(u) => self.ctx.emit_usage_chunk(u),
+                    None => {
                         if let Some(u) = when_no_usage(self.ctx.output_chars) {
                             self.ctx.emit_usage_chunk(u);
                         }
@@ -688,12 +736,7 @@ impl StreamTranslator {
             if self.failed {
                 return;
             }
-            let result = match &mut self.state {
-                StreamState::OpenAi(s) => s.on_event(ev, &mut self.ctx),
-                StreamState::Anthropic(s) => s.on_event(ev, &mut self.ctx),
-                StreamState::Google(s) => s.on_event(ev, &mut self.ctx),
-            };
-            if let Err(message) = result {
+            if let Err(message) = self.state.on_event(ev, &mut self.ctx) {
                 self.fail(&message);
             }
         }

@@ -9,27 +9,68 @@
 
 use serde_json::{Map, Value};
 
-use super::{event_json, malformed_response, stream_error_message, ProviderKind, StreamCtx, Usage};
+use super::{
+    endpoint, event_json, malformed_response, stream_error_message, Answer, Provider, ProviderKind,
+    Sending, StreamCtx, StreamEvents, Usage,
+};
+use crate::budget::{OutputBudget, RequestedOutput};
+use crate::chat::ChatRequest;
 use crate::sse::SseEvent;
 use crate::ApiError;
+
+/// OpenAI's wire format, spoken by OpenAI, xAI and any compatible URL.
+pub(crate) struct OpenAiCompatible(pub(crate) ProviderKind);
+
+impl Provider for OpenAiCompatible {
+    /// `n` is forwarded: every choice is reserved for.
+    fn output_budget(&self, requested: RequestedOutput) -> OutputBudget {
+        OutputBudget {
+            max_output: requested.max_tokens,
+            choices: requested.choices,
+        }
+    }
+
+    fn chat_url(&self, base: &str, _model: &str, _stream: bool) -> String {
+        endpoint(base, "/chat/completions")
+    }
+
+    fn auth_headers(&self, api_key: &str) -> Vec<(String, String)> {
+        vec![("authorization".to_string(), format!("Bearer {api_key}"))]
+    }
+
+    /// The app's `max_tokens` / `max_completion_tokens` / `n` are forwarded
+    /// as sent: they are the budget.
+    fn chat_body(&self, chat: ChatRequest, to: &Sending<'_>) -> Result<Vec<u8>, ApiError> {
+        build_body(chat, to.stream)
+    }
+
+    fn translate_response(&self, _model: &str, body: Value, _created: i64) -> Answer {
+        translate_response(self.0, body)
+    }
+
+    fn stream_state(&self) -> Box<dyn StreamEvents> {
+        Box::<StreamState>::default()
+    }
+}
 
 /// The body sent upstream: the app's fields, with `stream` set and usage
 /// requested on streams (`stream_options` removed otherwise, since OpenAI
 /// rejects it on non-stream requests).
-pub(crate) fn build_body(mut body: Map<String, Value>, stream: bool) -> Value {
+pub(crate) fn build_body(mut chat: ChatRequest, stream: bool) -> Result<Vec<u8>, ApiError> {
     if stream {
-        body.insert("stream".into(), Value::Bool(true));
-        let mut options = match body.remove("stream_options") {
+        chat.stream = Some(true);
+        let mut options = match chat.extra.remove("stream_options") {
             Some(Value::Object(o)) => o,
             _ => Map::new(),
         };
         options.insert("include_usage".into(), Value::Bool(true));
-        body.insert("stream_options".into(), Value::Object(options));
+        chat.extra
+            .insert("stream_options".into(), Value::Object(options));
     } else {
-        body.remove("stream");
-        body.remove("stream_options");
+        chat.stream = None;
+        chat.extra.remove("stream_options");
     }
-    Value::Object(body)
+    serde_json::to_vec(&chat).map_err(|_| ApiError::internal())
 }
 
 /// Usage out of an OpenAI `usage` object.
@@ -102,8 +143,12 @@ pub(crate) struct StreamState {
     done: bool,
 }
 
-impl StreamState {
-    pub(crate) fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
+impl StreamEvents for StreamState {
+    fn sends_usage_chunk(&self) -> bool {
+        true
+    }
+
+    fn on_event(&mut self, ev: &SseEvent, ctx: &mut StreamCtx) -> Result<(), String> {
         if self.done {
             return Ok(());
         }
@@ -161,7 +206,7 @@ impl StreamState {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::{build_request, StreamTranslator};
+    use super::super::{build_json as build_request, StreamTranslator};
     use super::*;
     use serde_json::json;
 

@@ -1,4 +1,4 @@
-//! The one walk over an OpenAI chat `messages` array for the translated
+//! The one walk over the typed chat messages ([`ChatMessage`]) for the translated
 //! providers (Anthropic, Gemini): system and developer messages are
 //! collected as system text, the others become alternating turns
 //! (consecutive same-role messages merged, empty ones skipped). Each
@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 
-use super::{bad_messages, content_text};
+use super::bad_messages;
+use crate::chat::{ChatMessage, Content, Role};
 use crate::ApiError;
 
 /// How one provider writes the pieces of a turn.
@@ -24,7 +25,7 @@ pub(crate) trait TurnEncoder {
     /// One assistant tool call (`id` and `name` as sent, possibly empty).
     fn tool_call(&mut self, id: Option<&str>, name: &str, call: &Value) -> Result<Value, ApiError>;
     /// A `tool` message.
-    fn tool_result(&mut self, msg: &Value) -> Result<Value, ApiError>;
+    fn tool_result(&mut self, msg: &ChatMessage) -> Result<Value, ApiError>;
 }
 
 /// The walk's result: system text and provider turns.
@@ -33,33 +34,27 @@ pub(crate) struct Conversation {
     pub turns: Vec<(&'static str, Vec<Value>)>,
 }
 
-/// Walks `body.messages` with the provider's encoder.
+/// Walks the typed messages with the provider's encoder.
 pub(crate) fn walk<E: TurnEncoder>(
-    body: &serde_json::Map<String, Value>,
+    messages: &[ChatMessage],
     enc: &mut E,
 ) -> Result<Conversation, ApiError> {
-    let messages = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_messages("messages must be an array"))?;
     let mut out = Conversation {
         system: Vec::new(),
         turns: Vec::new(),
     };
     for msg in messages {
-        let role = msg.get("role").and_then(Value::as_str).unwrap_or_default();
-        let (turn_role, blocks) = match role {
-            "system" | "developer" => {
-                let text = content_text(msg.get("content"));
+        let (turn_role, blocks) = match msg.role {
+            Role::System | Role::Developer => {
+                let text = msg.text();
                 if !text.is_empty() {
                     out.system.push(text);
                 }
                 continue;
             }
-            "user" => ("user", user_content(msg.get("content"), enc)?),
-            "assistant" => (E::ASSISTANT, assistant_content(msg, enc)?),
-            "tool" => ("user", vec![enc.tool_result(msg)?]),
-            other => return Err(bad_messages(format!("unsupported message role '{other}'"))),
+            Role::User => ("user", user_content(msg.content.as_ref(), enc)?),
+            Role::Assistant => (E::ASSISTANT, assistant_content(msg, enc)?),
+            Role::Tool => ("user", vec![enc.tool_result(msg)?]),
         };
         push_turn(&mut out.turns, turn_role, blocks);
     }
@@ -83,11 +78,14 @@ fn text<E: TurnEncoder>(enc: &E, text: &str) -> Option<Value> {
     (!text.is_empty()).then(|| enc.text(text))
 }
 
-fn user_content<E: TurnEncoder>(content: Option<&Value>, enc: &E) -> Result<Vec<Value>, ApiError> {
+fn user_content<E: TurnEncoder>(
+    content: Option<&Content>,
+    enc: &E,
+) -> Result<Vec<Value>, ApiError> {
     match content {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(text(enc, s).into_iter().collect()),
-        Some(Value::Array(parts)) => {
+        None | Some(Content::Null) => Ok(Vec::new()),
+        Some(Content::Text(s)) => Ok(text(enc, s).into_iter().collect()),
+        Some(Content::Parts(parts)) => {
             let mut blocks = Vec::new();
             for part in parts {
                 match part.get("type").and_then(Value::as_str) {
@@ -114,18 +112,15 @@ fn user_content<E: TurnEncoder>(content: Option<&Value>, enc: &E) -> Result<Vec<
             }
             Ok(blocks)
         }
-        Some(_) => Err(bad_messages(
-            "content must be a string or an array of parts",
-        )),
     }
 }
 
-fn assistant_content<E: TurnEncoder>(msg: &Value, enc: &mut E) -> Result<Vec<Value>, ApiError> {
-    let mut blocks: Vec<Value> = text(enc, &content_text(msg.get("content")))
-        .into_iter()
-        .collect();
-    let calls = msg.get("tool_calls").and_then(Value::as_array);
-    for call in calls.into_iter().flatten() {
+fn assistant_content<E: TurnEncoder>(
+    msg: &ChatMessage,
+    enc: &mut E,
+) -> Result<Vec<Value>, ApiError> {
+    let mut blocks: Vec<Value> = text(enc, &msg.text()).into_iter().collect();
+    for call in msg.tool_calls() {
         let id = call.get("id").and_then(Value::as_str);
         let name = call
             .pointer("/function/name")

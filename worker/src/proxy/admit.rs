@@ -18,6 +18,7 @@ use crate::limiter::{Counter, Reservation};
 use crate::project_cache::{self, ResolvedProject};
 use crate::tokens;
 use serde_json::{Map, Value};
+use shared::chat::ChatRequest;
 use shared::decision::{limit_headers, Decision, Policy, Verdict};
 use shared::funnel::{message_source, FunnelKey, FunnelPolicy, LinkClaims, LINK_TTL_SECS};
 use shared::ledger::ReserveRequest;
@@ -250,19 +251,30 @@ fn chat_form(body: Value, dialect: Dialect) -> ApiResult<(Value, Option<Inbound>
     ))
 }
 
+/// The body to forward, parsed once: a typed chat request, or an
+/// embeddings body.
+enum Forward {
+    Chat(ChatRequest),
+    Embeddings(Map<String, Value>),
+}
+
 /// Parses the body (the drop-in routes take identity and tier from headers).
 async fn read_request(
     mut req: Request,
     cfg: &Config,
     route: Route,
-) -> ApiResult<(Request, ProxyRequest, Option<Inbound>)> {
+) -> ApiResult<(Request, ProxyRequest<Forward>, Option<Inbound>)> {
     project_key(&req)?;
     let (_, body) = read_json_body(&mut req, cfg.max_body_bytes).await?;
     let (mut parsed, inbound) = if route.dialect() == Dialect::Embeddings {
-        (embeddings::parse(body)?, None)
+        (
+            embeddings::parse(body)?.map_forward(Forward::Embeddings),
+            None,
+        )
     } else {
         let (body, inbound) = chat_form(body, route.dialect())?;
-        (parse(body, route == Route::ChatStream)?, inbound)
+        let parsed = parse(body, route == Route::ChatStream)?;
+        (parsed.map_forward(Forward::Chat), inbound)
     };
     if route.drop_in() {
         if let Some(i) = header(&req, "x-identity") {
@@ -354,40 +366,41 @@ pub async fn admit(
         .effective_base_url()
         .ok_or_else(|| ApiError::invalid_body("The project has no provider URL"))?;
     let dialect = route.dialect();
-    let base64_embeddings = parsed.forward.get("encoding_format") == Some(&Value::from("base64"));
+    let ProxyRequest {
+        stream,
+        prompt_chars,
+        forward,
+        ..
+    } = parsed;
+    let base64_embeddings = matches!(&forward, Forward::Embeddings(body)
+        if body.get("encoding_format") == Some(&Value::from("base64")));
     let api_key = project.provider_key.as_deref().unwrap_or_default();
-    let upstream = match inbound {
-        Some(inbound) if dialect.native_for(provider) => {
-            build_native_request(provider, dialect, base_url, api_key, inbound.body, &parsed.forward)?
+    let upstream = match (inbound, forward) {
+        (Some(inbound), Forward::Chat(chat)) if dialect.native_for(provider) => {
+            build_native_request(provider, dialect, base_url, api_key, inbound.body, &chat)?
         }
-        Some(Inbound { stateful: true, .. }) => {
+        (Some(Inbound { stateful: true, .. }), _) => {
             return Err(ApiError::invalid_field(
                 "previous_response_id",
                 "Conversation state (previous_response_id, store: true) needs content kept on a server; this proxy never keeps prompts or answers, and only OpenAI projects have a provider that stores them. Send the whole conversation in input, with store false or absent.",
             ))
         }
-        Some(Inbound {
-            unsupported: Some(what),
-            ..
-        }) => {
+        (
+            Some(Inbound {
+                unsupported: Some(what),
+                ..
+            }),
+            _,
+        ) => {
             return Err(ApiError::invalid_body(format!(
                 "{what} cannot be translated for this project's provider ({})",
                 provider.as_str()
             )))
         }
-        None if dialect == Dialect::Embeddings => embeddings::build_request(
-            provider,
-            base_url,
-            api_key,
-            std::mem::take(&mut parsed.forward),
-        )?,
-        _ => build_request(
-            provider,
-            base_url,
-            api_key,
-            std::mem::take(&mut parsed.forward),
-            parsed.stream,
-        )?,
+        (_, Forward::Embeddings(body)) => {
+            embeddings::build_request(provider, base_url, api_key, body)?
+        }
+        (_, Forward::Chat(chat)) => build_request(provider, base_url, api_key, chat, stream)?,
     };
     // The project's budgets (all identities together), from this isolate's
     // cache of their state: a closed budget refuses before anything is
@@ -401,7 +414,7 @@ pub async fn admit(
         }
         return Err(e);
     }
-    let prompt_tokens = prompt_estimate(parsed.prompt_chars);
+    let prompt_tokens = prompt_estimate(prompt_chars);
     let estimate = prompt_tokens.saturating_add(
         upstream
             .budget
@@ -556,7 +569,7 @@ pub async fn admit(
     Ok(Admitted {
         upstream,
         provider,
-        stream: parsed.stream,
+        stream,
         dialect,
         base64_embeddings,
         tier_name,
