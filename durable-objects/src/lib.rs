@@ -12,8 +12,9 @@
 //! on first load. A call carries the endings (settle or release) of the
 //! identity's earlier requests, applied before anything else in the same
 //! synchronous step. Analytics events go to an `outbox` table
-//! in the same synchronous step and are handed to the project's analytics
-//! relay by the alarm (the relay writes them to Postgres, [`relay`]);
+//! in the same synchronous step; the alarm writes a busy identity's batch
+//! to Postgres itself and hands a quiet one's few events to the project's
+//! analytics relay, which batches many identities' ([`relay`]);
 //! the same alarm settles expired leases (a Worker that died mid-request).
 //! Failure modes: a storage error answers 500 to the Worker, which answers
 //! 503 `limiter_unavailable` without forwarding; a failed hand-off leaves
@@ -47,8 +48,11 @@ use worker::*;
 /// How soon after an event the outbox is handed to the relay (which
 /// writes within a second more: analytics visible within 10 s).
 const FLUSH_DELAY_MS: i64 = 1_500;
-/// Events handed over per call.
+/// Events handed over (or written) per flush.
 const FLUSH_BATCH: i64 = 200;
+/// A flush of at least this many events writes them to Postgres itself;
+/// fewer go to the project's relay.
+const DIRECT_WRITE_MIN: usize = 20;
 /// Kinds of ledger rows: one row per scope, lease and expired lease.
 const SCOPE: i64 = 0;
 const LEASE: i64 = 1;
@@ -726,9 +730,10 @@ impl IdentityLimiter {
         self.arm(now_ms(), more).await
     }
 
-    /// Hands the outbox's oldest events to the project's relay. While
-    /// backing off it does nothing (a lease expiry does not hand off
-    /// early); a failed hand-off backs off and leaves the events queued.
+    /// Sends the outbox's oldest events on: written to Postgres when there
+    /// are many, else handed to the project's relay. While backing off it
+    /// does nothing (a lease expiry does not flush early); events not done
+    /// with stay queued and the object backs off.
     async fn hand_off(&self, now: i64) -> Result<()> {
         if now < self.backoff.retry_at() {
             return Ok(());
@@ -740,16 +745,30 @@ impl IdentityLimiter {
         if batch.events.is_empty() {
             return Ok(());
         }
-        let shard_key = self.state.id().to_string();
-        if let Err(e) = relay::hand_off(&self.env, &shard_key, &batch.events).await {
-            console_error!("analytics hand-off failed, retrying: {e}");
-            let delay = self.backoff.failed(now);
-            self.alarm_at.set(Some(now + delay));
-            return self.state.storage().set_alarm(delay).await;
+        // A busy identity fills a Postgres session on its own; a quiet
+        // one shares its relay's (one session per identity and flush is
+        // what made many quiet identities cost a session per request).
+        let done = if batch.events.len() >= DIRECT_WRITE_MIN {
+            analytics::write_events(&self.env, &batch.events).await
+        } else {
+            let shard_key = self.state.id().to_string();
+            relay::hand_off(&self.env, &shard_key, &batch.events)
+                .await
+                .map(|()| vec![true; batch.events.len()])
+        };
+        let done = done.unwrap_or_else(|e| {
+            console_error!("analytics flush failed, retrying: {e}");
+            Vec::new()
+        });
+        let finished = batch.events.iter().zip(&done).filter(|(_, d)| **d);
+        outbox::remove(&sql, finished.map(|(e, _)| e.event_id()))?;
+        if done.len() == batch.events.len() && done.iter().all(|d| *d) {
+            self.backoff.succeeded();
+            return Ok(());
         }
-        outbox::remove(&sql, batch.events.iter().map(AnalyticsEvent::event_id))?;
-        self.backoff.succeeded();
-        Ok(())
+        let delay = self.backoff.failed(now);
+        self.alarm_at.set(Some(now + delay));
+        self.state.storage().set_alarm(delay).await
     }
 
     async fn route(&self, req: Request) -> Result<Response> {

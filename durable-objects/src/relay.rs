@@ -4,9 +4,10 @@
 //! An identity's object that wrote its own events opened a Postgres session
 //! for each flush, and an identity seen every few seconds flushes after
 //! almost every request: with many identities that was a session per
-//! request. Identities hand their events to the relay instead (a call to
-//! another object, no Postgres), and the relay writes what many identities
-//! sent in one session per flush. A project has [`SHARDS`] relays; an
+//! request. Identities with few events per flush hand them to the relay
+//! instead (a call to another object, no Postgres), and the relay writes
+//! what many identities sent in one session per flush; a busy identity,
+//! which fills a session on its own, still writes its batch itself. A project has [`SHARDS`] relays; an
 //! identity always uses the same one.
 //!
 //! Invariant: an event leaves an identity's outbox only after a relay
