@@ -51,6 +51,31 @@ pub struct Window {
     pub cost: u64,
 }
 
+impl Window {
+    /// The window's count of `metric`.
+    pub fn get(&self, metric: Metric) -> u64 {
+        match metric {
+            Metric::Requests => self.requests,
+            Metric::Tokens => self.tokens,
+            Metric::Cost => self.cost,
+        }
+    }
+
+    /// Adds another window's counts (saturating).
+    pub fn add(&mut self, other: &Window) {
+        self.requests = self.requests.saturating_add(other.requests);
+        self.tokens = self.tokens.saturating_add(other.tokens);
+        self.cost = self.cost.saturating_add(other.cost);
+    }
+
+    /// Takes another window's counts away (saturating at 0).
+    pub fn sub(&mut self, other: &Window) {
+        self.requests = self.requests.saturating_sub(other.requests);
+        self.tokens = self.tokens.saturating_sub(other.tokens);
+        self.cost = self.cost.saturating_sub(other.cost);
+    }
+}
+
 /// What one request adds to a window, or a correction of it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Amount {
@@ -89,11 +114,7 @@ impl ScopeCounters {
         if w.start != window_start(period, now_ms) {
             return 0;
         }
-        match metric {
-            Metric::Requests => w.requests,
-            Metric::Tokens => w.tokens,
-            Metric::Cost => w.cost,
-        }
+        w.get(metric)
     }
 
     /// Adds to every current window (rolling stale ones to zero first).

@@ -128,41 +128,9 @@ pub fn apply_op(budgets: &mut Vec<BudgetSpec>, op: &BudgetOp) {
     budgets.sort_by_key(|b| (b.metric, b.period));
 }
 
-/// Usage in one window (the window of its period that starts at `start`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PeriodUsage {
-    #[serde(rename = "s")]
-    pub start: i64,
-    #[serde(rename = "r")]
-    pub requests: u64,
-    #[serde(rename = "t")]
-    pub tokens: u64,
-    /// Cost in micro-dollars.
-    #[serde(rename = "c", default)]
-    pub cost: u64,
-}
-
-impl PeriodUsage {
-    pub fn get(&self, metric: Metric) -> u64 {
-        match metric {
-            Metric::Requests => self.requests,
-            Metric::Tokens => self.tokens,
-            Metric::Cost => self.cost,
-        }
-    }
-
-    fn add(&mut self, other: &PeriodUsage) {
-        self.requests = self.requests.saturating_add(other.requests);
-        self.tokens = self.tokens.saturating_add(other.tokens);
-        self.cost = self.cost.saturating_add(other.cost);
-    }
-
-    fn sub(&mut self, other: &PeriodUsage) {
-        self.requests = self.requests.saturating_sub(other.requests);
-        self.tokens = self.tokens.saturating_sub(other.tokens);
-        self.cost = self.cost.saturating_sub(other.cost);
-    }
-}
+/// Usage in one window (the window of its period that starts at `start`):
+/// the same counts, and the same stored form, as an identity's own window.
+pub type PeriodUsage = crate::ledger::Window;
 
 /// One identity's usage in the current window of every period, taken at
 /// `at_ms` (by the identity object's clock).
