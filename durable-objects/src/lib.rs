@@ -128,8 +128,16 @@ where
     F: FnOnce(C) -> Fut,
     Fut: std::future::Future<Output = Result<C::Answer>>,
 {
-    let call: C = req.json().await?;
+    let call: C = read_json(&mut req).await?;
     Response::from_json(&handle(call).await?)
+}
+
+/// A call's JSON body: read as text in one call and parsed in Rust
+/// (`Request::json` parses in JavaScript and then walks the JavaScript
+/// value from Rust, field by field, which costs more).
+pub async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T> {
+    let text = req.text().await?;
+    serde_json::from_str(&text).map_err(|e| Error::RustError(format!("call body: {e}")))
 }
 
 #[derive(serde::Deserialize)]

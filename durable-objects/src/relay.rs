@@ -196,7 +196,7 @@ impl DurableObject for AnalyticsRelay {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
             "/events" => {
-                let events: Vec<AnalyticsEvent> = req.json().await?;
+                let events: Vec<AnalyticsEvent> = crate::read_json(&mut req).await?;
                 outbox::push(&self.sql(), &events)?;
                 self.arm((now_ms() + FLUSH_DELAY_MS).max(self.backoff.retry_at()))
                     .await?;

@@ -24,6 +24,7 @@
 //! (docs/guarantees.md, "Failure policy").
 
 use crate::webhooks;
+use durable_objects::read_json;
 use shared::limiter_api::LimiterCall;
 use shared::period::{window_start, Period};
 use shared::project_budget::{
@@ -281,10 +282,14 @@ impl ProjectBudget {
 
     async fn route(&self, mut req: Request) -> Result<Response> {
         match req.path().as_str() {
-            ReportCall::PATH => Response::from_json(&self.report(req.json().await?).await?),
-            ChangeCall::PATH => Response::from_json(&self.change(req.json().await?).await?),
+            ReportCall::PATH => {
+                Response::from_json(&self.report(read_json(&mut req).await?).await?)
+            }
+            ChangeCall::PATH => {
+                Response::from_json(&self.change(read_json(&mut req).await?).await?)
+            }
             StateCall::PATH => {
-                let _: StateCall = req.json().await?;
+                let _: StateCall = read_json(&mut req).await?;
                 Response::from_json(&self.read()?)
             }
             _ => Response::error("unknown budget call", 404),

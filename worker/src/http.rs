@@ -38,6 +38,18 @@ pub fn json_response(status: u16, body: &serde_json::Value) -> ApiResult<Respons
         .with_headers(headers))
 }
 
+/// A response whose body is `bytes` as they are.
+pub fn bytes_response(status: u16, content_type: &str, bytes: Vec<u8>) -> ApiResult<Response> {
+    let headers = Headers::new();
+    headers
+        .set("content-type", content_type)
+        .or_internal("set header")?;
+    Ok(Response::from_bytes(bytes)
+        .or_internal("build response")?
+        .with_status(status)
+        .with_headers(headers))
+}
+
 pub fn empty_response(status: u16) -> ApiResult<Response> {
     Ok(Response::empty()
         .or_internal("build response")?

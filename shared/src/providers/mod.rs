@@ -194,6 +194,12 @@ pub(crate) trait Provider: Sync {
     /// the usage it reports.
     fn translate_response(&self, model: &str, body: Value, created: i64) -> Answer;
 
+    /// The usage of an answer that goes to the app as it came, without
+    /// being translated (see [`verbatim_usage`]); `None`: translate it.
+    fn verbatim_usage(&self, _body: &[u8]) -> Option<Option<Usage>> {
+        None
+    }
+
     /// A fresh stream state for one answer.
     fn stream_state(&self) -> Box<dyn StreamEvents>;
 
@@ -403,6 +409,15 @@ pub fn translate_response(
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|_| malformed_response(kind, "the provider's answer is not valid JSON"))?;
     provider(kind).translate_response(model, parsed, created)
+}
+
+/// An answer the app can get as the provider sent it (its own wire format
+/// is OpenAI's and the translation would change nothing): its usage, read
+/// without building the document. The caller appends the `ratelimit`
+/// member with [`openai::with_last_member`]. `None`: use
+/// [`translate_response`].
+pub fn verbatim_usage(kind: ProviderKind, body: &[u8]) -> Option<Option<Usage>> {
+    provider(kind).verbatim_usage(body)
 }
 
 pub(crate) fn malformed_response(kind: ProviderKind, what: &str) -> ApiError {

@@ -7,6 +7,8 @@
 //! normalised); `[DONE]` marks completion and is re-emitted at finish; an
 //! upstream `{"error":…}` event or non-JSON data fails the stream.
 
+use serde::de::{Deserializer, IgnoredAny};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{
@@ -50,6 +52,10 @@ impl Provider for OpenAiCompatible {
 
     fn stream_state(&self) -> Box<dyn StreamEvents> {
         Box::<StreamState>::default()
+    }
+
+    fn verbatim_usage(&self, body: &[u8]) -> Option<Option<Usage>> {
+        verbatim_usage(body)
     }
 }
 
@@ -136,6 +142,81 @@ pub(crate) fn translate_response(
         }
     }
     Ok((body, usage))
+}
+
+/// A key that was present, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
+/// What [`verbatim_usage`] reads of a completion; every other member is
+/// skipped without being built.
+#[derive(Deserialize)]
+struct CompletionHead {
+    #[serde(default)]
+    choices: Present,
+    /// `Some(Value::Null)` for `"usage": null` (which the translation drops).
+    #[serde(default, deserialize_with = "present_value")]
+    usage: Option<Value>,
+    #[serde(default)]
+    ratelimit: Present,
+}
+
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// The usage of a completion that [`translate_response`] would hand back
+/// unchanged (a JSON object with `choices`, its `usage` absent or valid
+/// and in range, no `ratelimit` member of its own), read without building
+/// the document: such an answer goes to the app byte for byte, with the
+/// `ratelimit` member appended ([`with_last_member`]). `None`: the answer
+/// needs the translation (an error, a malformed or repaired usage, …).
+pub fn verbatim_usage(body: &[u8]) -> Option<Option<Usage>> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let head: CompletionHead = serde_json::from_slice(body).ok()?;
+    if !head.choices.0 || head.ratelimit.0 {
+        return None;
+    }
+    match head.usage {
+        None => Some(None),
+        Some(raw) => {
+            let usage = usage_of(&raw)?;
+            (!usage.flagged).then_some(Some(usage))
+        }
+    }
+}
+
+/// A JSON object's text with `"key": value` added as its last member.
+/// `object` must be one JSON object (as [`verbatim_usage`] checked).
+pub fn with_last_member(object: &[u8], key: &str, value: &Value) -> Option<Vec<u8>> {
+    let end = object.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if object[end] != b'}' {
+        return None;
+    }
+    let before = object[..end]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())?;
+    let empty = object[before] == b'{';
+    let key = serde_json::to_vec(key).ok()?;
+    let value = serde_json::to_vec(value).ok()?;
+    let mut out = Vec::with_capacity(end + key.len() + value.len() + 3);
+    out.extend_from_slice(&object[..end]);
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(&key);
+    out.push(b':');
+    out.extend_from_slice(&value);
+    out.push(b'}');
+    Some(out)
 }
 
 #[derive(Debug, Default)]
@@ -342,5 +423,65 @@ data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"more\"}}]}\n\ndata: [D
         assert_eq!(out.matches("\"error\"").count(), 1);
         assert!(!out.contains("[DONE]"));
         assert_eq!(t.output_chars(), 3);
+    }
+
+    /// The answer the app gets on the verbatim path, as a document.
+    fn verbatim(body: &str) -> Option<(Value, Option<Usage>)> {
+        let usage = verbatim_usage(body.as_bytes())?;
+        let out = with_last_member(body.as_bytes(), "ratelimit", &json!({"tier": "free"}))?;
+        Some((serde_json::from_slice(&out).ok()?, usage))
+    }
+
+    /// The answer the translation gives, with the member added the same way.
+    fn translated(body: &str) -> (Value, Option<Usage>) {
+        let parsed: Value = serde_json::from_str(body).unwrap_or_default();
+        let (mut v, usage) = translate_response(ProviderKind::Openai, parsed).unwrap_or_default();
+        if let Value::Object(o) = &mut v {
+            o.insert("ratelimit".into(), json!({"tier": "free"}));
+        }
+        (v, usage)
+    }
+
+    #[test]
+    fn verbatim_answers_equal_the_translation() {
+        for body in [
+            r#"{"id":"c1","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":11,"completion_tokens":4,"total_tokens":15}}"#,
+            "  {\"choices\": [], \"model\": \"m\"}\n",
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":3}}}"#,
+        ] {
+            let got = verbatim(body);
+            assert!(got.is_some(), "{body} should pass verbatim");
+            assert_eq!(got, Some(translated(body)), "{body}");
+        }
+    }
+
+    #[test]
+    fn answers_the_translation_changes_are_not_verbatim() {
+        for body in [
+            r#"{"choices":[],"usage":{}}"#,
+            r#"{"choices":[],"usage":null}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":-1,"completion_tokens":2}}"#,
+            r#"{"choices":[],"ratelimit":null}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}"#,
+            r#"{"error":{"message":"no"}}"#,
+            r#"{"id":"x"}"#,
+            r#"[{"choices":[]}]"#,
+            r#"{"choices":[]"#,
+            "",
+        ] {
+            assert_eq!(verbatim_usage(body.as_bytes()), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn the_member_goes_last_in_any_object() {
+        let add = |o: &str| {
+            with_last_member(o.as_bytes(), "k", &json!([1]))
+                .map(|b| String::from_utf8(b).unwrap_or_default())
+        };
+        assert_eq!(add("{}").as_deref(), Some(r#"{"k":[1]}"#));
+        assert_eq!(add("{ }\n").as_deref(), Some(r#"{ "k":[1]}"#));
+        assert_eq!(add(r#"{"a":1}"#).as_deref(), Some(r#"{"a":1,"k":[1]}"#));
+        assert_eq!(add("[1]"), None);
     }
 }

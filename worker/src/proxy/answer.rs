@@ -23,7 +23,10 @@ use shared::decision::{Decision, WindowReport};
 use shared::error::{LimitExceeded, RuleRef};
 use shared::period::{iso8601, seconds_until};
 use shared::providers::dialect::{from_completion, native_usage, AnswerStream, Dialect};
-use shared::providers::{embeddings, error_message, translate_response, ProviderKind};
+use shared::providers::openai::with_last_member;
+use shared::providers::{
+    embeddings, error_message, translate_response, verbatim_usage, ProviderKind,
+};
 use shared::settlement::{counted_usage, AnswerOutcome};
 use shared::ApiError;
 use std::pin::Pin;
@@ -231,13 +234,7 @@ pub async fn answer(
         // The provider's own answer, unchanged; its usage is counted.
         let usage = native_usage(dialect, provider, &upstream.model, &bytes);
         reservation.settle_read(ctx, Ok(((), usage))).await?;
-        let headers = Headers::new();
-        headers
-            .set("content-type", "application/json")
-            .or_internal("header")?;
-        let mut out = Response::from_bytes(bytes)
-            .or_internal("native answer")?
-            .with_headers(headers);
+        let mut out = crate::http::bytes_response(200, "application/json", bytes)?;
         meta.apply(&mut out);
         return Ok(out);
     }
@@ -253,6 +250,30 @@ pub async fn answer(
         meta.apply(&mut out);
         return Ok(out);
     }
+    let ratelimit = || {
+        json!({
+            "tier": tier_name,
+            "limits": decision.limits.iter().map(limit_entry).collect::<Vec<_>>(),
+            "warning": decision.warning.as_ref().zip(meta.warning.as_ref()).map(|(rule, (message, link))| json!({
+                "ruleId": rule.id,
+                "message": message,
+                "deepLink": link,
+            })),
+        })
+    };
+    if dialect == Dialect::Chat {
+        // An answer the translation would not change goes out as it came,
+        // with the `ratelimit` member appended: no document is built.
+        if let Some(usage) = verbatim_usage(provider, &bytes) {
+            reservation.settle_read(ctx, Ok(((), usage))).await?;
+            let body = with_last_member(&bytes, "ratelimit", &ratelimit())
+                .ok_or("not an object")
+                .or_internal("verbatim answer")?;
+            let mut out = crate::http::bytes_response(200, "application/json", body)?;
+            meta.apply(&mut out);
+            return Ok(out);
+        }
+    }
     let mut completion = reservation
         .settle_read(
             ctx,
@@ -267,18 +288,7 @@ pub async fn answer(
         return Ok(out);
     }
     if let Value::Object(obj) = &mut completion {
-        obj.insert(
-            "ratelimit".into(),
-            json!({
-                "tier": tier_name,
-                "limits": decision.limits.iter().map(limit_entry).collect::<Vec<_>>(),
-                "warning": decision.warning.as_ref().zip(meta.warning.as_ref()).map(|(rule, (message, link))| json!({
-                    "ruleId": rule.id,
-                    "message": message,
-                    "deepLink": link,
-                })),
-            }),
-        );
+        obj.insert("ratelimit".into(), ratelimit());
     }
     let mut out = crate::http::json_response(200, &completion)?;
     meta.apply(&mut out);
