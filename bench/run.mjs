@@ -6,7 +6,12 @@
 //                      [--wait-idle 120] [--gateway URL [--gateway-header 'k: v']…
 //                      [--gateway-pid PID] [--gateway-name portkey]]
 //                      [--build-dir DIR] [--baseline-build DIR] [--only REGEX]
-//                      [--profile DIR]
+//                      [--profile DIR] [--floor]
+//
+// --floor runs the runtime's floor (bench/floor: a plain JavaScript Worker
+// making one SQLite-counting Durable Object call per request) on port+2
+// and measures it right after every JSON proxy row ("floor" rows), with a
+// table of what the proxy adds over it.
 //
 // --profile records a CPU profile of the Worker's isolate over each
 // measured proxy row (bench/profile.mjs): DIR/<row>.cpuprofile and the
@@ -66,6 +71,7 @@ function parseArgs(argv) {
     gatewayName: 'gateway',
     buildDir: null,
     baselineBuild: null,
+    floor: false,
     only: null,
     profile: null,
   };
@@ -88,6 +94,7 @@ function parseArgs(argv) {
     else if (k === '--only') o.only = new RegExp(String(val()));
     else if (k === '--mock-url') o.mockUrl = String(val()).replace(/\/$/, '');
     else if (k === '--quick') o.quick = true;
+    else if (k === '--floor') o.floor = true;
     else if (k === '--wait-idle') o.waitIdle = Number(val());
     else if (k === '--profile') o.profile = path.resolve(String(val()));
     else if (k === '-h' || k === '--help') {
@@ -255,6 +262,26 @@ async function startMock() {
 /** workerd's inspector port with --profile. */
 const inspectorPort = () => opt.port + 100;
 
+/** The floor Worker (bench/floor) on port + 2, counting in SQLite. */
+async function startFloor(workerd, mockUrl) {
+  const dir = path.join(tmpDir, 'floor-do');
+  fs.mkdirSync(dir);
+  const logFile = path.join(tmpDir, 'floor.log');
+  const child = spawnGroup('floor', workerd, ['serve', path.join(BENCH, 'floor', 'workerd.capnp'), '--directory-path', `do-disk=${dir}`, '--socket-addr', `http=127.0.0.1:${opt.port + 2}`], {
+    env: { ...process.env, MODE: 'sql', MOCK_URL: mockUrl },
+    logFile,
+  });
+  const target = makeTarget('floor', {});
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const r = await once(new http.Agent({ keepAlive: false }), target, bodyFor('floor', false, 'floor-smoke'));
+    if (r.ok) return child;
+    if (child.exitCode !== null) break;
+    await sleep(200);
+  }
+  fail(`the floor Worker did not start:\n${tail(logFile)}`);
+}
+
 async function startWorkerd(workerd, base, { name = 'workerd', buildDir = opt.buildDir, port = opt.port } = {}) {
   const vars = { ...wranglerVars(), ...devVars(), ENVIRONMENT: 'development' };
   const doDir = path.join(tmpDir, `${name}-do`);
@@ -371,6 +398,7 @@ function makeTarget(kind, { base, mockUrl, projectKey, baseline }) {
     }
     return { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, headers };
   }
+  if (kind === 'floor') return { host: '127.0.0.1', port: opt.port + 2, path: '/', headers: {} };
   if (kind === 'dropin' || kind === 'responses') {
     const u = new URL(`${base}/v1/${kind === 'dropin' ? 'chat/completions' : 'responses'}`);
     return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { authorization: `Bearer ${projectKey}` } };
@@ -379,7 +407,7 @@ function makeTarget(kind, { base, mockUrl, projectKey, baseline }) {
   return { host: u.hostname, port: Number(u.port), path: u.pathname, headers: { 'x-project-key': projectKey } };
 }
 
-const PROXY_KINDS = new Set(['proxy', 'base', 'dropin', 'responses']);
+const PROXY_KINDS = new Set(['proxy', 'base', 'floor', 'dropin', 'responses']);
 
 function bodyFor(kind, stream, identity) {
   if (kind === 'responses' || kind === 'direct-responses') {
@@ -563,11 +591,16 @@ async function main() {
     ctx.baseline = { base: bBase, projectKey: (await setupProject(bBase, mockUrl)).projectKey };
     console.error(`baseline workerd up on ${bBase} (pid ${baseWd.pid})`);
   }
+  let floorWd = null;
+  if (opt.floor) {
+    floorWd = await startFloor(workerd, mockUrl);
+    console.error(`floor workerd up on 127.0.0.1:${opt.port + 2} (pid ${floorWd.pid})`);
+  }
   console.error(`project ready (${projectKey.slice(0, 10)}…)`);
 
   // smoke: both paths answer what we expect, before timing anything
   for (const stream of [false, true]) {
-    for (const kind of ['direct', 'proxy', ...(opt.gateway ? ['gateway'] : []), ...(baseWd ? ['base'] : [])]) {
+    for (const kind of ['direct', 'proxy', ...(opt.gateway ? ['gateway'] : []), ...(baseWd ? ['base'] : []), ...(floorWd && !stream ? ['floor'] : [])]) {
       const agent = new http.Agent({ keepAlive: false });
       const r = await once(agent, makeTarget(kind, ctx), bodyFor(kind, stream, 'smoke'));
       if (!r.ok) fail(`smoke ${kind} ${stream ? 'stream' : 'non-stream'} → ${r.status} ${r.err}`);
@@ -638,9 +671,16 @@ async function main() {
       if (scenarios[i].kind === 'proxy') scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'base' });
     }
   }
+  // The floor next to every JSON proxy row (it has no stream rows: it
+  // forwards the body as sent, without asking for a usage chunk).
+  if (floorWd) {
+    for (let i = scenarios.length - 1; i >= 0; i--) {
+      if (scenarios[i].kind === 'proxy' && !scenarios[i].stream) scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'floor' });
+    }
+  }
   // Warm the pool's objects once so "pool" is steady state over many objects.
   if (scenarios.some((x) => x.ids === 'pool' && (!opt.only || opt.only.test(`proxy-pool-${x.stream ? 'stream' : 'json'}-c${x.c}`)))) {
-    for (const kind of baseWd ? ['proxy', 'base'] : ['proxy']) {
+    for (const kind of ['proxy', ...(baseWd ? ['base'] : []), ...(floorWd ? ['floor'] : [])]) {
       const target = makeTarget(kind, ctx);
       const warm = await load({ target, stream: false, kind, c: 8, n: opt.pool, identityOf: (i) => identity.pool(i) });
       const bad = warm.results.filter((r) => !r.ok);
@@ -652,12 +692,12 @@ async function main() {
   const rows = [];
   for (const s of scenarios) {
     const label = `${s.kind}${s.ids !== 'none' ? `-${s.ids}` : ''}-${s.stream ? 'stream' : 'json'}-c${s.c}`;
-    if (opt.only && !opt.only.test(label.replace(/^base-/, 'proxy-'))) continue;
+    if (opt.only && !opt.only.test(label.replace(/^(base|floor)-/, 'proxy-'))) continue;
     const target = makeTarget(s.kind, ctx);
     const idOf = s.ids === 'fresh' ? (i) => identity.fresh(i, `${label}-w`) : identity[s.ids];
     // warm-up: JIT, sockets, caches (project cache, the "one" object)
     await load({ target, stream: s.stream, kind: s.kind, c: s.c, n: Math.max(50, Math.min(200, Math.floor(s.n / 10))), identityOf: idOf });
-    const cpuPid = s.kind.startsWith('direct') ? mockChild?.pid : ({ gateway: opt.gatewayPid, base: baseWd?.pid }[s.kind] ?? wd.pid);
+    const cpuPid = s.kind.startsWith('direct') ? mockChild?.pid : ({ gateway: opt.gatewayPid, base: baseWd?.pid, floor: floorWd?.pid }[s.kind] ?? wd.pid);
     const profiled = profiler && ['proxy', 'dropin', 'responses'].includes(s.kind);
     if (profiled) await profiler.start();
     const run = await load({
@@ -693,6 +733,7 @@ const sign = (v) => (Number.isNaN(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(
 function idsLabel(r) {
   if (r.kind === 'gateway') return `${opt.gatewayName} (${opt.gateway})`;
   if (r.kind === 'base') return `baseline: ${idsLabel({ ...r, kind: 'proxy' })}`;
+  if (r.kind === 'floor') return `floor: ${idsLabel({ ...r, kind: 'proxy' }).replace(/^proxy, /, '')}`;
   if (r.kind === 'direct-responses') return 'direct to mock /responses';
   if (r.kind === 'dropin') return 'proxy /v1/chat/completions, 1 identity';
   if (r.kind === 'responses') return 'proxy /v1/responses, 1 identity';
@@ -758,6 +799,18 @@ function report(rows, { workerdVersion, mockUrl }) {
       const d = rows.find((x) => x.kind === 'direct' && x.stream === r.stream && x.c === r.c);
       if (!b || !d) continue;
       L.push(`| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${sign(b.p50 - d.p50)} → ${sign(r.p50 - d.p50)} | ${sign(b.p99 - d.p99)} → ${sign(r.p99 - d.p99)} | ${f0(b.rps)} → ${f0(r.rps)} | ${f2(b.cpuPerReq)} → ${f2(r.cpuPerReq)} |`);
+    }
+  }
+  if (rows.some((r) => r.kind === 'floor')) {
+    L.push('', "## Over the runtime's floor (same run, interleaved)", '');
+    L.push('The floor is `bench/floor/worker.js`: a plain JavaScript Worker that makes one call to the identity\'s Durable Object (one SQLite upsert) and streams the provider\'s answer back, with nothing else — what this runtime charges any proxy that counts per identity in a Durable Object. "over the floor" = proxy − floor.', '');
+    L.push('| path | c | floor added p50 ms | proxy added p50 ms | over the floor p50 ms | floor CPU ms/req | proxy CPU ms/req | over the floor CPU | floor req/s | proxy req/s |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows.filter((x) => x.kind === 'proxy' && !x.stream)) {
+      const fl = rows.find((x) => x.kind === 'floor' && x.ids === r.ids && x.c === r.c);
+      const d = rows.find((x) => x.kind === 'direct' && !x.stream && x.c === r.c);
+      if (!fl || !d) continue;
+      L.push(`| ${idsLabel(r)} | ${r.c} | ${sign(fl.p50 - d.p50)} | ${sign(r.p50 - d.p50)} | ${sign(r.p50 - fl.p50)} | ${f2(fl.cpuPerReq)} | ${f2(r.cpuPerReq)} | ${sign(r.cpuPerReq - fl.cpuPerReq)} | ${f0(fl.rps)} | ${f0(r.rps)} |`);
     }
   }
   L.push('', '## Identities', '');
