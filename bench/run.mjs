@@ -855,7 +855,7 @@ function report(rows, { workerdVersion, mockUrl }) {
   L.push('Integer milliseconds from the Worker\'s clock, which in workerd only advances across I/O: it is the time spent waiting on Postgres/the Durable Object before forwarding, not CPU.', '');
   L.push('| path | body | c | n | mean | p50 | p90 | p99 | max |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows.filter((x) => PROXY_KINDS.has(x.kind))) {
+  for (const r of rows.filter((x) => PROXY_KINDS.has(x.kind) && x.kind !== 'floor')) {
     const o = r.overhead;
     L.push(o ? `| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${o.n} | ${f2(o.mean)} | ${o.p50} | ${o.p90} | ${o.p99} | ${o.max} |` : `| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | 0 | – | – | – | – | – |`);
   }

@@ -442,7 +442,11 @@ impl IdentityLimiter {
         outbox::len(&self.sql())
     }
 
-    /// Makes sure an alarm fires by the next lease expiry or outbox flush.
+    /// Makes sure an alarm fires by the next lease expiry or outbox flush,
+    /// and that none is left set when nothing is due: a quiet identity's
+    /// object would otherwise be woken (and, when it was evicted meanwhile,
+    /// reopened: several milliseconds of CPU) a lease time after its last
+    /// request, only to find its lease already settled.
     async fn arm(&self, now: i64, enqueued: bool) -> Result<()> {
         let expiry = self
             .ledger
@@ -455,11 +459,17 @@ impl IdentityLimiter {
             .into_iter()
             .flatten()
             .min();
-        if let Some(at) = wanted {
-            if self.alarm_at.get().is_none_or(|current| at < current) {
+        match wanted {
+            Some(at) if self.alarm_at.get().is_none_or(|current| at < current) => {
                 self.alarm_at.set(Some(at));
                 self.state.storage().set_alarm((at - now).max(0)).await?;
             }
+            Some(_) => {}
+            None if self.alarm_at.get().is_some() => {
+                self.alarm_at.set(None);
+                self.state.storage().delete_alarm().await?;
+            }
+            None => {}
         }
         Ok(())
     }
@@ -806,8 +816,12 @@ impl IdentityLimiter {
             }
             PingCall::PATH => {
                 serve(req, |_: PingCall| async {
-                    self.with_ledger(|_| ())?;
-                    Ok(PingAnswer { ok: true })
+                    let leases = self.with_ledger(|l| l.leases.len())?;
+                    Ok(PingAnswer {
+                        ok: true,
+                        alarm_at: self.state.storage().get_alarm().await?,
+                        leases,
+                    })
                 })
                 .await
             }

@@ -276,8 +276,15 @@ impl LimiterCall for FlushCall {
 pub struct PingCall {}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PingAnswer {
     pub ok: bool,
+    /// When the object's alarm is set to fire (epoch ms), if it is.
+    #[serde(default)]
+    pub alarm_at: Option<i64>,
+    /// Requests admitted and not yet settled or released.
+    #[serde(default)]
+    pub leases: usize,
 }
 
 impl LimiterCall for PingCall {

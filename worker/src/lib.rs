@@ -55,6 +55,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
                 Err(e) => Response::error(e, 500),
             };
         }
+        if let Some((project_id, identity)) = path
+            .strip_prefix("/__test/identity-limiter/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            return match limiter::object_state(&env, project_id, identity).await {
+                Ok(state) => Response::from_json(&state),
+                Err(e) => Response::error(e.message(), 500),
+            };
+        }
         if let Some(project_id) = path.strip_prefix("/__test/analytics-relay/") {
             return match durable_objects::relay::project_state(&env, project_id).await {
                 Ok(state) => Response::from_json(&state),

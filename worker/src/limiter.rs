@@ -22,8 +22,8 @@
 use crate::http::ApiResult;
 use shared::ledger::limiter_name;
 use shared::limiter_api::{
-    Ending, LimiterCall, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall, RecordOp,
-    ReserveAnswer, ReserveCall, SettleCall, Subject,
+    Ending, LimiterCall, PingAnswer, PingCall, ReadAnswer, ReadCall, RecordAnswer, RecordCall,
+    RecordOp, ReserveAnswer, ReserveCall, SettleCall, Subject,
 };
 use shared::pricing::ModelPrice;
 use shared::providers::Usage;
@@ -458,8 +458,13 @@ impl Drop for Reservation {
 
 /// Proves the namespace works: a ping on a dedicated health object.
 pub async fn ping(env: &Env) -> ApiResult<()> {
-    Counter::open(env, "__health", "__health")?
+    object_state(env, "__health", "__health").await.map(|_| ())
+}
+
+/// An identity's object as it stands (its alarm, its open leases): the
+/// health check, and a test stack's view of an object.
+pub async fn object_state(env: &Env, project_id: &str, identity: &str) -> ApiResult<PingAnswer> {
+    Counter::open(env, project_id, identity)?
         .send(&PingCall {})
         .await
-        .map(|_| ())
 }
