@@ -10,7 +10,7 @@
 //
 // --floor runs the runtime's floor (bench/floor: a plain JavaScript Worker
 // making one SQLite-counting Durable Object call per request) on port+2
-// and measures it right after every JSON proxy row ("floor" rows), with a
+// and measures it right after every proxy row ("floor" rows), with a
 // table of what the proxy adds over it.
 //
 // --profile records a CPU profile of the Worker's isolate over each
@@ -600,7 +600,7 @@ async function main() {
 
   // smoke: both paths answer what we expect, before timing anything
   for (const stream of [false, true]) {
-    for (const kind of ['direct', 'proxy', ...(opt.gateway ? ['gateway'] : []), ...(baseWd ? ['base'] : []), ...(floorWd && !stream ? ['floor'] : [])]) {
+    for (const kind of ['direct', 'proxy', ...(opt.gateway ? ['gateway'] : []), ...(baseWd ? ['base'] : []), ...(floorWd ? ['floor'] : [])]) {
       const agent = new http.Agent({ keepAlive: false });
       const r = await once(agent, makeTarget(kind, ctx), bodyFor(kind, stream, 'smoke'));
       if (!r.ok) fail(`smoke ${kind} ${stream ? 'stream' : 'non-stream'} → ${r.status} ${r.err}`);
@@ -671,11 +671,10 @@ async function main() {
       if (scenarios[i].kind === 'proxy') scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'base' });
     }
   }
-  // The floor next to every JSON proxy row (it has no stream rows: it
-  // forwards the body as sent, without asking for a usage chunk).
+  // The floor next to every proxy row.
   if (floorWd) {
     for (let i = scenarios.length - 1; i >= 0; i--) {
-      if (scenarios[i].kind === 'proxy' && !scenarios[i].stream) scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'floor' });
+      if (scenarios[i].kind === 'proxy') scenarios.splice(i + 1, 0, { ...scenarios[i], kind: 'floor' });
     }
   }
   // Warm the pool's objects once so "pool" is steady state over many objects.
@@ -804,13 +803,13 @@ function report(rows, { workerdVersion, mockUrl }) {
   if (rows.some((r) => r.kind === 'floor')) {
     L.push('', "## Over the runtime's floor (same run, interleaved)", '');
     L.push('The floor is `bench/floor/worker.js`: a plain JavaScript Worker that makes one call to the identity\'s Durable Object (one SQLite upsert) and streams the provider\'s answer back, with nothing else — what this runtime charges any proxy that counts per identity in a Durable Object. "over the floor" = proxy − floor.', '');
-    L.push('| path | c | floor added p50 ms | proxy added p50 ms | over the floor p50 ms | floor CPU ms/req | proxy CPU ms/req | over the floor CPU | floor req/s | proxy req/s |');
-    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of rows.filter((x) => x.kind === 'proxy' && !x.stream)) {
-      const fl = rows.find((x) => x.kind === 'floor' && x.ids === r.ids && x.c === r.c);
-      const d = rows.find((x) => x.kind === 'direct' && !x.stream && x.c === r.c);
+    L.push('| path | body | c | floor added p50 ms | proxy added p50 ms | over the floor p50 ms | over the floor TTFB p50 ms | floor CPU ms/req | proxy CPU ms/req | over the floor CPU | floor req/s | proxy req/s |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows.filter((x) => x.kind === 'proxy')) {
+      const fl = rows.find((x) => x.kind === 'floor' && x.ids === r.ids && x.stream === r.stream && x.c === r.c);
+      const d = rows.find((x) => x.kind === 'direct' && x.stream === r.stream && x.c === r.c);
       if (!fl || !d) continue;
-      L.push(`| ${idsLabel(r)} | ${r.c} | ${sign(fl.p50 - d.p50)} | ${sign(r.p50 - d.p50)} | ${sign(r.p50 - fl.p50)} | ${f2(fl.cpuPerReq)} | ${f2(r.cpuPerReq)} | ${sign(r.cpuPerReq - fl.cpuPerReq)} | ${f0(fl.rps)} | ${f0(r.rps)} |`);
+      L.push(`| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${sign(fl.p50 - d.p50)} | ${sign(r.p50 - d.p50)} | ${sign(r.p50 - fl.p50)} | ${sign(r.ttfb50 - fl.ttfb50)} | ${f2(fl.cpuPerReq)} | ${f2(r.cpuPerReq)} | ${sign(r.cpuPerReq - fl.cpuPerReq)} | ${f0(fl.rps)} | ${f0(r.rps)} |`);
     }
   }
   L.push('', '## Identities', '');

@@ -30,8 +30,13 @@ export class Counter extends DurableObject {
 
 export default {
   async fetch(req, env) {
-    const body = await req.text();
+    let body = await req.text();
     const chat = JSON.parse(body);
+    if (chat.stream) {
+      // as the product does upstream: the last chunk carries the usage
+      chat.stream_options = { ...chat.stream_options, include_usage: true };
+      body = JSON.stringify(chat);
+    }
     if (env.MODE !== 'plain') {
       // bench/run.mjs sends the identity in the body, as the product's route takes it
       const identity = chat.identity || req.headers.get('x-identity') || 'one';
