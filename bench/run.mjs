@@ -43,6 +43,7 @@
 // See bench/README.md.
 
 import { spawn, execFileSync } from 'node:child_process';
+import { CLK_TCK, processCpuMs as cpuMs, ROOT, workerdBinary } from './common.mjs';
 import { openProfiler, saveProfile } from './profile.mjs';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -50,7 +51,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'bench');
 
 // ---------------------------------------------------------------- options
@@ -168,12 +168,11 @@ function fail(msg) {
 
 // ---------------------------------------------------------------- env
 function findWorkerd() {
-  const candidates = [
-    path.join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd'),
-    path.join(ROOT, 'node_modules/workerd/bin/workerd'),
-  ];
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  fail(`workerd binary not found (looked in ${candidates.join(', ')}); run npm install`);
+  try {
+    return workerdBinary();
+  } catch (e) {
+    fail(e.message);
+  }
 }
 
 /** wrangler.toml's top-level [vars] table (flat `KEY = "value"` lines). */
@@ -460,24 +459,6 @@ function once(agent, target, body) {
     req.on('error', (e) => resolve({ ok: false, status: 0, ttfb: 0, total: 0, overhead: null, err: e.message }));
     req.end(body);
   });
-}
-
-/** Process CPU time (user+sys, ms) from /proc; null where unavailable. */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-function cpuMs(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime, stime
-  } catch {
-    return null;
-  }
 }
 
 /** Busy and total CPU jiffies of the whole machine (/proc/stat), in ms. */
@@ -788,14 +769,15 @@ function report(rows, { workerdVersion, mockUrl }) {
   const d1 = find('direct', 'none', false, 1);
   const fresh1 = find('proxy', 'fresh', false, 1);
   const pool1 = find('proxy', 'pool', false, 1);
+  /** The row of `kind` measured with the same shape as proxy row `r`. */
+  const twin = (r, kind) => rows.find((x) => x.kind === kind && x.ids === (kind === 'direct' ? 'none' : r.ids) && x.stream === r.stream && x.c === r.c);
   if (rows.some((r) => r.kind === 'base')) {
     L.push('', '## This build against the baseline build, row by row (same run, interleaved)', '');
     L.push(`Baseline: \`${opt.baselineBuild}\`. Added = proxy pX − direct pX of the same body and concurrency.`, '');
     L.push('| path | body | c | added p50 ms (baseline → this) | added p99 ms (baseline → this) | req/s (baseline → this) | CPU ms/req (baseline → this) |');
     L.push('|---|---|---:|---:|---:|---:|---:|');
     for (const r of rows.filter((x) => x.kind === 'proxy')) {
-      const b = rows.find((x) => x.kind === 'base' && x.ids === r.ids && x.stream === r.stream && x.c === r.c);
-      const d = rows.find((x) => x.kind === 'direct' && x.stream === r.stream && x.c === r.c);
+      const [b, d] = [twin(r, 'base'), twin(r, 'direct')];
       if (!b || !d) continue;
       L.push(`| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${sign(b.p50 - d.p50)} → ${sign(r.p50 - d.p50)} | ${sign(b.p99 - d.p99)} → ${sign(r.p99 - d.p99)} | ${f0(b.rps)} → ${f0(r.rps)} | ${f2(b.cpuPerReq)} → ${f2(r.cpuPerReq)} |`);
     }
@@ -806,8 +788,7 @@ function report(rows, { workerdVersion, mockUrl }) {
     L.push('| path | body | c | floor added p50 ms | proxy added p50 ms | over the floor p50 ms | over the floor TTFB p50 ms | floor CPU ms/req | proxy CPU ms/req | over the floor CPU | floor req/s | proxy req/s |');
     L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows.filter((x) => x.kind === 'proxy')) {
-      const fl = rows.find((x) => x.kind === 'floor' && x.ids === r.ids && x.stream === r.stream && x.c === r.c);
-      const d = rows.find((x) => x.kind === 'direct' && x.stream === r.stream && x.c === r.c);
+      const [fl, d] = [twin(r, 'floor'), twin(r, 'direct')];
       if (!fl || !d) continue;
       L.push(`| ${idsLabel(r)} | ${r.stream ? 'stream' : 'json'} | ${r.c} | ${sign(fl.p50 - d.p50)} | ${sign(r.p50 - d.p50)} | ${sign(r.p50 - fl.p50)} | ${sign(r.ttfb50 - fl.ttfb50)} | ${f2(fl.cpuPerReq)} | ${f2(r.cpuPerReq)} | ${sign(r.cpuPerReq - fl.cpuPerReq)} | ${f0(fl.rps)} | ${f0(r.rps)} |`);
     }

@@ -9,26 +9,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption, processCpuMs, workerdBinary } from '../common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.join(HERE, '..', '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const calls = opt('calls', 5000);
-const rounds = opt('rounds', 5);
-const port = opt('port', 8899);
-const workerd = path.join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
-if (!fs.existsSync(workerd)) throw new Error(`workerd not found at ${workerd} (npm install)`);
+const calls = numberOption('calls', 5000);
+const rounds = numberOption('rounds', 5);
+const port = numberOption('port', 8899);
+const workerd = workerdBinary();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'do-call-'));
 const child = spawn(workerd, ['serve', path.join(HERE, 'workerd.capnp'), '--directory-path', `do-disk=${dir}`, '--socket-addr', `http=127.0.0.1:${port}`], { stdio: 'ignore', detached: true });
-const cpuMs = () => {
-  const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in ticks of 10 ms
-};
+const cpuMs = () => processCpuMs(child.pid);
 const get = async (shape, n) => {
   const res = await fetch(`http://127.0.0.1:${port}/${shape}?n=${n}`);
   if (res.status !== 200) throw new Error(`${shape}: ${res.status}`);

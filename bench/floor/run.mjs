@@ -13,19 +13,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberOption, processCpuMs, ROOT, workerdBinary } from '../common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.join(HERE, '..', '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const n = opt('n', 1000);
-const pool = opt('pool', 1000);
-const port = opt('port', 8897);
-const workerd = path.join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
-if (!fs.existsSync(workerd)) throw new Error(`workerd not found at ${workerd} (npm install)`);
+const n = numberOption('n', 1000);
+const pool = numberOption('pool', 1000);
+const port = numberOption('port', 8897);
+const workerd = workerdBinary();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
 const stopAll = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
@@ -68,18 +62,14 @@ function post(url, identity) {
   });
 }
 
-const cpuMs = (pid) => {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 async function measure(url, identityOf, pid) {
   for (let i = 0; i < 50; i++) await post(url, identityOf(-1 - i));
-  const cpu0 = pid ? cpuMs(pid) : 0;
+  const cpu0 = pid ? processCpuMs(pid) : 0;
   const times = [];
   for (let i = 0; i < n; i++) times.push(await post(url, identityOf(i)));
-  return { p50: pct(times, 0.5), p99: pct(times, 0.99), cpu: pid ? (cpuMs(pid) - cpu0) / n : null };
+  return { p50: pct(times, 0.5), p99: pct(times, 0.99), cpu: pid ? (processCpuMs(pid) - cpu0) / n : null };
 }
 
 const mock = start(process.execPath, [path.join(ROOT, 'mock-provider/server.mjs'), '--port', '0'], { MOCK_PORT: '' });
