@@ -102,9 +102,10 @@ for (const mode of ['plain', 'object', 'sql']) {
   await exited;
   fs.rmSync(dir, { recursive: true, force: true });
 }
+const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
 const steps = { plain: 'passthrough', object: '+ one object call', sql: '+ one SQLite upsert in it' };
 console.log(`# The runtime's floor (${new Date().toISOString()}, ${os.cpus().length} CPUs, n=${n} per row at concurrency 1)\n`);
 console.log('| floor Worker | identity | p50 ms | added p50 ms | added p99 ms | CPU ms/req |\n|---|---|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${steps[r.mode]} | ${r.shape} | ${r.p50.toFixed(2)} | +${r.added.toFixed(2)} | +${r.addedP99.toFixed(2)} | ${r.cpu.toFixed(2)} |`);
+for (const r of rows) console.log(`| ${steps[r.mode]} | ${r.shape} | ${r.p50.toFixed(2)} | ${signed(r.added)} | ${signed(r.addedP99)} | ${r.cpu.toFixed(2)} |`);
 stopAll();
 process.exit(0);
