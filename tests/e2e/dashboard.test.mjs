@@ -38,7 +38,16 @@ const checkPage = (name) => checkPageOf(page, name);
 const text = (sel) => page.locator(sel).innerText();
 async function waitText(sel, re, timeout = UI_TIMEOUT) {
   const loc = page.locator(sel);
-  await waitFor(async () => re.test(await loc.innerText({ timeout: 2000 }).catch(() => '')), { timeoutMs: timeout, intervalMs: 200, message: `${sel} to match ${re}` });
+  let seen = '';
+  await waitFor(
+    async () => {
+      seen = await loc.innerText({ timeout: 2000 }).catch((e) => `(not readable: ${e.message.split('\n')[0]})`);
+      return re.test(seen);
+    },
+    { timeoutMs: timeout, intervalMs: 200, message: `${sel} to match ${re}` },
+  ).catch((e) => {
+    throw new Error(`${e.message}; the text was: ${JSON.stringify(seen.slice(0, 600))}`);
+  });
 }
 
 before(async () => {
@@ -114,7 +123,20 @@ describe('the owner dashboard, end to end', () => {
     await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link', { name: 'Tiers' }).click();
     await page.locator('#cap-requests-limit').fill('5');
     await page.getByLabel('Message in the 429').fill('You used ');
+    // A variable chip puts the caret after what it inserted before the click's
+    // task ends, not a frame later: on a loaded machine a late frame moved the
+    // caret back into typed text, or took the focus from the next field. Frames
+    // are held here, so only the click's own task can have done it.
+    await page.evaluate(() => {
+      window.heldFrame = window.requestAnimationFrame;
+      window.requestAnimationFrame = () => 0;
+    });
     await page.getByRole('button', { name: '{{usage}}' }).click();
+    const caret = await page.evaluate(() => ({ id: document.activeElement?.id, at: document.activeElement?.selectionStart, value: document.activeElement?.value }));
+    await page.evaluate(() => {
+      window.requestAnimationFrame = window.heldFrame;
+    });
+    assert.deepEqual(caret, { id: 'limit-msg', at: 'You used {{usage}}'.length, value: 'You used {{usage}}' });
     await page.getByLabel('Message in the 429').press('End');
     await page.getByLabel('Message in the 429').pressSequentially(' of ');
     await page.getByRole('button', { name: '{{limit}}' }).click();
