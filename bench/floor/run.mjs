@@ -7,6 +7,9 @@
 //   node bench/floor/run.mjs [--n 1000] [--pool 1000] [--port 8897]
 // Added latency is over the mock measured directly in the same round; CPU
 // is workerd's (user + sys from /proc) over the requests.
+//   node bench/floor/run.mjs --idle 2,8,15,35 [--objects 100]
+// measures instead what an object costs when its identity comes back after
+// that many seconds of silence (SQLite step), against a busy identity.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -19,6 +22,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const n = numberOption('n', 1000);
 const pool = numberOption('pool', 1000);
 const port = numberOption('port', 8897);
+const idleIndex = process.argv.indexOf('--idle');
+const idleSeconds = idleIndex > 0 ? process.argv[idleIndex + 1].split(',').map(Number) : null;
+const objects = numberOption('objects', 100);
 const workerd = workerdBinary();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
@@ -82,27 +88,62 @@ const shapes = {
   [`${pool} warm identities`]: (i) => `pool-${((i % pool) + pool) % pool}`,
   'new identity each request': () => `new-${fresh++}`,
 };
-const rows = [];
-for (const mode of ['plain', 'object', 'sql']) {
+/** The floor Worker in `mode`, answering; `stop()` kills it and removes its storage. */
+async function startFloor(mode) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floor-bench-'));
   const w = start(workerd, ['serve', path.join(HERE, 'workerd.capnp'), '--directory-path', `do-disk=${dir}`, '--socket-addr', `http=127.0.0.1:${port}`], { MODE: mode, MOCK_URL: mockUrl });
   await until(`workerd (${mode})`, () => post(url, 'one')).catch((e) => {
     throw new Error(`${e.message}:\n${w.output()}`);
   });
+  const stop = async () => {
+    const exited = new Promise((r) => w.child.once('exit', r));
+    w.child.kill('SIGKILL');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { pid: w.child.pid, stop };
+}
+
+const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+
+if (idleSeconds) {
+  // Each gap: `objects` identities used twice, then silent for the gap, then
+  // back once each (p50 and CPU of those returns), then as many requests of
+  // one busy identity for comparison.
+  const floor = await startFloor('sql');
+  for (let i = 0; i < 200; i++) await post(url, 'one');
+  console.log(`# An identity back after silence, floor Worker with SQLite (${new Date().toISOString()}, ${objects} objects per gap)\n`);
+  console.log('| silent for | back: p50 ms | back: CPU ms/req | busy identity: CPU ms/req |\n|---:|---:|---:|---:|');
+  for (const gap of idleSeconds) {
+    const ids = Array.from({ length: objects }, (_, k) => `idle-${gap}-${k}`);
+    for (const id of [...ids, ...ids]) await post(url, id);
+    await sleep(gap * 1000);
+    const cpu0 = processCpuMs(floor.pid);
+    const back = [];
+    for (const id of ids) back.push(await post(url, id));
+    const cpu1 = processCpuMs(floor.pid);
+    for (let i = 0; i < objects; i++) await post(url, 'one');
+    const cpu2 = processCpuMs(floor.pid);
+    console.log(`| ${gap} s | ${pct(back, 0.5).toFixed(2)} | ${((cpu1 - cpu0) / objects).toFixed(2)} | ${((cpu2 - cpu1) / objects).toFixed(2)} |`);
+  }
+  await floor.stop();
+  stopAll();
+  process.exit(0);
+}
+
+const rows = [];
+for (const mode of ['plain', 'object', 'sql']) {
+  const floor = await startFloor(mode);
   if (mode !== 'plain') for (let i = 0; i < pool; i++) await post(url, shapes[`${pool} warm identities`](i));
   for (const [shape, identityOf] of Object.entries(shapes)) {
     if (mode === 'plain' && shape !== 'one identity') continue;
     const base = await measure(direct, () => 'direct', null);
-    const m = await measure(url, identityOf, w.child.pid);
+    const m = await measure(url, identityOf, floor.pid);
     rows.push({ mode, shape, ...m, added: m.p50 - base.p50, addedP99: m.p99 - base.p99 });
     process.stderr.write(`${mode.padEnd(7)} ${shape.padEnd(26)} p50 ${m.p50.toFixed(2)} ms (+${(m.p50 - base.p50).toFixed(2)}), CPU ${m.cpu.toFixed(2)} ms/req\n`);
   }
-  const exited = new Promise((r) => w.child.once('exit', r));
-  w.child.kill('SIGKILL');
-  await exited;
-  fs.rmSync(dir, { recursive: true, force: true });
+  await floor.stop();
 }
-const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
 const steps = { plain: 'passthrough', object: '+ one object call', sql: '+ one SQLite upsert in it' };
 console.log(`# The runtime's floor (${new Date().toISOString()}, ${os.cpus().length} CPUs, n=${n} per row at concurrency 1)\n`);
 console.log('| floor Worker | identity | p50 ms | added p50 ms | added p99 ms | CPU ms/req |\n|---|---|---:|---:|---:|---:|');
