@@ -1,6 +1,9 @@
 // A request in flight keeps its identity's lease alarm set: the lease
-// expiry is the backstop that settles a request whose Worker died. Read
-// through a test stack's view of the object (its alarm and open leases).
+// expiry is the backstop that settles a request whose Worker died. Once it
+// is settled and nothing else is due, no alarm is left: a leftover one woke
+// every quiet identity's object a lease time later, after the runtime had
+// evicted it, only to find nothing to do. Read through a test stack's view
+// of the object (its alarm and open leases).
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -20,7 +23,7 @@ async function objectState(identity) {
   return res.json();
 }
 
-test('a request in flight keeps the lease alarm as its backstop, and its settlement closes the lease', { timeout: 30000 }, async () => {
+test('a request in flight keeps the lease alarm as its backstop; once settled, no alarm is left', { timeout: 30000 }, async () => {
   const identity = uniqueId('inflight');
   // A slow stream (the mock waits 200 ms between events): the lease is open while we look.
   const pending = proxyChat(project.projectKey, { identity, model: `slow-inflight-${identity}`, stream: true, messages: [{ role: 'user', content: 'hi' }] });
@@ -31,5 +34,11 @@ test('a request in flight keeps the lease alarm as its backstop, and its settlem
   assert.ok(open.alarmAt > Date.now(), 'the lease expiry is armed');
   assert.equal((await pending).status, 200);
   // Settled on its own about 2 s later (no further request carries it).
-  await waitFor(async () => ((await objectState(identity)).leases === 0 ? true : null), { timeoutMs: 15000, intervalMs: 100, message: 'the settlement closed the lease' });
+  const settled = await waitFor(async () => {
+    const s = await objectState(identity);
+    return s.leases === 0 ? s : null;
+  }, { timeoutMs: 15000, intervalMs: 100, message: 'the settlement closed the lease' });
+  // The lease would have expired about 5 s after the request on a test
+  // stack (3 s provider deadline + 2 s grace); the settlement came ~2 s in.
+  assert.equal(settled.alarmAt, null, `no alarm once nothing is due (alarm ${settled.alarmAt - Date.now()} ms ahead)`);
 });
