@@ -6,11 +6,12 @@
 // lease must be short enough to wait out:
 //
 //   AIRL_PROVIDER_TIMEOUT_MS=20000 AIRL_LEASE_GRACE_MS=10000 node scripts/stack.mjs restart-worker
-//   node bench/quiet-life.mjs [--n 150]
+//   node bench/quiet-life.mjs [--n 150] [--rounds 1]
 //
 // CPU is the stack's workerd processes' (user + sys from /proc), per
-// request, in three spans: while the N requests (each a new identity, one
-// at a time) are answered; the next 6 s (their settlements); then the
+// request, in three spans: while the requests are answered (N new
+// identities, one request at a time, in `rounds` rounds: with more than
+// one, each identity comes back every ~N/30 s, after its settlement); the next 6 s (their settlements); then the
 // lease time plus 15 s (their alarms), less what the same span costs the
 // idle stack, measured first.
 import fs from 'node:fs';
@@ -19,6 +20,8 @@ import * as stack from '../scripts/stack.mjs';
 import { numberOption, processCpuMs } from './common.mjs';
 
 const n = numberOption('n', 150);
+const rounds = numberOption('rounds', 1);
+const requests = n * rounds;
 const vars = stack.workerVarOverrides();
 const leaseMs = Number(vars.PROVIDER_TIMEOUT_MS ?? 60_000) + Number(vars.LEASE_GRACE_MS ?? 900_000);
 if (!stack.runningServices().includes('worker')) throw new Error('the stack is not running: npm start');
@@ -62,12 +65,12 @@ let t = cpu();
 await sleep(tailMs);
 const idle = cpu() - t;
 
-process.stderr.write(`${n} requests, one new identity each…\n`);
+process.stderr.write(`${requests} requests from ${n} new identities…\n`);
 const run = uniqueId('quiet');
 t = cpu();
 const started = Date.now();
-for (let i = 0; i < n; i++) {
-  const res = await proxyChat(project.projectKey, chat(`${run}-${i}`));
+for (let i = 0; i < requests; i++) {
+  const res = await proxyChat(project.projectKey, chat(`${run}-${i % n}`));
   if (res.status !== 200) throw new Error(`request ${i}: ${res.status} ${res.text}`);
 }
 const answered = cpu() - t;
@@ -80,8 +83,8 @@ t = cpu();
 await sleep(tailMs);
 const afterwards = cpu() - t - idle;
 
-const per = (ms) => (ms / n).toFixed(2);
-console.log(`# A quiet identity's request over its whole life (${new Date().toISOString()}, n=${n}, lease ${leaseMs / 1000} s)\n`);
+const per = (ms) => (ms / requests).toFixed(2);
+console.log(`# A quiet identity's request over its whole life (${new Date().toISOString()}, ${n} identities × ${rounds} round(s), lease ${leaseMs / 1000} s)\n`);
 console.log('| span | CPU ms per request |\n|---|---:|');
 console.log(`| answered (${seconds.toFixed(1)} s) | ${per(answered)} |`);
 console.log(`| the next 6 s (settlements) | ${per(settlements)} |`);
