@@ -22,9 +22,10 @@ import { numberOption, processCpuMs } from './common.mjs';
 const n = numberOption('n', 150);
 const rounds = numberOption('rounds', 1);
 const requests = n * rounds;
-const vars = stack.workerVarOverrides();
+const worker = stack.runningService('worker');
+if (!worker) throw new Error('the stack is not running: npm start');
+const vars = worker.vars || {};
 const leaseMs = Number(vars.PROVIDER_TIMEOUT_MS ?? 60_000) + Number(vars.LEASE_GRACE_MS ?? 900_000);
-if (!stack.runningServices().includes('worker')) throw new Error('the stack is not running: npm start');
 if (leaseMs > 120_000) {
   console.error(`The running Worker's lease is ${leaseMs / 1000} s: too long to wait out. Restart it with short deadlines:`);
   console.error('  AIRL_PROVIDER_TIMEOUT_MS=20000 AIRL_LEASE_GRACE_MS=10000 node scripts/stack.mjs restart-worker');
@@ -35,7 +36,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The workerd processes in the Worker's process group (wrangler dev runs them there). */
 function workerdPids() {
-  const group = String(JSON.parse(fs.readFileSync(`${stack.STACK_DIR}/state.json`, 'utf8')).services.worker.pgid);
+  const group = String(worker.pgid);
   return fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))

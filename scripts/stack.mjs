@@ -884,6 +884,12 @@ export async function stop({ only } = {}) {
   }
 }
 
+/** A running service's record (pid, pgid, port, …), or null when it is not running. */
+export function runningService(name) {
+  const info = readState().services?.[name];
+  return serviceAlive(info) ? info : null;
+}
+
 /** The vars the running Worker was started with beyond wrangler.toml ({NAME: value}). */
 export function workerVarOverrides() {
   return readState().services?.worker?.vars || {};

@@ -460,17 +460,16 @@ impl IdentityLimiter {
             .into_iter()
             .flatten()
             .min();
-        match wanted {
-            Some(at) if self.alarm_at.get().is_none_or(|current| at < current) => {
+        match (wanted, self.alarm_at.get()) {
+            (Some(at), current) if current.is_none_or(|current| at < current) => {
                 self.alarm_at.set(Some(at));
                 self.state.storage().set_alarm((at - now).max(0)).await?;
             }
-            Some(_) => {}
-            None if self.alarm_at.get().is_some() => {
+            (None, Some(_)) => {
                 self.alarm_at.set(None);
                 self.state.storage().delete_alarm().await?;
             }
-            None => {}
+            _ => {}
         }
         Ok(())
     }
